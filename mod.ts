@@ -1,0 +1,68 @@
+/**
+ * rafthttp: the network layer of a Raft cluster, wire-compatible with etcd
+ * 3.4+ peers, built on Web-standard APIs (fetch, Request/Response, streams).
+ *
+ * A Raft core hands its outgoing messages to the application; this module
+ * delivers them to the other members over HTTP and feeds what arrives back
+ * into the core. This entry point exports the raftpb schemas and types, and
+ * the byte-exact codecs etcd peers use on the wire.
+ *
+ * @example
+ * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { decodeMessage, encodeMessage, MessageSchema, MessageType } from "@rafthttp/rafthttp";
+ *
+ * const bytes = encodeMessage(create(MessageSchema, { type: MessageType.MsgHeartbeat, to: 2n, from: 1n }));
+ * console.log(decodeMessage(bytes).to); // 2n
+ * ```
+ *
+ * @module
+ */
+
+export type {
+  ConfChange,
+  ConfChangeSingle,
+  ConfChangeV2,
+  ConfState,
+  Entry,
+  HardState,
+  Message,
+  Snapshot,
+  SnapshotMetadata,
+} from "./src/raftpb/raft_pb.ts";
+export {
+  ConfChangeTransition,
+  ConfChangeType,
+  EntryType,
+  MessageType,
+} from "./src/raftpb/raft_pb.ts";
+export {
+  ConfChangeSchema,
+  ConfChangeSingleSchema,
+  ConfChangeV2Schema,
+  ConfStateSchema,
+  EntrySchema,
+  HardStateSchema,
+  MessageSchema,
+  SnapshotMetadataSchema,
+  SnapshotSchema,
+} from "./src/raftpb/schemas.ts";
+export { decodeMessage, encodeMessage } from "./src/codec/protobuf.ts";
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  encodeMessageFrame,
+  type FrameDecoderOptions,
+  MessageDecoderStream,
+  MessageEncoderStream,
+} from "./src/codec/message.ts";
+export { MsgAppV2DecoderStream, MsgAppV2EncoderStream } from "./src/codec/msgappv2.ts";
+export {
+  DecodeError,
+  FrameTooLargeError,
+  RaftHttpError,
+  TruncatedFrameError,
+} from "./src/errors.ts";
+/** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
+export type { Message as ProtoMessage, UnknownField } from "@bufbuild/protobuf";
+/** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */
+export { WireType } from "@bufbuild/protobuf/wire";

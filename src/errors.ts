@@ -1,0 +1,107 @@
+/**
+ * Typed errors. Each names what went wrong and, where it helps, the byte
+ * offset; errors that cross the HTTP boundary carry the status etcd uses.
+ *
+ * @module
+ */
+
+/**
+ * Base class of every error this module throws or reports.
+ *
+ * @example
+ * ```ts
+ * import { RaftHttpError, decodeMessage } from "@rafthttp/rafthttp";
+ * try {
+ *   decodeMessage(new Uint8Array([0x08]));
+ * } catch (e) {
+ *   console.log(e instanceof RaftHttpError); // true
+ * }
+ * ```
+ */
+export class RaftHttpError extends Error {
+  /** Creates the error; `options.cause` chains an underlying error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A byte stream could not be decoded: garbage protobuf, an unknown frame
+ * type, or a stream that ended inside a frame. `offset` is the position in
+ * the stream (or buffer) where decoding failed.
+ *
+ * @example
+ * ```ts
+ * import { DecodeError, decodeMessage } from "@rafthttp/rafthttp";
+ * try {
+ *   decodeMessage(new Uint8Array([0x08]));
+ * } catch (e) {
+ *   if (e instanceof DecodeError) console.log(e.offset); // 1
+ * }
+ * ```
+ */
+export class DecodeError extends RaftHttpError {
+  /** Byte offset, in the stream or buffer being decoded, where it failed. */
+  readonly offset: number;
+  /** Creates the error; the message gets the offset appended. */
+  constructor(message: string, offset: number, options?: ErrorOptions) {
+    super(`${message} (at byte ${offset})`, options);
+    this.offset = offset;
+  }
+}
+
+/**
+ * A stream ended in the middle of a frame.
+ *
+ * @example
+ * ```ts
+ * import { TruncatedFrameError } from "@rafthttp/rafthttp";
+ * const e = new TruncatedFrameError(8, 30, 12);
+ * console.log(e.message);
+ * ```
+ */
+export class TruncatedFrameError extends DecodeError {
+  /** Bytes the frame needed, counted from its start. */
+  readonly needed: number;
+  /** Bytes of the frame that arrived before the end. */
+  readonly received: number;
+  /** Creates the error for a frame starting at `offset`. */
+  constructor(offset: number, needed: number, received: number) {
+    super(
+      `stream ended inside a frame: the frame needs ${needed} bytes, ` +
+        `${received} arrived; the peer closed the connection mid-write`,
+      offset,
+    );
+    this.needed = needed;
+    this.received = received;
+  }
+}
+
+/**
+ * A length prefix (or entry count) claims more than the configured limit.
+ * Raised before anything of that size is allocated.
+ *
+ * @example
+ * ```ts
+ * import { FrameTooLargeError } from "@rafthttp/rafthttp";
+ * const e = new FrameTooLargeError(0, 2 ** 40, 512 * 1024 * 1024);
+ * console.log(e.limit);
+ * ```
+ */
+export class FrameTooLargeError extends DecodeError {
+  /** The size the frame claimed. */
+  readonly size: number;
+  /** The configured limit it exceeded. */
+  readonly limit: number;
+  /** Creates the error for a frame starting at `offset`. */
+  constructor(offset: number, size: number, limit: number) {
+    super(
+      `frame of ${size} bytes exceeds the limit of ${limit} bytes; ` +
+        `raise maxFrameSize if the peer really sends frames this large`,
+      offset,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+}

@@ -1,0 +1,53 @@
+// Generates src/raftpb/raft_pb.ts from src/raftpb/raft.proto with buf and
+// protoc-gen-es (both from npm), using this very Deno to run the plugin.
+//   deno task gen            regenerate in place
+//   deno task gen --check    fail if the committed file is stale
+
+export const BUF = "npm:@bufbuild/buf@1.75.0";
+export const PROTOC_GEN_ES = "npm:@bufbuild/protoc-gen-es@2.17.0";
+const root = new URL("../", import.meta.url);
+
+/** Runs buf generate with its output under `outDir`; returns the generated text. */
+export async function generate(outDir: string): Promise<string> {
+  const template = JSON.stringify({
+    version: "v2",
+    inputs: [{ directory: "src/raftpb" }],
+    plugins: [{
+      local: [Deno.execPath(), "run", "-A", PROTOC_GEN_ES],
+      out: "src/raftpb",
+      opt: ["target=ts", "import_extension=ts"],
+    }],
+  });
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", BUF, "generate", "--template", template, "-o", outDir],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (code !== 0) {
+    throw new Error(`buf generate failed (exit ${code}):\n${new TextDecoder().decode(stderr)}`);
+  }
+  return await Deno.readTextFile(`${outDir}/src/raftpb/raft_pb.ts`);
+}
+
+if (import.meta.main) {
+  const check = Deno.args.includes("--check");
+  const tmp = await Deno.makeTempDir({ prefix: "raftpb-gen-" });
+  try {
+    const fresh = await generate(tmp);
+    const target = new URL("src/raftpb/raft_pb.ts", root);
+    if (check) {
+      const committed = await Deno.readTextFile(target);
+      if (committed !== fresh) {
+        console.error("src/raftpb/raft_pb.ts is stale: run `deno task gen` and commit the result");
+        Deno.exit(1);
+      }
+      console.log("src/raftpb/raft_pb.ts is up to date");
+    } else {
+      await Deno.writeTextFile(target, fresh);
+      console.log("wrote src/raftpb/raft_pb.ts");
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
