@@ -4,8 +4,16 @@
  *
  * A Raft core hands its outgoing messages to the application; this module
  * delivers them to the other members over HTTP and feeds what arrives back
- * into the core. This entry point exports the raftpb schemas and types, and
- * the byte-exact codecs etcd peers use on the wire.
+ * into the core:
+ *
+ * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
+ *   and `handler()`, a `(Request) => Promise<Response>` for everything under
+ *   `/raft`; {@link serve} runs it on `Deno.serve`.
+ * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
+ *   `reportUnreachable`, `reportSnapshot`).
+ * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
+ *   with `@bufbuild/protobuf`'s `create`) and the byte-exact codecs etcd
+ *   peers use on the wire.
  *
  * @example
  * ```ts
@@ -57,11 +65,32 @@ export {
 } from "./src/codec/message.ts";
 export { MsgAppV2DecoderStream, MsgAppV2EncoderStream } from "./src/codec/msgappv2.ts";
 export {
+  ClusterIdMismatchError,
   DecodeError,
   FrameTooLargeError,
+  IncompatibleVersionError,
+  MemberRemovedError,
+  PeerRequestError,
   RaftHttpError,
+  StoppedError,
   TruncatedFrameError,
 } from "./src/errors.ts";
+export { type Raft, SnapshotStatus } from "./src/raft.ts";
+export { Transport, type Transporter } from "./src/transport.ts";
+export type { TransportOptions } from "./src/options.ts";
+export type { Peer, PeerStatusReport } from "./src/peer.ts";
+export type { PeerStats } from "./src/stats.ts";
+export type { StreamType } from "./src/stream_writer.ts";
+export { SnapshotMessage, type SnapshotSink } from "./src/snapshot.ts";
+export { FileSnapshotSink, snapshotFileName } from "./src/snapshot_file_sink.ts";
+export {
+  consoleLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./src/logger.ts";
+export { serve, type ServeOptions } from "./src/serve.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "@bufbuild/protobuf";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */

@@ -105,3 +105,89 @@ export class FrameTooLargeError extends DecodeError {
     this.limit = limit;
   }
 }
+
+/**
+ * A peer answered with a status that means it will not talk to us, or an
+ * exchange with a peer failed. `status` is the HTTP status when there was
+ * one.
+ *
+ * @example
+ * ```ts
+ * import { PeerRequestError } from "@rafthttp/rafthttp";
+ * const e = new PeerRequestError("unexpected http status 500 from peer 2 on POST /raft", 500);
+ * console.log(e.status); // 500
+ * ```
+ */
+export class PeerRequestError extends RaftHttpError {
+  /** The HTTP status the peer answered, if it answered. */
+  readonly status?: number;
+  /** Creates the error. */
+  constructor(message: string, status?: number, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/**
+ * The peer and this node run with different cluster ids (HTTP 412
+ * `cluster ID mismatch`). Fatal for this peer until the configuration is
+ * fixed.
+ *
+ * @example
+ * ```ts
+ * import { ClusterIdMismatchError } from "@rafthttp/rafthttp";
+ * console.log(new ClusterIdMismatchError("peer 2 refused us").status); // 412
+ * ```
+ */
+export class ClusterIdMismatchError extends PeerRequestError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message, 412);
+  }
+}
+
+/**
+ * The peer's version and ours are not compatible (HTTP 412 `incompatible
+ * version`).
+ *
+ * @example
+ * ```ts
+ * import { IncompatibleVersionError } from "@rafthttp/rafthttp";
+ * console.log(new IncompatibleVersionError("peer 2 is 2.3.0").status); // 412
+ * ```
+ */
+export class IncompatibleVersionError extends PeerRequestError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message, 412);
+  }
+}
+
+/**
+ * This member has been removed from the cluster (HTTP 410 on a stream, 403
+ * on a POST). etcd treats it as fatal: the member should stop.
+ *
+ * @example
+ * ```ts
+ * import { MemberRemovedError } from "@rafthttp/rafthttp";
+ * console.log(new MemberRemovedError("peer 2 says we were removed", 410).status); // 410
+ * ```
+ */
+export class MemberRemovedError extends PeerRequestError {}
+
+/**
+ * An operation was cut short because the transport (or the peer) was
+ * stopped.
+ *
+ * @example
+ * ```ts
+ * import { StoppedError } from "@rafthttp/rafthttp";
+ * console.log(new StoppedError().message);
+ * ```
+ */
+export class StoppedError extends RaftHttpError {
+  /** Creates the error. */
+  constructor(message = "rafthttp: the transport or peer was stopped") {
+    super(message);
+  }
+}

@@ -8,7 +8,7 @@
 /** An append-only byte buffer that grows by doubling. */
 export class ByteWriter {
   /** The backing store; valid bytes are `[0, pos)`. */
-  buf: Uint8Array;
+  buf: Uint8Array<ArrayBuffer>;
   /** Number of bytes written so far. */
   pos = 0;
 
@@ -16,7 +16,7 @@ export class ByteWriter {
    * Creates a writer with `capacity` bytes of initial space, or writing
    * into `buf` (which it replaces with a larger copy if it must grow).
    */
-  constructor(capacity = 4096, buf?: Uint8Array) {
+  constructor(capacity = 4096, buf?: Uint8Array<ArrayBuffer>) {
     this.buf = buf ?? new Uint8Array(capacity);
   }
 
@@ -72,7 +72,7 @@ export class ByteWriter {
   }
 
   /** Returns a copy of the written bytes and empties the writer. */
-  take(): Uint8Array {
+  take(): Uint8Array<ArrayBuffer> {
     const out = this.buf.slice(0, this.pos);
     this.pos = 0;
     return out;
@@ -93,7 +93,7 @@ let slabUsed = 0;
  * typed arrays one by one costs ten times more. The slab region is never
  * handed out twice, so the array is the caller's to keep.
  */
-export function allocBytes(size: number): Uint8Array {
+export function allocBytes(size: number): Uint8Array<ArrayBuffer> {
   if (size > SLAB_SIZE / 8) return new Uint8Array(size);
   if (slabUsed + size > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);

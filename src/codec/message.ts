@@ -44,7 +44,7 @@ export function writeMessageFrame(w: ByteWriter, m: Message): void {
  * console.log(frame.length); // 38
  * ```
  */
-export function encodeMessageFrame(m: Message): Uint8Array {
+export function encodeMessageFrame(m: Message): Uint8Array<ArrayBuffer> {
   const bytes = encodeMessage(m);
   const out = allocBytes(8 + bytes.length);
   new ByteWriter(0, out).u64(bytes.length);

@@ -431,7 +431,7 @@ const scratch = new ByteWriter(64 * 1024);
  * console.log(bytes.length); // 30
  * ```
  */
-export function encodeMessage(m: Message): Uint8Array {
+export function encodeMessage(m: Message): Uint8Array<ArrayBuffer> {
   scratch.reset();
   writeMessage(scratch, m);
   const out = allocBytes(scratch.pos);

@@ -1,0 +1,152 @@
+/**
+ * Logging: an injectable logger, and a rate limiter so that a flood of the
+ * same event (dropped messages, failing dials) becomes one line per
+ * interval with a count.
+ *
+ * @module
+ */
+
+/** Structured fields attached to a log line. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Where the transport writes its logs. Every method is optional to
+ * implement beyond these four; pass `silentLogger` to discard everything.
+ *
+ * @example
+ * ```ts
+ * import type { Logger } from "@rafthttp/rafthttp";
+ * const lines: string[] = [];
+ * const logger: Logger = {
+ *   debug() {},
+ *   info() {},
+ *   warn: (msg) => lines.push(msg),
+ *   error: (msg) => lines.push(msg),
+ * };
+ * logger.warn("peer became inactive", { peer: "2" });
+ * console.log(lines.length); // 1
+ * ```
+ */
+export interface Logger {
+  /** Detail useful when debugging. */
+  debug(msg: string, fields?: LogFields): void;
+  /** Normal events: a peer became active, a snapshot arrived. */
+  info(msg: string, fields?: LogFields): void;
+  /** Something failed and will be retried, or data was dropped. */
+  warn(msg: string, fields?: LogFields): void;
+  /** Something needs an operator: wrong cluster id, member removed. */
+  error(msg: string, fields?: LogFields): void;
+}
+
+/** Log levels in increasing severity. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const LEVELS: LogLevel[] = ["debug", "info", "warn", "error"];
+
+function fmt(fields?: LogFields): string {
+  if (fields === undefined) return "";
+  return " " + JSON.stringify(fields, (_k, v) => typeof v === "bigint" ? v.toString(16) : v);
+}
+
+/**
+ * A logger writing one line per event to the console, from `level` up.
+ *
+ * @example
+ * ```ts
+ * import { consoleLogger } from "@rafthttp/rafthttp";
+ * const log = consoleLogger("warn");
+ * log.info("not shown");
+ * log.warn("shown", { peer: "2" });
+ * ```
+ */
+export function consoleLogger(level: LogLevel = "info"): Logger {
+  const min = LEVELS.indexOf(level);
+  const on = (l: LogLevel) => LEVELS.indexOf(l) >= min;
+  return {
+    debug: (m, f) => on("debug") && console.debug(`rafthttp debug: ${m}${fmt(f)}`),
+    info: (m, f) => on("info") && console.info(`rafthttp info: ${m}${fmt(f)}`),
+    warn: (m, f) => on("warn") && console.warn(`rafthttp warn: ${m}${fmt(f)}`),
+    error: (m, f) => on("error") && console.error(`rafthttp error: ${m}${fmt(f)}`),
+  };
+}
+
+/**
+ * A logger that discards everything.
+ *
+ * @example
+ * ```ts
+ * import { silentLogger } from "@rafthttp/rafthttp";
+ * silentLogger.error("nobody sees this");
+ * ```
+ */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};
+
+interface Window {
+  until: number;
+  suppressed: number;
+  level: LogLevel;
+  msg: string;
+  fields?: LogFields;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Emits the first occurrence of an event at once, then at most one summary
+ * line per `intervalMs` per key, carrying the count of the events it stood
+ * for. `close()` flushes pending summaries and clears the timers.
+ */
+export class RateLimitedLog {
+  #log: Logger;
+  #interval: number;
+  #windows = new Map<string, Window>();
+  #closed = false;
+
+  /** Creates a limiter over `log`. */
+  constructor(log: Logger, intervalMs = 5000) {
+    this.#log = log;
+    this.#interval = intervalMs;
+  }
+
+  /** Logs `msg` under `key` (for example "drop:<peer>"), rate-limited. */
+  event(key: string, level: LogLevel, msg: string, fields?: LogFields): void {
+    if (this.#closed) return;
+    const now = Date.now();
+    const w = this.#windows.get(key);
+    if (w === undefined || now >= w.until) {
+      if (w !== undefined) this.#flush(key, w);
+      this.#windows.set(key, { until: now + this.#interval, suppressed: 0, level, msg, fields });
+      this.#log[level](msg, fields);
+      return;
+    }
+    w.suppressed++;
+    w.fields = fields;
+    w.timer ??= setTimeout(() => {
+      w.timer = undefined;
+      this.#flush(key, w);
+      this.#windows.delete(key);
+    }, w.until - now);
+  }
+
+  #flush(_key: string, w: Window): void {
+    if (w.timer !== undefined) clearTimeout(w.timer);
+    w.timer = undefined;
+    if (w.suppressed > 0) {
+      this.#log[w.level](`${w.msg} (${w.suppressed} more in the last ${this.#interval / 1000} s)`, {
+        ...w.fields,
+        count: w.suppressed,
+      });
+      w.suppressed = 0;
+    }
+  }
+
+  /** Flushes pending summaries and releases the timers. */
+  close(): void {
+    this.#closed = true;
+    for (const [k, w] of this.#windows) this.#flush(k, w);
+    this.#windows.clear();
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The transport's view of one remote member: its two stream writers (we
+ * send), two stream readers (we receive), the pipeline, snapshot sends, the
+ * receive queues drained into `Raft.process`, and `pick`, which chooses the
+ * channel for each message as etcd does.
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+import { MessageType } from "./raftpb/raft_pb.ts";
+import type { Config } from "./options.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import type { SnapshotMessage } from "./snapshot.ts";
+import { BoundedQueue } from "./bounded_queue.ts";
+import { PeerStatus } from "./peer_status.ts";
+import { newPeerStats, type PeerStats } from "./stats.ts";
+import { UrlPicker } from "./url_picker.ts";
+import { type StreamType, StreamWriter } from "./stream_writer.ts";
+import { StreamReader } from "./stream_reader.ts";
+import { Pipeline } from "./pipeline.ts";
+import { sendSnapshot } from "./snapshot_sender.ts";
+import { Prober } from "./prober.ts";
+import { SnapshotStatus } from "./raft.ts";
+import { formatId, normalizeUrls } from "./headers.ts";
+import { StoppedError } from "./errors.ts";
+
+/**
+ * One remote member, as etcd's `Peer` interface.
+ *
+ * @example
+ * ```ts
+ * import type { Peer } from "@rafthttp/rafthttp";
+ * function channelsUp(p: Peer): boolean {
+ *   return p.activeSince() !== undefined;
+ * }
+ * console.log(typeof channelsUp); // "function"
+ * ```
+ */
+export interface Peer {
+  /** Sends a message without blocking; drops it (and reports unreachable) if its channel is full. */
+  send(m: Message): void;
+  /** Sends a snapshot over `POST /raft/snapshot`. */
+  sendSnap(m: SnapshotMessage): void;
+  /** Replaces the peer's URLs. */
+  update(urls: string[]): void;
+  /** Attaches a stream the peer opened to us and returns the response body to send on it. */
+  attachOutgoingConn(type: StreamType): ReadableStream<Uint8Array>;
+  /** When the peer became active, or undefined while it is not. */
+  activeSince(): Date | undefined;
+  /** Stops every channel and releases everything the peer holds. */
+  stop(): Promise<void>;
+}
+
+/** A snapshot of one peer's state, for monitoring. */
+export interface PeerStatusReport {
+  /** The peer's id. */
+  id: bigint;
+  /** Its URLs; the first used until it fails. */
+  urls: readonly string[];
+  /** Since when the peer is active, or undefined. */
+  activeSince: Date | undefined;
+  /** Per stream type: `outgoing` (the peer reads our writes), `incoming` (we read the peer's). */
+  streams: Record<StreamType, { outgoing: boolean; incoming: boolean }>;
+  /** Messages waiting in each queue. */
+  queued: {
+    message: number;
+    msgappv2: number;
+    pipeline: number;
+    received: number;
+    proposals: number;
+  };
+  /** Smoothed round-trip time from `/raft/probing`, ms. */
+  rttMs: number | undefined;
+  /** True while paused by the test hooks. */
+  paused: boolean;
+  /** Counters. */
+  stats: PeerStats;
+}
+
+/** The transport's peer: implements {@link Peer}. */
+export class TransportPeer implements Peer {
+  readonly id: bigint;
+  readonly status: PeerStatus;
+  readonly stats: PeerStats = newPeerStats();
+  #cfg: Config;
+  #log: RateLimitedLog;
+  #picker: UrlPicker;
+  #writers: Record<StreamType, StreamWriter>;
+  #readers: Record<StreamType, StreamReader>;
+  #pipeline: Pipeline;
+  #prober: Prober;
+  #received: BoundedQueue<Message>;
+  #proposals: BoundedQueue<Message>;
+  #wakeReceived: (() => void) | undefined;
+  #wakeProposals: (() => void) | undefined;
+  #drains: Promise<void>[] = [];
+  #snapshots = new Set<Promise<void>>();
+  #abort = new AbortController();
+  #paused = false;
+
+  constructor(id: bigint, urls: string[], cfg: Config, log: RateLimitedLog) {
+    this.id = id;
+    this.#cfg = cfg;
+    this.#log = log;
+    this.#picker = new UrlPicker(normalizeUrls(urls));
+    this.status = new PeerStatus(formatId(id), cfg.logger);
+    const fromMessage = (m: Message) => this.receive(m, "message");
+    const fromMsgApp = (m: Message) => this.receive(m, "msgappv2");
+    const writer = (t: StreamType) => new StreamWriter(t, id, cfg, this.status, this.stats, log);
+    const reader = (t: StreamType) =>
+      new StreamReader(
+        t,
+        id,
+        cfg,
+        this.#picker,
+        this.status,
+        this.stats,
+        log,
+        t === "message" ? fromMessage : fromMsgApp,
+      );
+    this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
+    this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
+    this.#pipeline = new Pipeline(id, cfg, this.#picker, this.status, this.stats, log);
+    this.#prober = new Prober(cfg, this.#picker);
+    this.#received = new BoundedQueue(cfg.receiveQueueSize);
+    this.#proposals = new BoundedQueue(cfg.receiveQueueSize);
+  }
+
+  /** Starts the readers, the pipeline, the prober and the receive loops. */
+  start(): void {
+    this.#pipeline.start();
+    this.#readers.message.start();
+    this.#readers.msgappv2.start();
+    this.#prober.start();
+    this.#drains.push(
+      this.#drain(this.#received, (w) => this.#wakeReceived = w),
+      this.#drain(this.#proposals, (w) => this.#wakeProposals = w),
+    );
+  }
+
+  /** etcd's `pick`, then a non-blocking enqueue; a full channel drops and reports. */
+  send(m: Message): void {
+    if (this.#paused) return;
+    let ok: boolean;
+    let channel: string;
+    if (m.type === MessageType.MsgSnap) {
+      ok = this.#pipeline.send(m);
+      channel = "pipeline";
+    } else if (m.type === MessageType.MsgApp && this.#writers.msgappv2.working) {
+      ok = this.#writers.msgappv2.send(m);
+      channel = "msgappv2";
+    } else if (this.#writers.message.working) {
+      ok = this.#writers.message.send(m);
+      channel = "message";
+    } else {
+      ok = this.#pipeline.send(m);
+      channel = "pipeline";
+    }
+    if (ok) return;
+    this.stats.sendDrops++;
+    this.#cfg.raft.reportUnreachable(m.to);
+    if (m.type === MessageType.MsgSnap) this.#cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
+    this.#log.event(
+      `drop:${this.id}`,
+      "warn",
+      "dropped an internal raft message: the sending buffer is full (the peer is slow or unreachable)",
+      { peer: this.id, channel, type: MessageType[m.type] },
+    );
+  }
+
+  /** Sends a snapshot in the background; the outcome goes to raft and to `snap.done`. */
+  sendSnap(snap: SnapshotMessage): void {
+    if (this.#abort.signal.aborted) {
+      snap.close(false);
+      return;
+    }
+    const p = sendSnapshot(snap, {
+      peer: this.id,
+      cfg: this.#cfg,
+      picker: this.#picker,
+      status: this.status,
+      stats: this.stats,
+      log: this.#log,
+      signal: this.#abort.signal,
+    }).finally(() => this.#snapshots.delete(p));
+    this.#snapshots.add(p);
+  }
+
+  /** Replaces the URLs; streams redial on the new ones when they next fail. */
+  update(urls: string[]): void {
+    this.#picker.update(normalizeUrls(urls));
+  }
+
+  /** Hands a GET the peer opened to the writer of `type`; returns the body to answer with. */
+  attachOutgoingConn(type: StreamType): ReadableStream<Uint8Array> {
+    return this.#writers[type].attach();
+  }
+
+  /** When the peer became active, or undefined. */
+  activeSince(): Date | undefined {
+    return this.status.since;
+  }
+
+  /**
+   * A message arrived on a stream: link heartbeats are dropped, proposals
+   * and everything else go to their own bounded queues.
+   */
+  receive(m: Message, channel: StreamType): void {
+    if (m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n) return;
+    if (this.#paused) return;
+    this.stats.receivedMessages++;
+    this.stats.receivedOn[channel]++;
+    const prop = m.type === MessageType.MsgProp;
+    if ((prop ? this.#proposals : this.#received).push(m)) {
+      const wake = prop ? this.#wakeProposals : this.#wakeReceived;
+      if (wake !== undefined) {
+        if (prop) this.#wakeProposals = undefined;
+        else this.#wakeReceived = undefined;
+        wake();
+      }
+      return;
+    }
+    this.stats.receiveDrops++;
+    this.#log.event(
+      `recv-drop:${this.id}`,
+      "warn",
+      "dropped a received raft message: the receive queue is full (raft is not keeping up)",
+      { peer: this.id, type: MessageType[m.type] },
+    );
+  }
+
+  async #drain(q: BoundedQueue<Message>, park: (wake: () => void) => void): Promise<void> {
+    const signal = this.#abort.signal;
+    const raft = this.#cfg.raft;
+    while (!signal.aborted) {
+      const m = q.shift();
+      if (m === undefined) {
+        await new Promise<void>(park);
+        continue;
+      }
+      try {
+        const done = raft.process(m, signal);
+        if (done !== undefined) await done;
+      } catch (e) {
+        this.#log.event(
+          `process:${this.id}`,
+          "warn",
+          "raft.process failed for a received message",
+          {
+            peer: this.id,
+            type: MessageType[m.type],
+            error: e instanceof Error ? e.message : String(e),
+          },
+        );
+      }
+    }
+  }
+
+  /** Pauses or resumes the peer (test hook): sends and received frames are dropped. */
+  pause(paused: boolean): void {
+    this.#paused = paused;
+  }
+
+  /** Cuts or mends the peer's streams entirely (test hook): readers stop dialling. */
+  cut(cut: boolean): void {
+    this.#paused = cut;
+    this.#readers.message.pause(cut);
+    this.#readers.msgappv2.pause(cut);
+  }
+
+  /** The peer's state, for monitoring. */
+  report(): PeerStatusReport {
+    return {
+      id: this.id,
+      urls: this.#picker.urls,
+      activeSince: this.status.since,
+      streams: {
+        message: {
+          outgoing: this.#writers.message.working,
+          incoming: this.#readers.message.connected,
+        },
+        msgappv2: {
+          outgoing: this.#writers.msgappv2.working,
+          incoming: this.#readers.msgappv2.connected,
+        },
+      },
+      queued: {
+        message: this.#writers.message.queued,
+        msgappv2: this.#writers.msgappv2.queued,
+        pipeline: this.#pipeline.pending,
+        received: this.#received.length,
+        proposals: this.#proposals.length,
+      },
+      rttMs: this.#prober.srttMs,
+      paused: this.#paused,
+      stats: structuredClone(this.stats),
+    };
+  }
+
+  /** Stops everything; resolves when every request, stream, timer and loop is released. */
+  async stop(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort(new StoppedError());
+    this.#writers.message.stop();
+    this.#writers.msgappv2.stop();
+    this.#wakeReceived?.();
+    this.#wakeProposals?.();
+    await Promise.all([
+      this.#readers.message.stop(),
+      this.#readers.msgappv2.stop(),
+      this.#pipeline.stop(),
+      this.#prober.stop(),
+      ...this.#drains,
+      ...this.#snapshots,
+    ]);
+    this.#received.clear();
+    this.#proposals.clear();
+  }
+}

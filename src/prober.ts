@@ -1,0 +1,67 @@
+/**
+ * Measures the round-trip time to a peer with `GET /raft/probing`, as
+ * etcd's prober, and keeps a smoothed value (srtt = 7/8 srtt + 1/8 rtt).
+ * Probing only measures: it never changes a peer's active state.
+ *
+ * @module
+ */
+
+import type { Config } from "./options.ts";
+import type { UrlPicker } from "./url_picker.ts";
+
+/** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */
+export function probingBody(now = new Date()): string {
+  return JSON.stringify({ OK: true, Now: now.toISOString() }) + "\n";
+}
+
+/** Periodic RTT measurement of one peer. */
+export class Prober {
+  #cfg: Config;
+  #picker: UrlPicker;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #abort = new AbortController();
+  #inFlight: Promise<void> | undefined;
+  /** Smoothed round-trip time in ms, once a probe succeeded. */
+  srttMs: number | undefined;
+  /** Probes that failed in a row. */
+  failures = 0;
+
+  constructor(cfg: Config, picker: UrlPicker) {
+    this.#cfg = cfg;
+    this.#picker = picker;
+  }
+
+  /** Starts probing every `probeIntervalMs` (0 disables it). */
+  start(): void {
+    if (this.#cfg.probeIntervalMs === 0 || this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      this.#inFlight ??= this.#probe().finally(() => this.#inFlight = undefined);
+    }, this.#cfg.probeIntervalMs);
+  }
+
+  async #probe(): Promise<void> {
+    const start = performance.now();
+    try {
+      const res = await this.#cfg.fetch(`${this.#picker.pick()}/raft/probing`, {
+        signal: AbortSignal.any([
+          this.#abort.signal,
+          AbortSignal.timeout(this.#cfg.probeIntervalMs),
+        ]),
+      });
+      const body = await res.json() as { OK?: boolean };
+      if (res.status !== 200 || body.OK !== true) throw new Error(`status ${res.status}`);
+      const rtt = performance.now() - start;
+      this.srttMs = this.srttMs === undefined ? rtt : 0.875 * this.srttMs + 0.125 * rtt;
+      this.failures = 0;
+    } catch {
+      this.failures++;
+    }
+  }
+
+  /** Stops probing and waits for a probe in flight. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#abort.abort();
+    await this.#inFlight;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * A remote: a member we may send to but do not (yet) have as a peer, such
+ * as one catching up while joining. Pipeline only, no streams, as etcd's
+ * remote; a full queue drops without reporting, as etcd does.
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+import type { Config } from "./options.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import { Pipeline } from "./pipeline.ts";
+import { PeerStatus } from "./peer_status.ts";
+import { newPeerStats, type PeerStats } from "./stats.ts";
+import { UrlPicker } from "./url_picker.ts";
+import { formatId, normalizeUrls } from "./headers.ts";
+
+/** A pipeline-only member. */
+export class Remote {
+  readonly id: bigint;
+  readonly stats: PeerStats = newPeerStats();
+  #pipeline: Pipeline;
+  #log: RateLimitedLog;
+  #paused = false;
+
+  constructor(id: bigint, urls: string[], cfg: Config, log: RateLimitedLog) {
+    this.id = id;
+    this.#log = log;
+    const status = new PeerStatus(formatId(id), cfg.logger);
+    this.#pipeline = new Pipeline(
+      id,
+      cfg,
+      new UrlPicker(normalizeUrls(urls)),
+      status,
+      this.stats,
+      log,
+    );
+    this.#pipeline.start();
+  }
+
+  /** Queues `m` for the pipeline; drops it (logged, rate-limited) when full. */
+  send(m: Message): void {
+    if (this.#paused) return;
+    if (this.#pipeline.send(m)) return;
+    this.stats.sendDrops++;
+    this.#log.event(
+      `remote-drop:${this.id}`,
+      "warn",
+      "dropped a message to a remote: its queue is full",
+      {
+        remote: this.id,
+      },
+    );
+  }
+
+  /** Pauses or resumes sending (test hook). */
+  pause(paused: boolean): void {
+    this.#paused = paused;
+  }
+
+  /** Stops the pipeline. */
+  stop(): Promise<void> {
+    return this.#pipeline.stop();
+  }
+}

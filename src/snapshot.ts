@@ -1,0 +1,92 @@
+/**
+ * A snapshot on its way out ({@link SnapshotMessage}) and where received
+ * snapshot data goes ({@link SnapshotSink}).
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+
+/**
+ * A MsgSnap together with the snapshot data that follows it in the
+ * `POST /raft/snapshot` body (etcd's `snap.Message`). The data is streamed,
+ * never held in memory as a whole. `done` settles when the transfer ends:
+ * true once the peer accepted it, false if it failed.
+ *
+ * @example
+ * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { MessageSchema, MessageType, SnapshotMessage } from "@rafthttp/rafthttp";
+ * const data = new Uint8Array(1024);
+ * const snap = new SnapshotMessage(
+ *   create(MessageSchema, { type: MessageType.MsgSnap, to: 2n, from: 1n, snapshot: { metadata: { index: 10n } } }),
+ *   ReadableStream.from([data]),
+ *   data.length,
+ * );
+ * snap.done.then((ok) => console.log(ok ? "sent" : "failed"));
+ * snap.close(false); // what the transport does when it gives up
+ * ```
+ */
+export class SnapshotMessage {
+  /** The MsgSnap; its `snapshot.metadata.index` names the data. */
+  readonly message: Message;
+  /** The snapshot data (etcd: the backend database file). */
+  readonly body: ReadableStream<Uint8Array>;
+  /** Exact byte length of `body`; a body of another length fails the transfer. */
+  readonly totalSize: number;
+  /** Resolves true when the peer accepted the snapshot, false when the transfer failed. */
+  readonly done: Promise<boolean>;
+  #resolve!: (ok: boolean) => void;
+  #closed = false;
+
+  /** Creates the message; `totalSize` is the byte length of `body`. */
+  constructor(message: Message, body: ReadableStream<Uint8Array>, totalSize: number) {
+    if (!Number.isSafeInteger(totalSize) || totalSize < 0) {
+      throw new RangeError(`snapshot totalSize must be a non-negative integer, got ${totalSize}`);
+    }
+    this.message = message;
+    this.body = body;
+    this.totalSize = totalSize;
+    this.done = new Promise((resolve) => this.#resolve = resolve);
+  }
+
+  /**
+   * Ends the transfer: settles `done` with `ok` and, on failure, cancels the
+   * body. Called by the transport; later calls do nothing.
+   */
+  close(ok: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!ok) this.body.cancel().catch(() => {});
+    this.#resolve(ok);
+  }
+}
+
+/**
+ * Where received snapshot data goes. `save` gets the MsgSnap and the data
+ * that followed it, and must read `data` to its end and resolve only once
+ * the data is durably stored; the transport then passes the MsgSnap to
+ * `Raft.process`. If the sender fails midway, `data` errors (and `signal`
+ * aborts): the sink must then discard what it wrote and reject, so that
+ * nothing partial is ever taken for a complete snapshot.
+ *
+ * @example
+ * ```ts
+ * import type { Message, SnapshotSink } from "@rafthttp/rafthttp";
+ * // Keeps only a byte count, for tests.
+ * const sizes = new Map<bigint, number>();
+ * const sink: SnapshotSink = {
+ *   async save(m: Message, data: ReadableStream<Uint8Array>) {
+ *     let n = 0;
+ *     for await (const chunk of data) n += chunk.length;
+ *     sizes.set(m.snapshot?.metadata?.index ?? 0n, n);
+ *   },
+ * };
+ * await sink.save({} as Message, ReadableStream.from([new Uint8Array(3)]), AbortSignal.timeout(1000));
+ * console.log(sizes.get(0n)); // 3
+ * ```
+ */
+export interface SnapshotSink {
+  /** Stores the snapshot data; see the interface description. */
+  save(m: Message, data: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,165 @@
+/**
+ * Sends one snapshot: `POST /raft/snapshot` whose body is the MsgSnap as a
+ * length-prefixed frame followed by the snapshot data, streamed (never held
+ * in memory) with `duplex: "half"`. The only timeouts are on progress: the
+ * transfer fails if no bytes move for a while, however long it takes as a
+ * whole.
+ *
+ * @module
+ */
+
+import type { Config } from "./options.ts";
+import type { PeerStatus } from "./peer_status.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import type { PeerStats } from "./stats.ts";
+import type { UrlPicker } from "./url_picker.ts";
+import type { SnapshotMessage } from "./snapshot.ts";
+import { encodeMessageFrame } from "./codec/message.ts";
+import { formatId, identityHeaders } from "./headers.ts";
+import { SnapshotStatus } from "./raft.ts";
+import { PeerRequestError, StoppedError } from "./errors.ts";
+import { checkPostResponse, isCritical } from "./pipeline.ts";
+
+/** What a snapshot sender needs from its peer. */
+export interface SnapshotSenderContext {
+  peer: bigint;
+  cfg: Config;
+  picker: UrlPicker;
+  status: PeerStatus;
+  stats: PeerStats;
+  log: RateLimitedLog;
+  /** Aborts when the peer or transport stops. */
+  signal: AbortSignal;
+}
+
+/**
+ * The request body: the MsgSnap frame, then exactly `totalSize` bytes of
+ * data. `progress` is called whenever bytes move.
+ */
+function snapshotBody(
+  snap: SnapshotMessage,
+  progress: (bytes: number) => void,
+): [ReadableStream<Uint8Array<ArrayBuffer>>, () => Promise<void>] {
+  const reader = snap.body.getReader();
+  const release = () => reader.cancel().catch(() => {});
+  let sent = 0;
+  let head: Uint8Array<ArrayBuffer> | undefined = encodeMessageFrame(snap.message);
+  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    async pull(controller) {
+      if (head !== undefined) {
+        controller.enqueue(head);
+        progress(head.length);
+        head = undefined;
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) {
+        if (sent !== snap.totalSize) {
+          throw new PeerRequestError(
+            `snapshot body ended after ${sent} bytes but ${snap.totalSize} were declared`,
+          );
+        }
+        controller.close();
+        return;
+      }
+      sent += value.length;
+      if (sent > snap.totalSize) {
+        throw new PeerRequestError(
+          `snapshot body is longer than the ${snap.totalSize} bytes declared`,
+        );
+      }
+      controller.enqueue(value as Uint8Array<ArrayBuffer>);
+      progress(value.length);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+  return [stream, release];
+}
+
+/** Sends `snap` and reports the outcome to raft and to `snap.done`. */
+export async function sendSnapshot(
+  snap: SnapshotMessage,
+  ctx: SnapshotSenderContext,
+): Promise<void> {
+  const { cfg, peer } = ctx;
+  const url = ctx.picker.pick();
+  const abort = new AbortController();
+  const onStop = () => abort.abort(new StoppedError());
+  ctx.signal.addEventListener("abort", onStop, { once: true });
+  if (ctx.signal.aborted) onStop();
+  let last = Date.now();
+  let bytes = 0;
+  let uploading = true;
+  const watchdog = setInterval(() => {
+    const idle = Date.now() - last;
+    const limit = uploading ? cfg.snapshotProgressTimeoutMs : cfg.snapshotResponseTimeoutMs;
+    if (idle > limit) {
+      abort.abort(
+        new PeerRequestError(
+          uploading
+            ? `no snapshot bytes moved for ${idle} ms (progress timeout ${limit} ms)`
+            : `no answer ${idle} ms after the snapshot was sent (timeout ${limit} ms)`,
+        ),
+      );
+    }
+  }, Math.max(10, Math.min(1000, cfg.snapshotProgressTimeoutMs / 4)));
+  const [body, release] = snapshotBody(snap, (n) => {
+    last = Date.now();
+    bytes += n;
+  });
+  let error: Error | undefined;
+  try {
+    const res = await cfg.fetch(`${url}/raft/snapshot`, {
+      method: "POST",
+      headers: { ...identityHeaders(cfg), "Content-Type": "application/octet-stream" },
+      body,
+      signal: abort.signal,
+      duplex: "half",
+    } as RequestInit);
+    uploading = false;
+    last = Date.now();
+    error = await checkPostResponse(res, "POST /raft/snapshot", peer, cfg);
+  } catch (e) {
+    const r = abort.signal.aborted ? abort.signal.reason : e;
+    error = r instanceof Error ? r : new PeerRequestError(String(r));
+    if (!(error instanceof StoppedError)) {
+      error = new PeerRequestError(
+        `sending a snapshot to peer ${
+          formatId(peer)
+        } at ${url} failed after ${bytes} bytes: ${error.message}`,
+        undefined,
+        { cause: e },
+      );
+    }
+  } finally {
+    clearInterval(watchdog);
+    ctx.signal.removeEventListener("abort", onStop);
+    await release();
+  }
+  const index = snap.message.snapshot?.metadata?.index ?? 0n;
+  if (error === undefined) {
+    ctx.status.activate();
+    ctx.stats.sentBytes += bytes;
+    cfg.raft.reportSnapshot(peer, SnapshotStatus.Finish);
+    ctx.log.event(`snapshot:${peer}`, "info", "sent a snapshot", { peer, index, bytes });
+    snap.close(true);
+    return;
+  }
+  ctx.picker.unreachable(url);
+  ctx.status.deactivate(`snapshot send failed: ${error.message}`);
+  cfg.raft.reportUnreachable(peer);
+  cfg.raft.reportSnapshot(peer, SnapshotStatus.Failure);
+  snap.close(false);
+  if (isCritical(error)) {
+    ctx.log.event(`critical:${peer}`, "error", error.message, { peer });
+    cfg.onError(error);
+  } else {
+    ctx.log.event(`snapshot:${peer}`, "warn", "failed to send a snapshot", {
+      peer,
+      index,
+      error: error.message,
+    });
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The receiving half of a stream: one per peer per stream type. It dials
+ * the peer (`GET /raft/stream/{message|msgapp}/{our id}`), decodes the
+ * endless response body chunk by chunk and hands each message on; when the
+ * stream ends or fails it redials, immediately after a stream that worked,
+ * then with capped, jittered backoff.
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+import type { Config } from "./options.ts";
+import type { PeerStatus } from "./peer_status.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import type { PeerStats } from "./stats.ts";
+import type { UrlPicker } from "./url_picker.ts";
+import type { StreamType } from "./stream_writer.ts";
+import { formatId, H, identityHeaders, supportsStreams } from "./headers.ts";
+import { MessageFrameDecoder } from "./codec/message.ts";
+import { MsgAppV2FrameDecoder } from "./codec/msgappv2.ts";
+import {
+  ClusterIdMismatchError,
+  IncompatibleVersionError,
+  MemberRemovedError,
+  PeerRequestError,
+  StoppedError,
+} from "./errors.ts";
+import { readTextLimited } from "./body.ts";
+
+/** The URL path segment of each stream type (msgappv2 lives under "msgapp"). */
+export const STREAM_PATH: Record<StreamType, string> = { message: "message", msgappv2: "msgapp" };
+
+/** Receives one peer's messages of one stream type. */
+export class StreamReader {
+  readonly type: StreamType;
+  #cfg: Config;
+  #peer: bigint;
+  #picker: UrlPicker;
+  #status: PeerStatus;
+  #stats: PeerStats;
+  #log: RateLimitedLog;
+  #deliver: (m: Message) => void;
+  #abort: AbortController | undefined;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #connected = false;
+  #paused = false;
+
+  constructor(
+    type: StreamType,
+    peer: bigint,
+    cfg: Config,
+    picker: UrlPicker,
+    status: PeerStatus,
+    stats: PeerStats,
+    log: RateLimitedLog,
+    deliver: (m: Message) => void,
+  ) {
+    this.type = type;
+    this.#peer = peer;
+    this.#cfg = cfg;
+    this.#picker = picker;
+    this.#status = status;
+    this.#stats = stats;
+    this.#log = log;
+    this.#deliver = deliver;
+  }
+
+  /** True while a stream from the peer is being read. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Starts the dial loop. */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Pauses (or resumes) the dial loop; the current stream is dropped. A test hook. */
+  pause(paused: boolean): void {
+    this.#paused = paused;
+    if (paused) this.#abort?.abort(new StoppedError("stream reader paused"));
+  }
+
+  /** Stops the loop and closes the stream; resolves when everything is released. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort?.abort(new StoppedError());
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      if (this.#paused) {
+        await sleep(50);
+        continue;
+      }
+      const started = Date.now();
+      const outcome = await this.#attempt();
+      if (this.#stopped) break;
+      // A stream that worked for a while is redialled at once; failures
+      // (and streams that end right after connecting) back off.
+      if (outcome === "worked" && Date.now() - started > 1000) failures = 0;
+      else failures++;
+      if (failures > 0) {
+        const base = Math.min(
+          this.#cfg.redialMaxMs,
+          this.#cfg.redialMinMs * 2 ** Math.min(failures - 1, 16),
+        );
+        await this.#sleep(base * (0.8 + 0.4 * Math.random()));
+      }
+    }
+  }
+
+  /** One dial and, if it succeeds, reading until the stream ends. */
+  async #attempt(): Promise<"worked" | "failed"> {
+    const cfg = this.#cfg;
+    const abort = new AbortController();
+    this.#abort = abort;
+    const url = this.#picker.pick();
+    const target = `${url}/raft/stream/${STREAM_PATH[this.type]}/${formatId(cfg.id)}`;
+    const dialTimer = setTimeout(
+      () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
+      cfg.dialTimeoutMs,
+    );
+    let res: Response;
+    try {
+      res = await cfg.fetch(target, {
+        method: "GET",
+        headers: { ...identityHeaders(cfg), [H.raftTo]: formatId(this.#peer) },
+        signal: abort.signal,
+      });
+    } catch (e) {
+      clearTimeout(dialTimer);
+      if (this.#stopped || this.#paused) return "failed";
+      this.#dialFailed(url, `dial failed: ${reason(abort.signal, e)}`);
+      return "failed";
+    }
+    clearTimeout(dialTimer);
+    const error = await this.#checkResponse(res);
+    if (error !== undefined) {
+      this.#picker.unreachable(url);
+      if (error === "unsupported") {
+        this.#log.event(
+          `stream-dial:${this.type}:${this.#peer}`,
+          "warn",
+          "peer does not support this stream type",
+          {
+            peer: this.#peer,
+            stream: this.type,
+            version: res.headers.get(H.serverVersion),
+          },
+        );
+      } else {
+        this.#status.deactivate(`stream ${this.type} dial failed: ${error.message}`);
+        if (
+          error instanceof MemberRemovedError || error instanceof ClusterIdMismatchError ||
+          error instanceof IncompatibleVersionError
+        ) {
+          this.#log.event(`critical:${this.#peer}`, "error", error.message, { peer: this.#peer });
+          cfg.onError(error);
+        } else {
+          this.#log.event(`stream-dial:${this.type}:${this.#peer}`, "warn", "stream dial refused", {
+            peer: this.#peer,
+            stream: this.type,
+            error: error.message,
+          });
+        }
+      }
+      return "failed";
+    }
+    this.#status.activate();
+    this.#connected = true;
+    try {
+      await this.#read(res.body!, abort);
+      return "worked";
+    } finally {
+      this.#connected = false;
+    }
+  }
+
+  #dialFailed(url: string, why: string): void {
+    this.#picker.unreachable(url);
+    this.#status.deactivate(`stream ${this.type} ${why}`);
+    this.#log.event(
+      `stream-dial:${this.type}:${this.#peer}`,
+      "warn",
+      "failed to dial the peer's stream",
+      {
+        peer: this.#peer,
+        stream: this.type,
+        url,
+        error: why,
+      },
+    );
+  }
+
+  /** etcd's dial response handling; undefined when the stream may be read. */
+  async #checkResponse(res: Response): Promise<Error | "unsupported" | undefined> {
+    const peer = formatId(this.#peer);
+    if (!supportsStreams(res.headers.get(H.serverVersion), this.#cfg.serverVersion)) {
+      await res.body?.cancel();
+      return "unsupported";
+    }
+    if (res.status === 200 && res.body !== null) return undefined;
+    const text = (await readTextLimited(res, 1024)).replace(/\n$/, "");
+    switch (res.status) {
+      case 410:
+        return new MemberRemovedError(
+          `peer ${peer} says this member (${
+            formatId(this.#cfg.id)
+          }) was removed from the cluster; ` +
+            `stop this member`,
+          410,
+        );
+      case 404:
+        return new PeerRequestError(
+          `peer ${peer} does not know this member yet (404 ${text}); it will be retried`,
+          404,
+        );
+      case 412:
+        if (text === "cluster ID mismatch") {
+          return new ClusterIdMismatchError(
+            `peer ${peer} refused our stream: cluster ID mismatch (ours is ${
+              formatId(this.#cfg.clusterId)
+            }); ` +
+              `check both members' cluster configuration`,
+          );
+        }
+        if (text === "incompatible version") {
+          return new IncompatibleVersionError(
+            `peer ${peer} refused our stream: incompatible version (ours is ${this.#cfg.serverVersion})`,
+          );
+        }
+        return new PeerRequestError(`peer ${peer} answered 412 ${text}`, 412);
+      default:
+        return new PeerRequestError(
+          `peer ${peer} answered an unexpected ${res.status} ${text}`,
+          res.status,
+        );
+    }
+  }
+
+  async #read(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
+    const cfg = this.#cfg;
+    const decoder = this.type === "message"
+      ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
+      : new MsgAppV2FrameDecoder(cfg.id, this.#peer, { maxFrameSize: cfg.maxFrameSize });
+    const reader = body.getReader();
+    const stats = this.#stats;
+    const deliver = this.#deliver;
+    let lastRead = Date.now();
+    let lastTick = lastRead;
+    const period = Math.max(10, Math.min(250, cfg.streamReadTimeoutMs / 4));
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      // If our own event loop stalled, the silence is ours: do not blame the peer.
+      if (now - lastTick > period + 1000) lastRead = now;
+      lastTick = now;
+      if (now - lastRead > cfg.streamReadTimeoutMs) {
+        abort.abort(
+          new PeerRequestError(
+            `no data (not even a link heartbeat) for ${now - lastRead} ms ` +
+              `(read timeout ${cfg.streamReadTimeoutMs} ms); the connection looks dead`,
+          ),
+        );
+      }
+    }, period);
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          decoder.finish();
+          this.#log.event(
+            `stream-eof:${this.type}:${this.#peer}`,
+            "info",
+            "the peer closed the stream",
+            {
+              peer: this.#peer,
+              stream: this.type,
+            },
+          );
+          return;
+        }
+        lastRead = Date.now();
+        stats.receivedBytes += value.length;
+        decoder.push(value, deliver);
+      }
+    } catch (e) {
+      if (this.#stopped || this.#paused) return;
+      const why = reason(abort.signal, e);
+      this.#status.deactivate(`stream ${this.type} read failed: ${why}`);
+      this.#log.event(
+        `stream-read:${this.type}:${this.#peer}`,
+        "warn",
+        "lost the stream from the peer",
+        {
+          peer: this.#peer,
+          stream: this.type,
+          error: why,
+        },
+      );
+    } finally {
+      clearInterval(watchdog);
+      abort.abort(new StoppedError("stream closed"));
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.#abort = new AbortController();
+      this.#abort.signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The reason an operation failed: the abort reason if we aborted it, else the error. */
+function reason(signal: AbortSignal, e: unknown): string {
+  const r = signal.aborted ? signal.reason : e;
+  return r instanceof Error ? r.message : String(r);
+}

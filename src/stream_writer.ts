@@ -1,0 +1,258 @@
+/**
+ * The sending half of a stream: one per peer per stream type. Messages wait
+ * in a bounded queue; the peer's reader has opened a GET whose response
+ * body is ours to fill. Each time that body is pulled, every queued message
+ * (up to a chunk size) is encoded into one chunk, so under load many frames
+ * go out in one write, and a lone message goes out at once.
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+import { MessageType } from "./raftpb/raft_pb.ts";
+import { BoundedQueue } from "./bounded_queue.ts";
+import { ByteWriter } from "./codec/byte_writer.ts";
+import { writeMessageFrame } from "./codec/message.ts";
+import { linkHeartbeat, MsgAppV2Encoder } from "./codec/msgappv2.ts";
+import type { Config } from "./options.ts";
+import type { PeerStatus } from "./peer_status.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import type { PeerStats } from "./stats.ts";
+
+/**
+ * The two stream types: `message` (length-prefixed Messages, path
+ * `/raft/stream/message`) and `msgappv2` (path `/raft/stream/msgapp`).
+ */
+export type StreamType = "message" | "msgappv2";
+
+const HEARTBEAT = linkHeartbeat();
+
+/** One attached response body. */
+class Connection {
+  controller!: ReadableStreamDefaultController<Uint8Array>;
+  closed = false;
+  heartbeatDue = false;
+  lastPull = Date.now();
+  wake: (() => void) | undefined;
+  timer: ReturnType<typeof setInterval> | undefined;
+  encoder = new MsgAppV2Encoder();
+  readonly stream: ReadableStream<Uint8Array>;
+
+  constructor(
+    pull: (c: Connection, ctl: ReadableStreamDefaultController<Uint8Array>) => Promise<void>,
+    cancel: (c: Connection, reason: unknown) => void,
+  ) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (ctl) => {
+        this.controller = ctl;
+      },
+      pull: (ctl) => pull(this, ctl),
+      cancel: (reason) => cancel(this, reason),
+    }, { highWaterMark: 0 });
+  }
+}
+
+/** Sends one peer's messages of one stream type. */
+export class StreamWriter {
+  readonly type: StreamType;
+  #cfg: Config;
+  #peer: bigint;
+  #status: PeerStatus;
+  #stats: PeerStats;
+  #log: RateLimitedLog;
+  #queue: BoundedQueue<Message>;
+  #conn: Connection | undefined;
+  #out: ByteWriter;
+  #stopped = false;
+
+  constructor(
+    type: StreamType,
+    peer: bigint,
+    cfg: Config,
+    status: PeerStatus,
+    stats: PeerStats,
+    log: RateLimitedLog,
+  ) {
+    this.type = type;
+    this.#peer = peer;
+    this.#cfg = cfg;
+    this.#status = status;
+    this.#stats = stats;
+    this.#log = log;
+    this.#queue = new BoundedQueue(cfg.streamQueueSize);
+    this.#out = new ByteWriter(cfg.streamChunkSize + 1024);
+  }
+
+  /** True while a peer's reader is attached: `pick` may use this stream. */
+  get working(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  /** Messages waiting to be written. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Queues `m`; false when the queue is full (the caller drops and reports
+   * it). Never blocks.
+   */
+  send(m: Message): boolean {
+    if (!this.#queue.push(m)) return false;
+    const c = this.#conn;
+    if (c?.wake !== undefined) {
+      const wake = c.wake;
+      c.wake = undefined;
+      wake();
+    }
+    return true;
+  }
+
+  /**
+   * Attaches a new response body (the peer's reader just dialled us) and
+   * returns it. A previous body is ended cleanly; queued messages carry over
+   * to the new one.
+   */
+  attach(): ReadableStream<Uint8Array> {
+    if (this.#conn !== undefined) this.#close(this.#conn, "replaced by a newer stream", false);
+    const conn = new Connection(
+      (c, ctl) => this.#pull(c, ctl),
+      (c, reason) =>
+        this.#fail(c, `the peer's reader went away (${reason ?? "connection closed"})`),
+    );
+    if (this.#stopped) {
+      conn.closed = true;
+      conn.controller.close();
+      return conn.stream;
+    }
+    this.#conn = conn;
+    conn.timer = setInterval(() => this.#tick(conn), this.#cfg.linkHeartbeatIntervalMs);
+    this.#status.activate();
+    this.#log.event(
+      `stream-up:${this.type}:${this.#peer}`,
+      "info",
+      "established a stream to the peer",
+      { peer: this.#peer, stream: this.type },
+    );
+    return conn.stream;
+  }
+
+  #tick(conn: Connection): void {
+    const now = Date.now();
+    if (this.#queue.length > 0 && now - conn.lastPull > this.#cfg.streamWriteTimeoutMs) {
+      this.#fail(
+        conn,
+        `the peer's reader took nothing for ${now - conn.lastPull} ms while data waited ` +
+          `(write timeout ${this.#cfg.streamWriteTimeoutMs} ms)`,
+      );
+      return;
+    }
+    conn.heartbeatDue = true;
+    if (conn.wake !== undefined) {
+      const wake = conn.wake;
+      conn.wake = undefined;
+      wake();
+    }
+  }
+
+  async #pull(conn: Connection, controller: ReadableStreamDefaultController<Uint8Array>) {
+    conn.lastPull = Date.now();
+    if (this.#queue.length === 0 && !conn.heartbeatDue) {
+      await new Promise<void>((resolve) => conn.wake = resolve);
+      if (conn.closed) return;
+    }
+    const w = this.#out;
+    w.reset();
+    if (conn.heartbeatDue) {
+      conn.heartbeatDue = false;
+      this.#encode(conn, w, HEARTBEAT);
+    }
+    const limit = this.#cfg.streamChunkSize;
+    let n = 0;
+    while (w.pos < limit) {
+      const m = this.#queue.shift();
+      if (m === undefined) break;
+      try {
+        this.#encode(conn, w, m);
+        n++;
+      } catch (e) {
+        // A message that cannot be encoded (a bigint out of range...) is
+        // dropped alone; the stream goes on.
+        this.#stats.sendDrops++;
+        this.#cfg.raft.reportUnreachable(this.#peer);
+        this.#log.event(
+          `encode:${this.#peer}`,
+          "error",
+          "dropped a message that cannot be encoded",
+          {
+            peer: this.#peer,
+            type: MessageType[m.type],
+            error: String(e),
+          },
+        );
+      }
+    }
+    this.#stats.sentMessages += n;
+    this.#stats.sentOn[this.type] += n;
+    this.#stats.sentBytes += w.pos;
+    if (w.pos > 0) controller.enqueue(w.take());
+  }
+
+  #encode(conn: Connection, w: ByteWriter, m: Message): void {
+    if (this.type === "msgappv2") conn.encoder.write(w, m);
+    else writeMessageFrame(w, m);
+  }
+
+  /** A write failed: the peer is deactivated, queued messages dropped and reported once. */
+  #fail(conn: Connection, reason: string): void {
+    if (conn.closed) return;
+    this.#status.deactivate(`stream ${this.type} write failed: ${reason}`);
+    this.#close(conn, reason, true);
+  }
+
+  #close(conn: Connection, reason: string, dropQueued: boolean): void {
+    if (conn.closed) return;
+    conn.closed = true;
+    clearInterval(conn.timer);
+    if (conn.wake !== undefined) conn.wake();
+    conn.wake = undefined;
+    try {
+      conn.controller.close();
+    } catch {
+      // already cancelled by the consumer
+    }
+    if (this.#conn === conn) this.#conn = undefined;
+    this.#log.event(
+      `stream-down:${this.type}:${this.#peer}`,
+      "warn",
+      "closed a stream to the peer",
+      { peer: this.#peer, stream: this.type, reason },
+    );
+    if (dropQueued) this.#dropQueued();
+  }
+
+  #dropQueued(): void {
+    const dropped = this.#queue.clear();
+    if (dropped > 0) {
+      this.#stats.sendDrops += dropped;
+      this.#cfg.raft.reportUnreachable(this.#peer);
+      this.#log.event(
+        `drop:${this.#peer}`,
+        "warn",
+        "dropped queued messages: their stream closed",
+        {
+          peer: this.#peer,
+          stream: this.type,
+          dropped,
+        },
+      );
+    }
+  }
+
+  /** Ends the attached body and drops the queue; the writer accepts no new body. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#conn !== undefined) this.#close(this.#conn, "the peer was stopped", true);
+    else this.#dropQueued();
+  }
+}

@@ -1,0 +1,274 @@
+/**
+ * The Transport: the table of peers and remotes, message routing, the HTTP
+ * handler, and the lifecycle that owns them all.
+ *
+ * @module
+ */
+
+import type { Message } from "./raftpb/raft_pb.ts";
+import { type Config, resolveOptions, type TransportOptions } from "./options.ts";
+import { RateLimitedLog } from "./logger.ts";
+import { type PeerStatusReport, TransportPeer } from "./peer.ts";
+import { Remote } from "./remote.ts";
+import type { SnapshotMessage } from "./snapshot.ts";
+import { createHandler } from "./handler.ts";
+import { formatId } from "./headers.ts";
+import { StoppedError } from "./errors.ts";
+
+/**
+ * What a raft node needs from its network layer (etcd's `Transporter`).
+ *
+ * @example
+ * ```ts
+ * import type { Message, Transporter } from "@rafthttp/rafthttp";
+ * function deliver(t: Transporter, msgs: Message[]) {
+ *   t.send(msgs); // never blocks; undeliverable messages are reported to raft
+ * }
+ * console.log(typeof deliver); // "function"
+ * ```
+ */
+export interface Transporter {
+  /** Starts the transport: peers added so far begin dialling. */
+  start(): void;
+  /** The HTTP handler for everything under `/raft`. */
+  handler(): (req: Request) => Promise<Response>;
+  /** Sends messages to their `to` members without blocking; `to == 0` is skipped. */
+  send(msgs: Message[]): void;
+  /** Sends a snapshot (MsgSnap + data) to `m.message.to`. */
+  sendSnapshot(m: SnapshotMessage): void;
+  /** Adds a pipeline-only member (not yet a peer); a no-op if known. */
+  addRemote(id: bigint, urls: string[]): void;
+  /** Adds a peer; a no-op if it exists. Throws TypeError on invalid URLs. */
+  addPeer(id: bigint, urls: string[]): void;
+  /** Removes a peer, closing its streams and requests. */
+  removePeer(id: bigint): Promise<void>;
+  /** Removes every peer. */
+  removeAllPeers(): Promise<void>;
+  /** Replaces a peer's URLs. */
+  updatePeer(id: bigint, urls: string[]): void;
+  /** When peer `id` became active, or undefined if it is not active (or unknown). */
+  activeSince(id: bigint): Date | undefined;
+  /** How many peers are active. */
+  activePeers(): number;
+  /** Stops everything; resolves when all streams, requests and timers are released. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The network layer of one raft member: etcd's rafthttp transport over
+ * fetch and Web streams. Serve {@link Transport.handler} on the member's
+ * peer URLs (or use `serve`), add the other members with `addPeer`, and
+ * hand it raft's outgoing messages with `send`.
+ *
+ * @example
+ * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { MessageSchema, MessageType, Transport } from "@rafthttp/rafthttp";
+ *
+ * await using transport = new Transport({
+ *   id: 1n,
+ *   clusterId: 0xc1n,
+ *   urls: ["http://127.0.0.1:12380"],
+ *   raft: { process(m) { console.log("got", m.type); }, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
+ *   probeIntervalMs: 0,
+ * });
+ * transport.start();
+ * transport.addPeer(2n, ["http://127.0.0.1:12381"]);
+ * transport.send([create(MessageSchema, { type: MessageType.MsgHeartbeat, from: 1n, to: 2n })]);
+ * console.log(transport.activePeers()); // 0 until peer 2 answers
+ * ```
+ */
+export class Transport implements Transporter, AsyncDisposable {
+  readonly #cfg: Config;
+  readonly #log: RateLimitedLog;
+  readonly #peers = new Map<bigint, TransportPeer>();
+  readonly #remotes = new Map<bigint, Remote>();
+  readonly #stop = new AbortController();
+  #handler: ((req: Request) => Promise<Response>) | undefined;
+  #started = false;
+  #stopping: Promise<void> | undefined;
+
+  /** Creates a transport; see {@link TransportOptions}. Nothing runs until {@link start}. */
+  constructor(options: TransportOptions) {
+    this.#cfg = resolveOptions(options);
+    this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
+  }
+
+  /** This member's id. */
+  get id(): bigint {
+    return this.#cfg.id;
+  }
+
+  /** Starts the transport; peers added before begin dialling now. */
+  start(): void {
+    if (this.#started || this.#stop.signal.aborted) return;
+    this.#started = true;
+    for (const p of this.#peers.values()) p.start();
+  }
+
+  /** The handler for everything under `/raft` (the same function on every call). */
+  handler(): (req: Request) => Promise<Response> {
+    this.#handler ??= createHandler({
+      cfg: this.#cfg,
+      log: this.#log,
+      peer: (id) => this.#peers.get(id),
+      addRemote: (id, urls) => this.addRemote(id, urls),
+      received: (from, bytes) => {
+        const p = this.#peers.get(from);
+        if (p !== undefined) {
+          p.stats.receivedMessages++;
+          p.stats.receivedOn.pipeline++;
+          p.stats.receivedBytes += bytes;
+        }
+      },
+      signal: this.#stop.signal,
+    });
+    return this.#handler;
+  }
+
+  /** Routes each message to its peer (or remote); see {@link Transporter.send}. */
+  send(msgs: Message[]): void {
+    for (const m of msgs) {
+      if (m.to === 0n) continue;
+      const p = this.#peers.get(m.to);
+      if (p !== undefined) {
+        p.send(m);
+        continue;
+      }
+      const r = this.#remotes.get(m.to);
+      if (r !== undefined) {
+        r.send(m);
+        continue;
+      }
+      this.#log.event(`unknown-to:${m.to}`, "debug", "ignored a message to an unknown member", {
+        to: m.to,
+      });
+    }
+  }
+
+  /** Sends a snapshot; an unknown target fails it at once (`done` resolves false). */
+  sendSnapshot(m: SnapshotMessage): void {
+    const p = this.#peers.get(m.message.to);
+    if (p === undefined) {
+      this.#log.event(
+        `snap-unknown:${m.message.to}`,
+        "warn",
+        "cannot send a snapshot: member not found",
+        {
+          to: m.message.to,
+        },
+      );
+      m.close(false);
+      return;
+    }
+    p.sendSnap(m);
+  }
+
+  /** Adds a pipeline-only member; a no-op if it is a peer or remote, or after stop. */
+  addRemote(id: bigint, urls: string[]): void {
+    if (this.#stop.signal.aborted || this.#peers.has(id) || this.#remotes.has(id)) return;
+    this.#remotes.set(id, new Remote(id, urls, this.#cfg, this.#log));
+    this.#log.event(`remote:${id}`, "info", "added a remote member (pipeline only)", {
+      remote: id,
+      urls,
+    });
+  }
+
+  /** Adds a peer and, once started, begins dialling it. Throws TypeError on invalid URLs. */
+  addPeer(id: bigint, urls: string[]): void {
+    if (this.#stop.signal.aborted) {
+      throw new StoppedError("cannot add a peer: the transport was stopped");
+    }
+    if (this.#peers.has(id)) return;
+    if (id === this.#cfg.id) {
+      throw new TypeError(`cannot add this member (${formatId(id)}) as its own peer`);
+    }
+    const p = new TransportPeer(id, urls, this.#cfg, this.#log);
+    this.#peers.set(id, p);
+    if (this.#started) p.start();
+    this.#log.event(`peer:${id}`, "info", "added a peer", { peer: id, urls });
+  }
+
+  /** Removes a peer, closing its streams, requests and timers. */
+  async removePeer(id: bigint): Promise<void> {
+    const p = this.#peers.get(id);
+    if (p === undefined) return;
+    this.#peers.delete(id);
+    await p.stop();
+    this.#log.event(`peer:${id}`, "info", "removed a peer", { peer: id });
+  }
+
+  /** Removes every peer. */
+  async removeAllPeers(): Promise<void> {
+    await Promise.all([...this.#peers.keys()].map((id) => this.removePeer(id)));
+  }
+
+  /** Replaces a peer's URLs; throws TypeError on invalid ones. */
+  updatePeer(id: bigint, urls: string[]): void {
+    this.#peers.get(id)?.update(urls);
+  }
+
+  /** When peer `id` became active, or undefined. */
+  activeSince(id: bigint): Date | undefined {
+    return this.#peers.get(id)?.activeSince();
+  }
+
+  /** Number of active peers. */
+  activePeers(): number {
+    let n = 0;
+    for (const p of this.#peers.values()) if (p.status.active) n++;
+    return n;
+  }
+
+  /** Ids of the current peers. */
+  peers(): bigint[] {
+    return [...this.#peers.keys()];
+  }
+
+  /** State, queues and counters of one peer, for monitoring. */
+  peerStatus(id: bigint): PeerStatusReport | undefined {
+    return this.#peers.get(id)?.report();
+  }
+
+  /** Test hook (etcd's Pause): every peer drops what it sends and receives; links stay up. */
+  pause(): void {
+    for (const p of this.#peers.values()) p.pause(true);
+    for (const r of this.#remotes.values()) r.pause(true);
+  }
+
+  /** Test hook (etcd's Resume): undoes {@link pause}. */
+  resume(): void {
+    for (const p of this.#peers.values()) p.pause(false);
+    for (const r of this.#remotes.values()) r.pause(false);
+  }
+
+  /** Test hook (etcd's CutPeer): drops all traffic with one peer and stops dialling it. */
+  cutPeer(id: bigint): void {
+    this.#peers.get(id)?.cut(true);
+    this.#remotes.get(id)?.pause(true);
+  }
+
+  /** Test hook (etcd's MendPeer): undoes {@link cutPeer}. */
+  mendPeer(id: bigint): void {
+    this.#peers.get(id)?.cut(false);
+    this.#remotes.get(id)?.pause(false);
+  }
+
+  /** Stops everything; resolves once every stream, request, timer and loop is released. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stop.abort(new StoppedError());
+      const all = [...this.#peers.values(), ...this.#remotes.values()];
+      this.#peers.clear();
+      this.#remotes.clear();
+      await Promise.all(all.map((p) => p.stop()));
+      this.#log.close();
+    })();
+    return this.#stopping;
+  }
+
+  /** `await using` support: stops the transport. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}

@@ -1,0 +1,152 @@
+// A small in-process cluster for transport tests: each node is a Transport
+// served by Deno.serve on 127.0.0.1 with a Raft that records what it gets.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { type Message, MessageSchema, type MessageType } from "../../src/raftpb/raft_pb.ts";
+import type { Raft } from "../../src/raft.ts";
+import type { SnapshotStatus } from "../../src/raft.ts";
+import { Transport } from "../../src/transport.ts";
+import type { TransportOptions } from "../../src/options.ts";
+import { type Logger, silentLogger } from "../../src/logger.ts";
+
+export class RecordingRaft implements Raft {
+  received: Message[] = [];
+  unreachable: bigint[] = [];
+  snapshots: [bigint, SnapshotStatus][] = [];
+  removed = new Set<bigint>();
+  #waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  processDelayMs = 0;
+
+  process(m: Message): Promise<void> | void {
+    this.received.push(m);
+    this.#check();
+    if (this.processDelayMs > 0) return new Promise((r) => setTimeout(r, this.processDelayMs));
+  }
+  isIDRemoved(id: bigint): boolean {
+    return this.removed.has(id);
+  }
+  reportUnreachable(id: bigint): void {
+    this.unreachable.push(id);
+    this.#check();
+  }
+  reportSnapshot(id: bigint, status: SnapshotStatus): void {
+    this.snapshots.push([id, status]);
+    this.#check();
+  }
+  /** Resolves when `pred` holds (checked on every event), or rejects after `ms`. */
+  until(pred: () => boolean, ms = 5000, what = "condition"): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: () => {} };
+      const t = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((x) => x !== w);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      w.resolve = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.#waiters.push(w);
+    });
+  }
+  #check() {
+    this.#waiters = this.#waiters.filter((w) => {
+      if (w.pred()) {
+        w.resolve();
+        return false;
+      }
+      return true;
+    });
+  }
+}
+
+export interface Node {
+  id: bigint;
+  url: string;
+  raft: RecordingRaft;
+  transport: Transport;
+  server: Deno.HttpServer<Deno.NetAddr>;
+  close(): Promise<void>;
+}
+
+export const CLUSTER = 0xc1n;
+
+export function startNode(
+  id: bigint,
+  options: Partial<TransportOptions> = {},
+  port = 0,
+): Node {
+  let handler: (req: Request) => Promise<Response> = () =>
+    Promise.resolve(new Response("starting", { status: 503 }));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen() {} },
+    (req) => handler(req),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const raft = (options.raft as RecordingRaft | undefined) ?? new RecordingRaft();
+  const transport = new Transport({
+    id,
+    clusterId: CLUSTER,
+    urls: [url],
+    raft,
+    logger: (options.logger as Logger | undefined) ?? silentLogger,
+    probeIntervalMs: 0,
+    ...options,
+  });
+  handler = transport.handler();
+  transport.start();
+  let closed: Promise<void> | undefined;
+  return {
+    id,
+    url,
+    raft,
+    transport,
+    server,
+    close() {
+      closed ??= (async () => {
+        await transport.stop();
+        await server.shutdown();
+      })();
+      return closed;
+    },
+  };
+}
+
+/** Starts nodes 1..n and makes each a peer of all others. */
+export function startCluster(n: number, options: Partial<TransportOptions> = {}): Node[] {
+  const nodes: Node[] = [];
+  for (let i = 1; i <= n; i++) nodes.push(startNode(BigInt(i), options));
+  for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.addPeer(b.id, [b.url]);
+  return nodes;
+}
+
+export async function closeAll(nodes: Node[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.close()));
+}
+
+/** Waits until `pred` holds, polling. */
+export async function eventually(
+  pred: () => boolean,
+  ms = 5000,
+  what = "condition",
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until both stream writers of a toward b are attached (b's readers dialled a). */
+export function streamsUp(a: Node, b: Node): boolean {
+  const s = a.transport.peerStatus(b.id);
+  return s !== undefined && s.streams.message.outgoing && s.streams.msgappv2.outgoing;
+}
+
+export function msg(
+  type: MessageType,
+  from: bigint,
+  to: bigint,
+  fields: MessageInitShape<typeof MessageSchema> = {},
+): Message {
+  return create(MessageSchema, { ...fields, type, from, to });
+}
