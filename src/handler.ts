@@ -260,9 +260,9 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
           return reader.cancel(reason);
         },
       }, { highWaterMark: 0 });
-      const abort = AbortSignal.any([ctx.signal, req.signal]);
       try {
-        await cfg.snapshotSink.save(m, data, abort);
+        // If the sender goes away, `data` errors; the signal covers our own stop.
+        await cfg.snapshotSink.save(m, data, ctx.signal);
         if (!complete) throw new Error("the snapshot sink returned before reading all the data");
       } catch (e) {
         await data.cancel().catch(() => {});

@@ -1,0 +1,120 @@
+// Peer-level behaviour: URL failover, probing, bounded queues and their
+// drops, and rate-limited warnings.
+import { assert, assertEquals } from "@std/assert";
+import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import type { Logger } from "../../src/logger.ts";
+import { closeAll, eventually, msg, startNode, streamsUp } from "./harness.ts";
+
+Deno.test("peer: a dead first URL fails over to the next; updatePeer switches live", async () => {
+  const a = startNode(1n);
+  const b = startNode(2n);
+  // A listener that accepts nothing useful: its port is closed right away.
+  const dead = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const deadUrl = `http://127.0.0.1:${dead.addr.port}`;
+  dead.close();
+  try {
+    b.transport.addPeer(1n, [a.url]);
+    a.transport.addPeer(2n, [deadUrl, b.url]);
+    await eventually(
+      () => streamsUp(a, b) && streamsUp(b, a),
+      5000,
+      "streams up via the second URL",
+    );
+    a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
+    await b.raft.until(() => b.raft.received.length === 1);
+    // Pointing a at the dead URL only: the streams are lost and messages fail.
+    a.transport.updatePeer(2n, [deadUrl]);
+    assertEquals(a.transport.peerStatus(2n)!.urls, [deadUrl]);
+  } finally {
+    await closeAll([a, b]);
+  }
+});
+
+Deno.test("peer: the prober measures round-trip time", async () => {
+  const a = startNode(1n, { probeIntervalMs: 50 });
+  const b = startNode(2n);
+  try {
+    a.transport.addPeer(2n, [b.url]);
+    await eventually(() => a.transport.peerStatus(2n)!.rttMs !== undefined, 5000, "an RTT sample");
+    const rtt = a.transport.peerStatus(2n)!.rttMs!;
+    assert(rtt > 0 && rtt < 1000, `rtt ${rtt} ms`);
+  } finally {
+    await closeAll([a, b]);
+  }
+});
+
+Deno.test("peer: a full pipeline drops, reports unreachable, never blocks, and warns once per interval", async () => {
+  // A peer that accepts requests and never answers.
+  const hung: Promise<void>[] = [];
+  const release: (() => void)[] = [];
+  const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    const p = new Promise<void>((r) => release.push(r));
+    hung.push(p);
+    return p.then(() => new Response(null, { status: 204 }));
+  });
+  const lines: string[] = [];
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: (m) => lines.push(m),
+    error: (m) => lines.push(m),
+  };
+  const a = startNode(1n, { logger, redialMinMs: 1000, redialMaxMs: 1000 });
+  try {
+    a.transport.addPeer(2n, [`http://127.0.0.1:${sink.addr.port}`]);
+    const start = performance.now();
+    for (let i = 0; i < 1000; i++) a.transport.send([msg(MessageType.MsgVote, 1n, 2n)]);
+    const took = performance.now() - start;
+    // 64 queued + up to 4 in flight; the rest dropped and reported.
+    const st = a.transport.peerStatus(2n)!;
+    assert(st.queued.pipeline <= 68, `pipeline holds ${st.queued.pipeline}`);
+    assert(st.stats.sendDrops >= 932, `dropped ${st.stats.sendDrops}`);
+    assertEquals(a.raft.unreachable.length, st.stats.sendDrops);
+    const dropLines = lines.filter((l) => l.startsWith("dropped an internal raft message"));
+    assertEquals(dropLines.length, 1, "one warning line for the whole burst");
+    assert(took < 1000, `send took ${took} ms`);
+  } finally {
+    for (const r of release) r();
+    await a.close();
+    await sink.shutdown();
+  }
+});
+
+Deno.test("peer: a full receive queue drops (counted) instead of blocking the stream", async () => {
+  const a = startNode(1n);
+  const b = startNode(2n, { receiveQueueSize: 8 });
+  let unblock!: () => void;
+  const blocked = new Promise<void>((r) => unblock = r);
+  b.raft.process = (m) => {
+    b.raft.received.push(m);
+    return blocked;
+  };
+  try {
+    a.transport.addPeer(2n, [b.url]);
+    b.transport.addPeer(1n, [a.url]);
+    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    for (let i = 0; i < 100; i++) {
+      a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: BigInt(i) })]);
+    }
+    await eventually(
+      () => b.transport.peerStatus(1n)!.stats.receiveDrops > 0,
+      5000,
+      "receive drops",
+    );
+    const st = b.transport.peerStatus(1n)!;
+    assert(st.queued.received <= 8, `${st.queued.received} queued`);
+    assertEquals(st.stats.receiveDrops + st.queued.received + b.raft.received.length, 100);
+    // Proposals have their own queue, so they are not stuck behind the blocked ones.
+    a.transport.send([
+      msg(MessageType.MsgProp, 1n, 2n, { entries: [{ data: new Uint8Array([1]) }] }),
+    ]);
+    await eventually(
+      () => b.raft.received.some((m) => m.type === MessageType.MsgProp),
+      5000,
+      "proposal processed",
+    );
+  } finally {
+    unblock();
+    await closeAll([a, b]);
+  }
+});
