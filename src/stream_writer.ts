@@ -16,7 +16,7 @@ import { writeMessageFrame } from "./codec/message.ts";
 import { linkHeartbeat, MsgAppV2Encoder } from "./codec/msgappv2.ts";
 import type { Config } from "./options.ts";
 import type { PeerStatus } from "./peer_status.ts";
-import type { RateLimitedLog } from "./logger.ts";
+import type { LogLevel, RateLimitedLog } from "./logger.ts";
 import type { PeerStats } from "./stats.ts";
 
 /**
@@ -114,7 +114,9 @@ export class StreamWriter {
    * to the new one.
    */
   attach(): ReadableStream<Uint8Array> {
-    if (this.#conn !== undefined) this.#close(this.#conn, "replaced by a newer stream", false);
+    if (this.#conn !== undefined) {
+      this.#close(this.#conn, "replaced by a newer stream", false, "info");
+    }
     const conn = new Connection(
       (c, ctl) => this.#pull(c, ctl),
       (c, reason) =>
@@ -207,10 +209,10 @@ export class StreamWriter {
   #fail(conn: Connection, reason: string): void {
     if (conn.closed) return;
     this.#status.deactivate(`stream ${this.type} write failed: ${reason}`);
-    this.#close(conn, reason, true);
+    this.#close(conn, reason, true, "warn");
   }
 
-  #close(conn: Connection, reason: string, dropQueued: boolean): void {
+  #close(conn: Connection, reason: string, dropQueued: boolean, level: LogLevel): void {
     if (conn.closed) return;
     conn.closed = true;
     clearInterval(conn.timer);
@@ -224,7 +226,7 @@ export class StreamWriter {
     if (this.#conn === conn) this.#conn = undefined;
     this.#log.event(
       `stream-down:${this.type}:${this.#peer}`,
-      "warn",
+      level,
       "closed a stream to the peer",
       { peer: this.#peer, stream: this.type, reason },
     );
@@ -252,7 +254,7 @@ export class StreamWriter {
   /** Ends the attached body and drops the queue; the writer accepts no new body. */
   stop(): void {
     this.#stopped = true;
-    if (this.#conn !== undefined) this.#close(this.#conn, "the peer was stopped", true);
+    if (this.#conn !== undefined) this.#close(this.#conn, "the peer was stopped", true, "debug");
     else this.#dropQueued();
   }
 }
