@@ -17,7 +17,7 @@ import { PeerStatus } from "./peer_status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
 import { type StreamType, StreamWriter } from "./stream_writer.ts";
-import { StreamReader } from "./stream_reader.ts";
+import { type Inbox, StreamReader } from "./stream_reader.ts";
 import { Pipeline } from "./pipeline.ts";
 import { sendSnapshot } from "./snapshot_sender.ts";
 import { Prober } from "./prober.ts";
@@ -93,6 +93,7 @@ export class TransportPeer implements Peer {
   #received: BoundedQueue<Message>;
   #proposals: BoundedQueue<Message>;
   #wakeReceived: (() => void) | undefined;
+  #roomWaiters: (() => void)[] = [];
   #wakeProposals: (() => void) | undefined;
   #drains: Promise<void>[] = [];
   #snapshots = new Set<Promise<void>>();
@@ -105,8 +106,11 @@ export class TransportPeer implements Peer {
     this.#log = log;
     this.#picker = new UrlPicker(normalizeUrls(urls));
     this.status = new PeerStatus(formatId(id), cfg.logger);
-    const fromMessage = (m: Message) => this.receive(m, "message");
-    const fromMsgApp = (m: Message) => this.receive(m, "msgappv2");
+    const inbox = (channel: StreamType): Inbox => ({
+      deliver: (m) => this.receive(m, channel),
+      full: () => this.#backlogged(),
+      drained: () => new Promise((resolve) => this.#roomWaiters.push(resolve)),
+    });
     const writer = (t: StreamType) => new StreamWriter(t, id, cfg, this.status, this.stats, log);
     const reader = (t: StreamType) =>
       new StreamReader(
@@ -117,7 +121,7 @@ export class TransportPeer implements Peer {
         this.status,
         this.stats,
         log,
-        t === "message" ? fromMessage : fromMsgApp,
+        inbox(t),
       );
     this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
     this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
@@ -209,6 +213,22 @@ export class TransportPeer implements Peer {
   receive(m: Message, channel: StreamType): void {
     if (m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n) return;
     if (this.#paused) return;
+    if (m.from !== this.id || m.to !== this.#cfg.id) {
+      // A peer's stream carries only its own messages to us; anything else is forged or misrouted.
+      this.stats.receiveDrops++;
+      this.#log.event(
+        `forged:${this.id}`,
+        "warn",
+        "dropped a message whose from/to do not match its stream",
+        {
+          peer: this.id,
+          from: m.from,
+          to: m.to,
+          type: MessageType[m.type],
+        },
+      );
+      return;
+    }
     this.stats.receivedMessages++;
     this.stats.receivedOn[channel]++;
     const prop = m.type === MessageType.MsgProp;
@@ -230,11 +250,24 @@ export class TransportPeer implements Peer {
     );
   }
 
+  /**
+   * The raft-message queue is past half full: readers should stop reading
+   * for now. Proposals never pause a stream (they may wait for a leader
+   * that raft messages elect); a full proposal queue drops, as etcd's.
+   */
+  #backlogged(): boolean {
+    return this.#received.length >= this.#received.capacity >>> 1;
+  }
+
   async #drain(q: BoundedQueue<Message>, park: (wake: () => void) => void): Promise<void> {
     const signal = this.#abort.signal;
     const raft = this.#cfg.raft;
+    const low = q.capacity >>> 2;
     while (!signal.aborted) {
       const m = q.shift();
+      if (this.#roomWaiters.length > 0 && this.#received.length <= low) {
+        for (const wake of this.#roomWaiters.splice(0)) wake();
+      }
       if (m === undefined) {
         await new Promise<void>(park);
         continue;
@@ -306,6 +339,7 @@ export class TransportPeer implements Peer {
     this.#writers.msgappv2.stop();
     this.#wakeReceived?.();
     this.#wakeProposals?.();
+    for (const wake of this.#roomWaiters.splice(0)) wake();
     await Promise.all([
       this.#readers.message.stop(),
       this.#readers.msgappv2.stop(),

@@ -30,6 +30,21 @@ import { readTextLimited } from "./body.ts";
 /** The URL path segment of each stream type (msgappv2 lives under "msgapp"). */
 export const STREAM_PATH: Record<StreamType, string> = { message: "message", msgappv2: "msgapp" };
 
+/**
+ * Where a reader delivers messages. When the receiver falls behind, the
+ * reader stops reading until `drained` resolves: TCP then pushes back on
+ * the sender, whose bounded queue fills and reports the peer unreachable to
+ * its raft (which slows down), instead of messages vanishing here.
+ */
+export interface Inbox {
+  /** Takes one decoded message (link heartbeats included). */
+  deliver(m: Message): void;
+  /** True when the receive queues are too full to take another chunk. */
+  full(): boolean;
+  /** Resolves when there is room again (or the peer stops). */
+  drained(): Promise<void>;
+}
+
 /** Receives one peer's messages of one stream type. */
 export class StreamReader {
   readonly type: StreamType;
@@ -39,7 +54,7 @@ export class StreamReader {
   #status: PeerStatus;
   #stats: PeerStats;
   #log: RateLimitedLog;
-  #deliver: (m: Message) => void;
+  #inbox: Inbox;
   #abort: AbortController | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
@@ -54,7 +69,7 @@ export class StreamReader {
     status: PeerStatus,
     stats: PeerStats,
     log: RateLimitedLog,
-    deliver: (m: Message) => void,
+    inbox: Inbox,
   ) {
     this.type = type;
     this.#peer = peer;
@@ -63,7 +78,7 @@ export class StreamReader {
     this.#status = status;
     this.#stats = stats;
     this.#log = log;
-    this.#deliver = deliver;
+    this.#inbox = inbox;
   }
 
   /** True while a stream from the peer is being read. */
@@ -249,14 +264,17 @@ export class StreamReader {
       : new MsgAppV2FrameDecoder(cfg.id, this.#peer, { maxFrameSize: cfg.maxFrameSize });
     const reader = body.getReader();
     const stats = this.#stats;
-    const deliver = this.#deliver;
+    const inbox = this.#inbox;
+    const deliver = (m: Message) => inbox.deliver(m);
     let lastRead = Date.now();
     let lastTick = lastRead;
+    let waiting = false;
     const period = Math.max(10, Math.min(250, cfg.streamReadTimeoutMs / 4));
     const watchdog = setInterval(() => {
       const now = Date.now();
-      // If our own event loop stalled, the silence is ours: do not blame the peer.
-      if (now - lastTick > period + 1000) lastRead = now;
+      // If our own event loop stalled, or we are not reading on purpose
+      // (backpressure), the silence is ours: do not blame the peer.
+      if (waiting || now - lastTick > period + 1000) lastRead = now;
       lastTick = now;
       if (now - lastRead > cfg.streamReadTimeoutMs) {
         abort.abort(
@@ -286,6 +304,12 @@ export class StreamReader {
         lastRead = Date.now();
         stats.receivedBytes += value.length;
         decoder.push(value, deliver);
+        if (inbox.full()) {
+          waiting = true;
+          await inbox.drained();
+          waiting = false;
+          lastRead = Date.now();
+        }
       }
     } catch (e) {
       if (this.#stopped || this.#paused) return;
