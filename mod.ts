@@ -91,6 +91,7 @@ export {
   silentLogger,
 } from "./src/logger.ts";
 export { serve, type ServeOptions } from "./src/serve.ts";
+export type { RequestAuthOptions } from "./src/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "@bufbuild/protobuf";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */

@@ -300,6 +300,18 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
   return async (req: Request): Promise<Response> => {
     try {
       const path = new URL(req.url).pathname;
+      if (cfg.auth !== undefined) {
+        const refused = await cfg.auth.verify(req, path);
+        if (refused !== undefined) {
+          ctx.log.event("refused:auth", "warn", "refused an unauthenticated request", {
+            path,
+            from: req.headers.get(H.from),
+            reason: refused,
+          });
+          await req.body?.cancel().catch(() => {});
+          return httpError(401, `unauthorized: ${refused}`);
+        }
+      }
       if (path === "/raft") return await pipeline(req);
       if (path.startsWith("/raft/stream/")) return stream(req, path);
       if (path === "/raft/snapshot") return await snapshot(req);

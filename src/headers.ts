@@ -4,6 +4,8 @@
  * @module
  */
 
+import { AUTH_HEADER, type RequestAuth } from "./auth.ts";
+
 /** The version this transport announces: etcd 3.4's protocol. */
 export const DEFAULT_SERVER_VERSION = "3.4.23";
 /** The oldest cluster version we can join, as etcd 3.4 announces it. */
@@ -93,6 +95,8 @@ export interface LocalIdentity {
   urls: string[];
   serverVersion: string;
   minClusterVersion: string;
+  /** Request signing, when enabled. */
+  auth?: RequestAuth;
 }
 
 /** Builds the headers etcd sends on every peer request. */
@@ -104,6 +108,28 @@ export function identityHeaders(local: LocalIdentity): Record<string, string> {
     [H.clusterId]: formatId(local.clusterId),
   };
   if (local.urls.length > 0) h[H.peerUrls] = [...local.urls].sort().join(",");
+  return h;
+}
+
+/**
+ * The headers of a request to a peer: etcd's identity headers, `extra`, and
+ * the signature when request signing is on.
+ */
+export async function requestHeaders(
+  local: LocalIdentity,
+  method: string,
+  url: string,
+  extra: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const h = { ...identityHeaders(local), ...extra };
+  if (local.auth !== undefined) {
+    h[AUTH_HEADER] = await local.auth.sign(
+      method,
+      new URL(url).pathname,
+      formatId(local.id),
+      formatId(local.clusterId),
+    );
+  }
   return h;
 }
 

@@ -150,3 +150,15 @@ export class RateLimitedLog {
     this.#windows.clear();
   }
 }
+
+/** Wraps a logger so that a logger that throws can never break the transport. */
+export function guardLogger(log: Logger): Logger {
+  const guard = (level: LogLevel) => (msg: string, fields?: LogFields) => {
+    try {
+      log[level](msg, fields);
+    } catch {
+      // A broken logger loses the line, nothing else.
+    }
+  };
+  return { debug: guard("debug"), info: guard("info"), warn: guard("warn"), error: guard("error") };
+}

@@ -8,7 +8,7 @@
 import type { Raft } from "./raft.ts";
 import type { SnapshotSink } from "./snapshot.ts";
 import type { Logger } from "./logger.ts";
-import { consoleLogger } from "./logger.ts";
+import { consoleLogger, guardLogger } from "./logger.ts";
 import {
   DEFAULT_MIN_CLUSTER_VERSION,
   DEFAULT_SERVER_VERSION,
@@ -16,6 +16,7 @@ import {
   parseMajorMinor,
 } from "./headers.ts";
 import { FileSnapshotSink } from "./snapshot_file_sink.ts";
+import { RequestAuth, type RequestAuthOptions } from "./auth.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -62,6 +63,12 @@ export interface TransportOptions {
    * version mismatches (configuration errors). etcd's `ErrorC`.
    */
   onError?: (error: Error) => void;
+  /**
+   * Sign every request with a secret all members share, and refuse unsigned
+   * or stale requests with 401 (see the README's "Security" section). Off by
+   * default: etcd does not sign.
+   */
+  auth?: RequestAuthOptions;
 
   /** Time allowed to connect and get response headers, ms. Default 2000 (etcd's default peer dial timeout). */
   dialTimeoutMs?: number;
@@ -108,8 +115,8 @@ export interface TransportOptions {
 
 /** Options with every default filled in. */
 export type Config =
-  & Required<Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError">>
-  & { snapshotSink: SnapshotSink; onError: (error: Error) => void };
+  & Required<Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError" | "auth">>
+  & { snapshotSink: SnapshotSink; onError: (error: Error) => void; auth?: RequestAuth };
 
 function positive(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0) {
@@ -134,7 +141,7 @@ export function resolveOptions(o: TransportOptions): Config {
     }
   }
   const heartbeat = positive("linkHeartbeatIntervalMs", o.linkHeartbeatIntervalMs ?? 1667);
-  const logger = o.logger ?? consoleLogger("warn");
+  const logger = guardLogger(o.logger ?? consoleLogger("warn"));
   const c: Config = {
     id: o.id,
     clusterId: o.clusterId,
@@ -146,6 +153,7 @@ export function resolveOptions(o: TransportOptions): Config {
     logger,
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     onError: o.onError ?? ((e) => logger.error(e.message, { error: e.name })),
+    auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
     dialTimeoutMs: positive("dialTimeoutMs", o.dialTimeoutMs ?? 2000),
     linkHeartbeatIntervalMs: heartbeat,
     streamReadTimeoutMs: positive("streamReadTimeoutMs", o.streamReadTimeoutMs ?? 2 * heartbeat),

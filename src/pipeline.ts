@@ -16,7 +16,7 @@ import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
 import { encodeMessage } from "./codec/protobuf.ts";
-import { formatId, identityHeaders } from "./headers.ts";
+import { formatId, requestHeaders } from "./headers.ts";
 import { SnapshotStatus } from "./raft.ts";
 import {
   ClusterIdMismatchError,
@@ -159,9 +159,12 @@ export class Pipeline {
     let error: Error | undefined;
     const body = encodeMessage(m);
     try {
-      const res = await cfg.fetch(`${url}/raft`, {
+      const target = `${url}/raft`;
+      const res = await cfg.fetch(target, {
         method: "POST",
-        headers: { ...identityHeaders(cfg), "Content-Type": "application/protobuf" },
+        headers: await requestHeaders(cfg, "POST", target, {
+          "Content-Type": "application/protobuf",
+        }),
         body,
         signal: AbortSignal.any([stop, AbortSignal.timeout(cfg.pipelineTimeoutMs)]),
       });

@@ -8,6 +8,7 @@
 
 import type { Config } from "./options.ts";
 import type { UrlPicker } from "./url_picker.ts";
+import { requestHeaders } from "./headers.ts";
 
 /** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */
 export function probingBody(now = new Date()): string {
@@ -42,7 +43,11 @@ export class Prober {
   async #probe(): Promise<void> {
     const start = performance.now();
     try {
-      const res = await this.#cfg.fetch(`${this.#picker.pick()}/raft/probing`, {
+      const target = `${this.#picker.pick()}/raft/probing`;
+      const res = await this.#cfg.fetch(target, {
+        headers: this.#cfg.auth === undefined
+          ? undefined
+          : await requestHeaders(this.#cfg, "GET", target),
         signal: AbortSignal.any([
           this.#abort.signal,
           AbortSignal.timeout(this.#cfg.probeIntervalMs),

@@ -15,7 +15,7 @@ import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import type { SnapshotMessage } from "./snapshot.ts";
 import { encodeMessageFrame } from "./codec/message.ts";
-import { formatId, identityHeaders } from "./headers.ts";
+import { formatId, requestHeaders } from "./headers.ts";
 import { SnapshotStatus } from "./raft.ts";
 import { PeerRequestError, StoppedError } from "./errors.ts";
 import { checkPostResponse, isCritical } from "./pipeline.ts";
@@ -111,9 +111,12 @@ export async function sendSnapshot(
   });
   let error: Error | undefined;
   try {
-    const res = await cfg.fetch(`${url}/raft/snapshot`, {
+    const target = `${url}/raft/snapshot`;
+    const res = await cfg.fetch(target, {
       method: "POST",
-      headers: { ...identityHeaders(cfg), "Content-Type": "application/octet-stream" },
+      headers: await requestHeaders(cfg, "POST", target, {
+        "Content-Type": "application/octet-stream",
+      }),
       body,
       signal: abort.signal,
       duplex: "half",

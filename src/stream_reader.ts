@@ -15,7 +15,7 @@ import type { RateLimitedLog } from "./logger.ts";
 import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import type { StreamType } from "./stream_writer.ts";
-import { formatId, H, identityHeaders, supportsStreams } from "./headers.ts";
+import { formatId, H, requestHeaders, supportsStreams } from "./headers.ts";
 import { MessageFrameDecoder } from "./codec/message.ts";
 import { MsgAppV2FrameDecoder } from "./codec/msgappv2.ts";
 import {
@@ -143,7 +143,7 @@ export class StreamReader {
     try {
       res = await cfg.fetch(target, {
         method: "GET",
-        headers: { ...identityHeaders(cfg), [H.raftTo]: formatId(this.#peer) },
+        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(this.#peer) }),
         signal: abort.signal,
       });
     } catch (e) {
