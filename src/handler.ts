@@ -247,7 +247,19 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
           }
         },
         async pull(controller) {
-          const { done, value } = await reader.read();
+          // The sender must keep making progress; a stalled body frees its slot.
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const stalled = new Promise<never>((_, reject) => {
+            timer = setTimeout(() =>
+              reject(
+                new Error(
+                  `no snapshot bytes from the sender for ${cfg.snapshotProgressTimeoutMs} ms (progress timeout)`,
+                ),
+              ), cfg.snapshotProgressTimeoutMs);
+          });
+          const { done, value } = await Promise.race([reader.read(), stalled]).finally(() =>
+            clearTimeout(timer)
+          );
           if (done) {
             complete = true;
             controller.close();

@@ -39,6 +39,7 @@ export interface SnapshotSenderContext {
 function snapshotBody(
   snap: SnapshotMessage,
   progress: (bytes: number) => void,
+  finished: () => void,
 ): [ReadableStream<Uint8Array<ArrayBuffer>>, () => Promise<void>] {
   const reader = snap.body.getReader();
   const release = () => reader.cancel().catch(() => {});
@@ -60,6 +61,7 @@ function snapshotBody(
           );
         }
         controller.close();
+        finished();
         return;
       }
       sent += value.length;
@@ -100,7 +102,7 @@ export async function sendSnapshot(
         new PeerRequestError(
           uploading
             ? `no snapshot bytes moved for ${idle} ms (progress timeout ${limit} ms)`
-            : `no answer ${idle} ms after the snapshot was sent (timeout ${limit} ms)`,
+            : `no answer ${idle} ms after the whole snapshot was handed to the connection (timeout ${limit} ms)`,
         ),
       );
     }
@@ -108,6 +110,11 @@ export async function sendSnapshot(
   const [body, release] = snapshotBody(snap, (n) => {
     last = Date.now();
     bytes += n;
+  }, () => {
+    // Everything is handed to the connection: from now on we wait for the
+    // peer to take the rest and answer.
+    uploading = false;
+    last = Date.now();
   });
   let error: Error | undefined;
   try {

@@ -125,12 +125,12 @@ export async function closeAll(nodes: Node[]): Promise<void> {
 
 /** Waits until `pred` holds, polling. */
 export async function eventually(
-  pred: () => boolean,
+  pred: () => boolean | Promise<boolean>,
   ms = 5000,
   what = "condition",
 ): Promise<void> {
   const end = Date.now() + ms;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
