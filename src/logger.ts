@@ -118,6 +118,7 @@ export class RateLimitedLog {
     const w = this.#windows.get(key);
     if (w === undefined || now >= w.until) {
       if (w !== undefined) this.#flush(key, w);
+      else if (this.#windows.size >= 1024) this.#sweep(now);
       this.#windows.set(key, { until: now + this.#interval, suppressed: 0, level, msg, fields });
       this.#log[level](msg, fields);
       return;
@@ -129,6 +130,17 @@ export class RateLimitedLog {
       this.#flush(key, w);
       this.#windows.delete(key);
     }, w.until - now);
+  }
+
+  /** Keys come from peers (ids, paths): forget quiet ones so the map stays bounded. */
+  #sweep(now: number): void {
+    for (const [k, w] of this.#windows) {
+      if (this.#windows.size < 1024) return;
+      if (now >= w.until || this.#windows.size >= 4096) {
+        this.#flush(k, w);
+        this.#windows.delete(k);
+      }
+    }
   }
 
   #flush(_key: string, w: Window): void {

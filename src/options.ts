@@ -99,6 +99,8 @@ export interface TransportOptions {
   maxSnapshotEnvelopeSize?: number;
   /** Snapshots received at once; more get 503. Default 4. */
   maxConcurrentSnapshotReceives?: number;
+  /** Remotes (pipeline-only members learned from requests) kept at most. Default 128. */
+  maxRemotes?: number;
   /** Messages queued per stream writer. Default 4096, as etcd. */
   streamQueueSize?: number;
   /** Messages queued per pipeline. Default 64, as etcd. */
@@ -180,6 +182,7 @@ export function resolveOptions(o: TransportOptions): Config {
       "maxConcurrentSnapshotReceives",
       o.maxConcurrentSnapshotReceives ?? 4,
     ),
+    maxRemotes: positive("maxRemotes", o.maxRemotes ?? 128),
     streamQueueSize: positive("streamQueueSize", o.streamQueueSize ?? 4096),
     pipelineQueueSize: positive("pipelineQueueSize", o.pipelineQueueSize ?? 64),
     pipelineWorkers: positive("pipelineWorkers", o.pipelineWorkers ?? 4),

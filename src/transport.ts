@@ -167,6 +167,18 @@ export class Transport implements Transporter, AsyncDisposable {
   /** Adds a pipeline-only member; a no-op if it is a peer or remote, or after stop. */
   addRemote(id: bigint, urls: string[]): void {
     if (this.#stop.signal.aborted || this.#peers.has(id) || this.#remotes.has(id)) return;
+    if (this.#remotes.size >= this.#cfg.maxRemotes) {
+      this.#log.event(
+        "remote-limit",
+        "warn",
+        "not adding a remote: the limit of remotes is reached",
+        {
+          remote: id,
+          limit: this.#cfg.maxRemotes,
+        },
+      );
+      return;
+    }
     this.#remotes.set(id, new Remote(id, urls, this.#cfg, this.#log));
     this.#log.event(`remote:${id}`, "info", "added a remote member (pipeline only)", {
       remote: id,

@@ -150,3 +150,21 @@ Deno.test("peer: blocked proposals never stall raft messages; a full proposal qu
     await closeAll([a, b]);
   }
 });
+
+Deno.test("peer: a logger that throws breaks nothing", async () => {
+  const boom = () => {
+    throw new Error("logger is broken");
+  };
+  const logger: Logger = { debug: boom, info: boom, warn: boom, error: boom };
+  const a = startNode(1n, { logger });
+  const b = startNode(2n, { logger });
+  try {
+    a.transport.addPeer(2n, [b.url]);
+    b.transport.addPeer(1n, [a.url]);
+    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
+    await b.raft.until(() => b.raft.received.length === 1);
+  } finally {
+    await closeAll([a, b]);
+  }
+});
