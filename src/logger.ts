@@ -97,7 +97,8 @@ interface Window {
 /**
  * Emits the first occurrence of an event at once, then at most one summary
  * line per `intervalMs` per key, carrying the count of the events it stood
- * for. `close()` flushes pending summaries and clears the timers.
+ * for (`count` in the fields). `close()` flushes pending summaries and
+ * clears the timers.
  */
 export class RateLimitedLog {
   #log: Logger;
@@ -125,10 +126,12 @@ export class RateLimitedLog {
     }
     w.suppressed++;
     w.fields = fields;
+    // At the end of the window, one summary line; the flood keeps being
+    // summarised once per interval for as long as it lasts.
     w.timer ??= setTimeout(() => {
       w.timer = undefined;
       this.#flush(key, w);
-      this.#windows.delete(key);
+      w.until = Date.now() + this.#interval;
     }, w.until - now);
   }
 

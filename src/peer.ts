@@ -93,7 +93,6 @@ export class TransportPeer implements Peer {
   #received: BoundedQueue<Message>;
   #proposals: BoundedQueue<Message>;
   #wakeReceived: (() => void) | undefined;
-  #roomWaiters: (() => void)[] = [];
   #wakeProposals: (() => void) | undefined;
   #drains: Promise<void>[] = [];
   #snapshots = new Set<Promise<void>>();
@@ -106,11 +105,7 @@ export class TransportPeer implements Peer {
     this.#log = log;
     this.#picker = new UrlPicker(normalizeUrls(urls));
     this.status = new PeerStatus(formatId(id), cfg.logger);
-    const inbox = (channel: StreamType): Inbox => ({
-      deliver: (m) => this.receive(m, channel),
-      full: () => this.#backlogged(),
-      drained: () => new Promise((resolve) => this.#roomWaiters.push(resolve)),
-    });
+    const inbox = (channel: StreamType): Inbox => (m) => this.receive(m, channel);
     const writer = (t: StreamType) => new StreamWriter(t, id, cfg, this.status, this.stats, log);
     const reader = (t: StreamType) =>
       new StreamReader(
@@ -250,24 +245,11 @@ export class TransportPeer implements Peer {
     );
   }
 
-  /**
-   * The raft-message queue is past half full: readers should stop reading
-   * for now. Proposals never pause a stream (they may wait for a leader
-   * that raft messages elect); a full proposal queue drops, as etcd's.
-   */
-  #backlogged(): boolean {
-    return this.#received.length >= this.#received.capacity >>> 1;
-  }
-
   async #drain(q: BoundedQueue<Message>, park: (wake: () => void) => void): Promise<void> {
     const signal = this.#abort.signal;
     const raft = this.#cfg.raft;
-    const low = q.capacity >>> 2;
     while (!signal.aborted) {
       const m = q.shift();
-      if (this.#roomWaiters.length > 0 && this.#received.length <= low) {
-        for (const wake of this.#roomWaiters.splice(0)) wake();
-      }
       if (m === undefined) {
         await new Promise<void>(park);
         continue;
@@ -339,7 +321,6 @@ export class TransportPeer implements Peer {
     this.#writers.msgappv2.stop();
     this.#wakeReceived?.();
     this.#wakeProposals?.();
-    for (const wake of this.#roomWaiters.splice(0)) wake();
     await Promise.all([
       this.#readers.message.stop(),
       this.#readers.msgappv2.stop(),

@@ -31,19 +31,12 @@ import { readTextLimited } from "./body.ts";
 export const STREAM_PATH: Record<StreamType, string> = { message: "message", msgappv2: "msgapp" };
 
 /**
- * Where a reader delivers messages. When the receiver falls behind, the
- * reader stops reading until `drained` resolves: TCP then pushes back on
- * the sender, whose bounded queue fills and reports the peer unreachable to
- * its raft (which slows down), instead of messages vanishing here.
+ * Where a reader delivers decoded messages (link heartbeats included). It
+ * must not block: a receiver that falls behind drops, as etcd's does, so
+ * that stale messages never pile up in socket buffers ahead of fresh ones;
+ * raft recovers what was lost through its own retransmission.
  */
-export interface Inbox {
-  /** Takes one decoded message (link heartbeats included). */
-  deliver(m: Message): void;
-  /** True when the receive queues are too full to take another chunk. */
-  full(): boolean;
-  /** Resolves when there is room again (or the peer stops). */
-  drained(): Promise<void>;
-}
+export type Inbox = (m: Message) => void;
 
 /** Receives one peer's messages of one stream type. */
 export class StreamReader {
@@ -264,17 +257,14 @@ export class StreamReader {
       : new MsgAppV2FrameDecoder(cfg.id, this.#peer, { maxFrameSize: cfg.maxFrameSize });
     const reader = body.getReader();
     const stats = this.#stats;
-    const inbox = this.#inbox;
-    const deliver = (m: Message) => inbox.deliver(m);
+    const deliver = this.#inbox;
     let lastRead = Date.now();
     let lastTick = lastRead;
-    let waiting = false;
     const period = Math.max(10, Math.min(250, cfg.streamReadTimeoutMs / 4));
     const watchdog = setInterval(() => {
       const now = Date.now();
-      // If our own event loop stalled, or we are not reading on purpose
-      // (backpressure), the silence is ours: do not blame the peer.
-      if (waiting || now - lastTick > period + 1000) lastRead = now;
+      // If our own event loop stalled, the silence is ours: do not blame the peer.
+      if (now - lastTick > period + 1000) lastRead = now;
       lastTick = now;
       if (now - lastRead > cfg.streamReadTimeoutMs) {
         abort.abort(
@@ -304,12 +294,6 @@ export class StreamReader {
         lastRead = Date.now();
         stats.receivedBytes += value.length;
         decoder.push(value, deliver);
-        if (inbox.full()) {
-          waiting = true;
-          await inbox.drained();
-          waiting = false;
-          lastRead = Date.now();
-        }
       }
     } catch (e) {
       if (this.#stopped || this.#paused) return;

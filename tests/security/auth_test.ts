@@ -5,7 +5,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { AUTH_HEADER, RequestAuth } from "../../src/auth.ts";
 import type { Logger } from "../../src/logger.ts";
-import { closeAll, CLUSTER, eventually, msg, startNode, streamsUp } from "./harness.ts";
+import { closeAll, CLUSTER, eventually, msg, startNode, streamsUp } from "../transport/harness.ts";
 
 const SECRET = "correct horse battery staple, 2026";
 

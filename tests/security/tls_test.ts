@@ -1,0 +1,169 @@
+// Peers over https with a CA made in the test (openssl): server certificates
+// on Deno.serve, a client certificate on the dialing side (mTLS), and a
+// member without the CA that cannot connect.
+import { assert, assertEquals } from "@std/assert";
+import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { serve } from "../../src/serve.ts";
+import { Transport } from "../../src/transport.ts";
+import { silentLogger } from "../../src/logger.ts";
+import { eventually, msg, RecordingRaft } from "../transport/harness.ts";
+
+const hasOpenssl = (() => {
+  try {
+    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
+      .outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+})();
+
+async function openssl(dir: string, ...args: string[]) {
+  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** A CA, and a certificate for 127.0.0.1 signed by it (server and client use). */
+async function makeCerts(dir: string) {
+  await openssl(
+    dir,
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=rafthttp test CA",
+  );
+  await Deno.writeTextFile(
+    `${dir}/ext.cnf`,
+    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
+  );
+  for (const name of ["node1", "node2"]) {
+    await openssl(
+      dir,
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${name}`,
+    );
+    await openssl(
+      dir,
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.pem`,
+      "-days",
+      "1",
+      "-extfile",
+      "ext.cnf",
+    );
+  }
+  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+  return {
+    ca: await read("ca.pem"),
+    node: {
+      1: { cert: await read("node1.pem"), key: await read("node1.key") },
+      2: { cert: await read("node2.pem"), key: await read("node2.key") },
+    },
+  };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = l.addr.port;
+  l.close();
+  return port;
+}
+
+Deno.test({
+  name: "tls: two members over https with a custom CA and client certificates; no CA, no link",
+  ignore: !hasOpenssl,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "rafthttp-tls-" });
+    const certs = await makeCerts(dir);
+    const ports = { 1: freePort(), 2: freePort(), 3: freePort() };
+    const url = (id: 1 | 2 | 3) => `https://127.0.0.1:${ports[id]}`;
+    const clients: Deno.HttpClient[] = [];
+    const nodes: { t: Transport; s: Deno.HttpServer; raft: RecordingRaft }[] = [];
+    const node = (id: 1 | 2 | 3, withCa: boolean) => {
+      const own = certs.node[id === 3 ? 2 : id];
+      const client = Deno.createHttpClient({
+        caCerts: withCa ? [certs.ca] : [],
+        cert: own.cert,
+        key: own.key,
+      });
+      clients.push(client);
+      const raft = new RecordingRaft();
+      const t = new Transport({
+        id: BigInt(id),
+        clusterId: 0xc1n,
+        urls: [url(id)],
+        raft,
+        logger: silentLogger,
+        probeIntervalMs: 0,
+        fetch: (input, init) => fetch(input, { ...init, client }),
+      });
+      const s = serve(t, { port: ports[id], cert: own.cert, key: own.key });
+      t.start();
+      nodes.push({ t, s, raft });
+      return { t, raft };
+    };
+    try {
+      const a = node(1, true);
+      const b = node(2, true);
+      const c = node(3, false);
+      a.t.addPeer(2n, [url(2)]);
+      b.t.addPeer(1n, [url(1)]);
+      c.t.addPeer(1n, [url(1)]);
+      await eventually(
+        () => {
+          const s = a.t.peerStatus(2n);
+          return s !== undefined && s.streams.message.outgoing && s.streams.message.incoming;
+        },
+        10_000,
+        "https streams up",
+      );
+      a.t.send([msg(MessageType.MsgApp, 1n, 2n, { term: 1n, logTerm: 1n, index: 1n })]);
+      await b.raft.until(() => b.raft.received.length === 1, 5000, "MsgApp over TLS");
+      assertEquals(b.raft.received[0].type, MessageType.MsgApp);
+      // The member that does not trust our CA cannot dial anything: its
+      // streams never come up and its POSTs fail.
+      c.t.send([msg(MessageType.MsgHeartbeat, 3n, 1n)]);
+      await c.raft.until(() => c.raft.unreachable.includes(1n), 5000, "no CA: unreachable");
+      assert(!c.t.peerStatus(1n)!.streams.message.incoming);
+      assertEquals(a.raft.received.filter((m) => m.from === 3n).length, 0);
+    } finally {
+      for (const n of nodes) await n.t.stop();
+      for (const n of nodes) await n.s.shutdown();
+      for (const c of clients) c.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
