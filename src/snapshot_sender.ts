@@ -18,7 +18,7 @@ import { encodeMessageFrame } from "./codec/message.ts";
 import { formatId, requestHeaders } from "./headers.ts";
 import { SnapshotStatus } from "./raft.ts";
 import { PeerRequestError, StoppedError } from "./errors.ts";
-import { checkPostResponse, isCritical } from "./pipeline.ts";
+import { checkPostResponse, isCritical } from "./responses.ts";
 
 /** What a snapshot sender needs from its peer. */
 export interface SnapshotSenderContext {

@@ -18,13 +18,8 @@ import type { StreamType } from "./stream_writer.ts";
 import { formatId, H, requestHeaders, supportsStreams } from "./headers.ts";
 import { MessageFrameDecoder } from "./codec/message.ts";
 import { MsgAppV2FrameDecoder } from "./codec/msgappv2.ts";
-import {
-  ClusterIdMismatchError,
-  IncompatibleVersionError,
-  MemberRemovedError,
-  PeerRequestError,
-  StoppedError,
-} from "./errors.ts";
+import { MemberRemovedError, PeerRequestError, StoppedError } from "./errors.ts";
+import { isCritical, preconditionFailed } from "./responses.ts";
 import { readTextLimited } from "./body.ts";
 
 /** The URL path segment of each stream type (msgappv2 lives under "msgapp"). */
@@ -162,10 +157,7 @@ export class StreamReader {
         );
       } else {
         this.#status.deactivate(`stream ${this.type} dial failed: ${error.message}`);
-        if (
-          error instanceof MemberRemovedError || error instanceof ClusterIdMismatchError ||
-          error instanceof IncompatibleVersionError
-        ) {
+        if (isCritical(error)) {
           this.#log.event(`critical:${this.#peer}`, "error", error.message, { peer: this.#peer });
           cfg.onError(error);
         } else {
@@ -228,20 +220,7 @@ export class StreamReader {
           404,
         );
       case 412:
-        if (text === "cluster ID mismatch") {
-          return new ClusterIdMismatchError(
-            `peer ${peer} refused our stream: cluster ID mismatch (ours is ${
-              formatId(this.#cfg.clusterId)
-            }); ` +
-              `check both members' cluster configuration`,
-          );
-        }
-        if (text === "incompatible version") {
-          return new IncompatibleVersionError(
-            `peer ${peer} refused our stream: incompatible version (ours is ${this.#cfg.serverVersion})`,
-          );
-        }
-        return new PeerRequestError(`peer ${peer} answered 412 ${text}`, 412);
+        return preconditionFailed(text, `${this.type} stream`, this.#peer, this.#cfg);
       default:
         return new PeerRequestError(
           `peer ${peer} answered an unexpected ${res.status} ${text}`,
