@@ -53,18 +53,33 @@ export class FileSnapshotSink implements SnapshotSink {
     const tmp = `${this.dir}/tmp${crypto.randomUUID()}`;
     const file = await fs.open(tmp, "wx");
     let complete = false;
+    // Chunks are gathered into 1 MiB blocks and written from our own buffer:
+    // fewer writes, and node:fs in Deno writes a buffer it owns ten times
+    // faster than the chunks of a request body.
+    let block = new Uint8Array(1 << 20);
+    let used = 0;
+    const flush = async () => {
+      let off = 0;
+      while (off < used) off += (await file.write(block, off, used - off)).bytesWritten;
+      used = 0;
+    };
     try {
       for await (const chunk of data) {
         signal.throwIfAborted();
-        let off = 0;
-        while (off < chunk.length) {
-          const { bytesWritten } = await file.write(chunk, off, chunk.length - off);
-          off += bytesWritten;
+        let at = 0;
+        while (at < chunk.length) {
+          const n = Math.min(block.length - used, chunk.length - at);
+          block.set(chunk.subarray(at, at + n), used);
+          used += n;
+          at += n;
+          if (used === block.length) await flush();
         }
       }
+      await flush();
       await file.sync();
       complete = true;
     } finally {
+      block = new Uint8Array(0);
       await file.close();
       if (!complete) await fs.rm(tmp, { force: true });
     }

@@ -197,7 +197,10 @@ export class StreamWriter {
     this.#stats.sentMessages += n;
     this.#stats.sentOn[this.type] += n;
     this.#stats.sentBytes += w.pos;
-    if (w.pos > 0) controller.enqueue(w.take());
+    // The chunk is handed over as it is (a copy of 64 KiB costs more than a
+    // fresh buffer); small chunks are copied out so the buffer is reused.
+    if (w.pos > 4096) controller.enqueue(w.detach(this.#cfg.streamChunkSize + 1024));
+    else if (w.pos > 0) controller.enqueue(w.take());
   }
 
   #encode(conn: Connection, w: ByteWriter, m: Message): void {

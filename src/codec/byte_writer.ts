@@ -78,6 +78,17 @@ export class ByteWriter {
     return out;
   }
 
+  /**
+   * Hands over the written bytes without copying and starts a fresh buffer
+   * of `capacity` bytes: for output that is passed on and never reused.
+   */
+  detach(capacity: number): Uint8Array<ArrayBuffer> {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = new Uint8Array(capacity);
+    this.pos = 0;
+    return out;
+  }
+
   /** Empties the writer, keeping its storage. */
   reset(): void {
     this.pos = 0;

@@ -1,8 +1,8 @@
 /**
  * The bytes of a stream that have arrived but are not yet decoded, kept as
  * the chunks they arrived in. Frames that lie inside one chunk are decoded
- * in place; only a frame that spans chunks is copied, once, into a buffer of
- * its own. So decoding stays linear however the stream is chunked.
+ * in place; only a frame that spans chunks is copied, once and alone, into a
+ * buffer of its own. So decoding stays linear however the stream is chunked.
  *
  * @module
  */
@@ -65,20 +65,27 @@ export class ChunkQueue {
   }
 
   /**
-   * Makes the first `n` unconsumed bytes contiguous in `parts[0]`, merging
-   * just the chunks they span into one new buffer.
+   * Makes the first `n` unconsumed bytes contiguous in `parts[0]`, copying
+   * exactly those `n` bytes (a frame that spans chunks) into a new buffer;
+   * the rest of the last chunk they reach stays where it is.
    */
   contiguous(n: number): void {
     if (this.firstLength() >= n) return;
-    let have = 0;
-    let k = 0;
-    while (have < n + this.head) have += this.parts[k++].length;
-    const merged = new Uint8Array(have - this.head);
-    let at = 0;
-    for (let j = 0; j < k; j++) {
-      const src = j === 0 ? this.parts[0].subarray(this.head) : this.parts[j];
-      merged.set(src, at);
-      at += src.length;
+    const merged = new Uint8Array(n);
+    const first = this.parts[0].subarray(this.head);
+    merged.set(first);
+    let at = first.length;
+    let k = 1;
+    while (at < n) {
+      const p = this.parts[k];
+      const take = Math.min(p.length, n - at);
+      merged.set(p.subarray(0, take), at);
+      at += take;
+      if (take < p.length) {
+        this.parts[k] = p.subarray(take);
+        break;
+      }
+      k++;
     }
     this.parts.splice(0, k, merged);
     this.head = 0;
