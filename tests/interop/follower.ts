@@ -156,10 +156,8 @@ export class Follower implements Raft {
     for (const e of m.entries) {
       const have = this.termAt(e.index);
       if (have === e.term) continue;
-      if (e.index <= this.committed) {
-        throw new Error(`leader ${m.from} rewrites committed entry ${e.index}`);
-      }
       // A conflict (or the end of our log): drop from here on, then append.
+      // (Entries start after m.index >= committed, so nothing committed goes.)
       this.terms.length = Number(e.index - this.offset - 1n);
       this.terms.push(e.term);
     }
