@@ -12,6 +12,8 @@ export interface PeerStats {
   sentOn: { message: number; msgappv2: number; pipeline: number };
   /** Bytes written to this peer: stream chunks and POST bodies. */
   sentBytes: number;
+  /** Stream writes: chunks handed to the HTTP layer (many messages each under load). */
+  sentChunks: number;
   /** Messages dropped on the way out (full queue, failed write or POST). */
   sendDrops: number;
   /** Messages received from this peer and queued or processed. */
@@ -20,6 +22,8 @@ export interface PeerStats {
   receivedOn: { message: number; msgappv2: number; pipeline: number };
   /** Bytes received from this peer on streams and POSTs. */
   receivedBytes: number;
+  /** Stream reads: chunks the HTTP layer handed us. */
+  receivedChunks: number;
   /** Messages received but dropped because a receive queue was full. */
   receiveDrops: number;
 }
@@ -30,10 +34,12 @@ export function newPeerStats(): PeerStats {
     sentMessages: 0,
     sentOn: { message: 0, msgappv2: 0, pipeline: 0 },
     sentBytes: 0,
+    sentChunks: 0,
     sendDrops: 0,
     receivedMessages: 0,
     receivedOn: { message: 0, msgappv2: 0, pipeline: 0 },
     receivedBytes: 0,
+    receivedChunks: 0,
     receiveDrops: 0,
   };
 }

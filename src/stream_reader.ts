@@ -272,6 +272,7 @@ export class StreamReader {
         }
         lastRead = Date.now();
         stats.receivedBytes += value.length;
+        stats.receivedChunks++;
         decoder.push(value, deliver);
       }
     } catch (e) {

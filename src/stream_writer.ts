@@ -197,6 +197,7 @@ export class StreamWriter {
     this.#stats.sentMessages += n;
     this.#stats.sentOn[this.type] += n;
     this.#stats.sentBytes += w.pos;
+    if (w.pos > 0) this.#stats.sentChunks++;
     // The chunk is handed over as it is (a copy of 64 KiB costs more than a
     // fresh buffer); small chunks are copied out so the buffer is reused.
     if (w.pos > 4096) controller.enqueue(w.detach(this.#cfg.streamChunkSize + 1024));
