@@ -4,7 +4,9 @@
 //
 //   GET  /test/state      what arrived, what was reported, per-peer status (JSON)
 //   POST /test/send       {"to":"2","messages":[{"type":"MsgApp","count":100,"entryBytes":64}]}
-//   POST /test/snapshot   {"to":"2","index":"7","size":16777216} -> {"ok":true} when done
+//   POST /test/snapshot   {"to":"2","index":"7","size":16777216} -> {"ok":true} when done;
+//                         with "holdAt":N the data stops after N bytes until...
+//   POST /test/release    {"index":"7"}: ...the snapshot goes on
 //
 // It imports the module as "@rafthttp/rafthttp": mod.ts under Deno, the
 // bundle dist/rafthttp.js under Bun (tsconfig.json) and workerd (the config).
@@ -74,11 +76,23 @@ export function snapshotByte(index: bigint, offset: number): number {
   return (offset * 131 + (offset >>> 11) + Number(index & 0xffn)) & 0xff;
 }
 
-/** `size` bytes of the test snapshot `index`, in 64 KiB chunks made on demand. */
-export function snapshotData(index: bigint, size: number): ReadableStream<Uint8Array> {
+/**
+ * `size` bytes of the test snapshot `index`, in 64 KiB chunks made on
+ * demand; with `hold`, the stream waits for `hold.wait()` once `hold.at`
+ * bytes are out.
+ */
+export function snapshotData(
+  index: bigint,
+  size: number,
+  hold?: { at: number; wait: () => Promise<void> },
+): ReadableStream<Uint8Array> {
   let sent = 0;
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
+    async pull(controller) {
+      if (hold !== undefined && sent >= hold.at) {
+        await hold.wait();
+        hold = undefined;
+      }
       const n = Math.min(64 * 1024, size - sent);
       if (n === 0) {
         controller.close();
@@ -110,6 +124,8 @@ export interface MemberState {
   badMsgApps: Record<string, number>;
   /** Snapshots received by the sink. */
   snapshots: ReceivedSnapshot[];
+  /** Bytes the sink has taken so far, by snapshot index (also while receiving). */
+  receiving: Record<string, number>;
   /** `reportUnreachable` calls by peer. */
   unreachable: Record<string, number>;
   /** `reportSnapshot` calls. */
@@ -140,6 +156,8 @@ export class Member {
   #lastApp = new Map<string, bigint>();
   #badApps = new Map<string, number>();
   #snapshots: ReceivedSnapshot[] = [];
+  #receiving = new Map<string, number>();
+  #holds = new Map<string, () => void>();
   #unreachable = new Map<string, number>();
   #snapshotReports: { to: string; status: string }[] = [];
   #events = new Map<string, number>();
@@ -165,6 +183,8 @@ export class Member {
       snapshotSink: sink,
       logger: this.#logger(config.log ?? "warn"),
       probeIntervalMs: 0,
+      // No rate limit on repeated log events: the tests count them.
+      logIntervalMs: 0,
       ...config.options,
     });
     for (const [id, url] of config.peers) this.transport.addPeer(id, [url]);
@@ -191,10 +211,19 @@ export class Member {
         return json({ sent: this.send(await req.json() as SendRequest) });
       }
       if (path === "/test/snapshot" && req.method === "POST") {
-        const { to, index, size } = await req.json() as { to: string; index: string; size: number };
+        const { to, index, size, holdAt } = await req.json() as {
+          to: string;
+          index: string;
+          size: number;
+          holdAt?: number;
+        };
         const started = Date.now();
-        const ok = await this.sendSnapshot(BigInt(to), BigInt(index), size);
+        const ok = await this.sendSnapshot(BigInt(to), BigInt(index), size, holdAt);
         return json({ ok, ms: Date.now() - started });
+      }
+      if (path === "/test/release" && req.method === "POST") {
+        const { index } = await req.json() as { index: string };
+        return json({ released: this.release(BigInt(index)) });
       }
     } catch (e) {
       return new Response(`${e instanceof Error ? e.stack : e}\n`, { status: 500 });
@@ -215,8 +244,11 @@ export class Member {
     return out.length;
   }
 
-  /** Sends test snapshot `index` of `size` bytes; resolves with its outcome. */
-  sendSnapshot(to: bigint, index: bigint, size: number): Promise<boolean> {
+  /**
+   * Sends test snapshot `index` of `size` bytes; resolves with its outcome.
+   * With `holdAt`, the data stops after that many bytes until {@link release}.
+   */
+  sendSnapshot(to: bigint, index: bigint, size: number, holdAt?: number): Promise<boolean> {
     const m = create(MessageSchema, {
       type: MessageType.MsgSnap,
       from: this.config.id,
@@ -224,9 +256,21 @@ export class Member {
       term: 1n,
       snapshot: { metadata: { index, term: 1n, confState: { voters: [this.config.id, to] } } },
     });
-    const snap = new SnapshotMessage(m, snapshotData(index, size), size);
+    const hold = holdAt === undefined ? undefined : {
+      at: holdAt,
+      wait: () => new Promise<void>((resolve) => this.#holds.set(String(index), resolve)),
+    };
+    const snap = new SnapshotMessage(m, snapshotData(index, size, hold), size);
     this.transport.sendSnapshot(snap);
     return snap.done;
+  }
+
+  /** Lets held snapshot `index` go on; false if it is not (yet) held. */
+  release(index: bigint): boolean {
+    const resolve = this.#holds.get(String(index));
+    this.#holds.delete(String(index));
+    resolve?.();
+    return resolve !== undefined;
   }
 
   /** What this member saw, as `GET /test/state` returns it. */
@@ -247,6 +291,7 @@ export class Member {
       ),
       badMsgApps: Object.fromEntries(this.#badApps),
       snapshots: [...this.#snapshots],
+      receiving: Object.fromEntries(this.#receiving),
       unreachable: Object.fromEntries(this.#unreachable),
       snapshotReports: [...this.#snapshotReports],
       events: Object.fromEntries(this.#events),
@@ -256,7 +301,9 @@ export class Member {
   }
 
   #message(type: MessageType, to: bigint, entryBytes: number): Message {
-    const seq = (this.#seq.get(to) ?? 0n) + 1n;
+    // Numbered from the clock, so that a restarted member goes on above
+    // what it sent before (the receiver checks that MsgApps never go back).
+    const seq = (this.#seq.get(to) ?? BigInt(Date.now()) << 10n) + 1n;
     this.#seq.set(to, seq);
     const base = { type, from: this.config.id, to, term: 1n };
     switch (type) {
@@ -314,6 +361,7 @@ export class Member {
         }
       }
       bytes += chunk.length;
+      this.#receiving.set(String(index), bytes);
     }
     this.#snapshots.push({ from: String(m.from), index: String(index), bytes, firstBadByte });
   }
