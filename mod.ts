@@ -12,8 +12,8 @@
  * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
  *   `reportUnreachable`, `reportSnapshot`).
  * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
- *   with `@bufbuild/protobuf`'s `create`) and the byte-exact codecs etcd
- *   peers use on the wire.
+ *   with `create`, re-exported from `@bufbuild/protobuf` so that the bundle
+ *   needs nothing else) and the byte-exact codecs etcd peers use on the wire.
  *
  * @example
  * ```ts
@@ -49,6 +49,7 @@ export {
   ConfChangeSingleSchema,
   ConfChangeV2Schema,
   ConfStateSchema,
+  create,
   EntrySchema,
   HardStateSchema,
   MessageSchema,

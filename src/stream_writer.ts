@@ -31,7 +31,10 @@ const HEARTBEAT = linkHeartbeat();
 class Connection {
   controller!: ReadableStreamDefaultController<Uint8Array>;
   closed = false;
-  heartbeatDue = false;
+  // The first pull writes a link heartbeat at once: some servers (Bun) send
+  // a streaming response's headers only with its first bytes, and the
+  // peer's dial waits for those headers.
+  heartbeatDue = true;
   lastPull = Date.now();
   wake: (() => void) | undefined;
   timer: ReturnType<typeof setInterval> | undefined;

@@ -10,6 +10,22 @@
  */
 
 import * as gen from "./raft_pb.ts";
+import * as protobuf from "@bufbuild/protobuf";
+
+/**
+ * `@bufbuild/protobuf`'s `create`, re-exported: builds a message from a
+ * schema and field values. Users of the single-file bundle (Bun, workerd)
+ * get it from the module itself, without a second copy of the protobuf
+ * runtime.
+ *
+ * @example
+ * ```ts
+ * import { create, MessageSchema, MessageType } from "@rafthttp/rafthttp";
+ * const m = create(MessageSchema, { type: MessageType.MsgHeartbeat, to: 2n, from: 1n });
+ * console.log(m.to); // 2n
+ * ```
+ */
+export const create: (typeof protobuf)["create"] = protobuf.create;
 
 /**
  * Schema of a raft {@link gen.Message}.
