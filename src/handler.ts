@@ -12,6 +12,7 @@ import { MessageType } from "./raftpb/raft_pb.ts";
 import type { Config } from "./options.ts";
 import type { RateLimitedLog } from "./logger.ts";
 import type { TransportPeer } from "./peer.ts";
+import type { PeerStats } from "./stats.ts";
 import type { StreamType } from "./stream_writer.ts";
 import { checkVersionCompatibility, formatId, H, parseId } from "./headers.ts";
 import { decodeMessage, decodeMessageAt } from "./codec/protobuf.ts";
@@ -28,8 +29,8 @@ export interface HandlerContext {
   peer(id: bigint): TransportPeer | undefined;
   /** etcd's addRemote: a no-op for known peers and remotes. Throws TypeError on bad URLs. */
   addRemote(id: bigint, urls: string[]): void;
-  /** A message arrived on `POST /raft` from `from`: count it. */
-  received(from: bigint, bytes: number): void;
+  /** The counters of peer `from`, if it is one (POSTs are counted there). */
+  stats(from: bigint): PeerStats | undefined;
   /** Aborts when the transport stops. */
   signal: AbortSignal;
 }
@@ -143,7 +144,12 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
     }
     const bad = checkSender(req, m);
     if (bad !== undefined) return httpError(bad.status, bad.text, headers);
-    ctx.received(m.from, body.length);
+    const st = ctx.stats(m.from);
+    if (st !== undefined) {
+      st.receivedMessages++;
+      st.receivedOn.pipeline++;
+      st.receivedBytes += body.length;
+    }
     try {
       await cfg.raft.process(m, ctx.signal);
     } catch (e) {
@@ -237,12 +243,18 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
       const bad = checkSender(req, m);
       if (bad !== undefined) return httpError(bad.status, bad.text, headers);
       const index = m.snapshot?.metadata?.index ?? 0n;
+      // Counted as they arrive, so that rates show a snapshot in progress.
+      const st = ctx.stats(m.from);
       let bytes = 0;
+      const count = (n: number) => {
+        bytes += n;
+        if (st !== undefined) st.receivedBytes += n;
+      };
       let complete = false;
       const data = new ReadableStream<Uint8Array>({
         start(controller) {
           if (rest.length > 0) {
-            bytes += rest.length;
+            count(rest.length);
             controller.enqueue(rest);
           }
         },
@@ -264,7 +276,7 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
             complete = true;
             controller.close();
           } else {
-            bytes += value.length;
+            count(value.length);
             controller.enqueue(value);
           }
         },
@@ -291,7 +303,10 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
         );
         return httpError(500, `failed to save KV snapshot (${(e as Error).message})`, headers);
       }
-      ctx.received(m.from, bytes);
+      if (st !== undefined) {
+        st.receivedMessages++;
+        st.receivedOn.pipeline++;
+      }
       ctx.log.event(`snapshot-recv:${m.from}`, "info", "received a snapshot", {
         from: m.from,
         index,

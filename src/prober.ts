@@ -22,7 +22,7 @@ export class Prober {
   #timer: ReturnType<typeof setInterval> | undefined;
   #abort = new AbortController();
   #inFlight: Promise<void> | undefined;
-  /** Smoothed round-trip time in ms, once a probe succeeded. */
+  /** Smoothed round-trip time in ms; undefined until a probe succeeds and after one fails. */
   srttMs: number | undefined;
   /** Probes that failed in a row. */
   failures = 0;
@@ -60,6 +60,7 @@ export class Prober {
       this.failures = 0;
     } catch {
       this.failures++;
+      this.srttMs = undefined; // a stale figure would hide that the peer does not answer
     }
   }
 

@@ -110,6 +110,7 @@ export async function sendSnapshot(
   const [body, release] = snapshotBody(snap, (n) => {
     last = Date.now();
     bytes += n;
+    ctx.stats.sentBytes += n; // as they go, so that rates show a snapshot in progress
   }, () => {
     // Everything is handed to the connection: from now on we wait for the
     // peer to take the rest and answer.
@@ -151,7 +152,8 @@ export async function sendSnapshot(
   const index = snap.message.snapshot?.metadata?.index ?? 0n;
   if (error === undefined) {
     ctx.status.activate();
-    ctx.stats.sentBytes += bytes;
+    ctx.stats.sentMessages++;
+    ctx.stats.sentOn.pipeline++;
     cfg.raft.reportSnapshot(peer, SnapshotStatus.Finish);
     ctx.log.event(`snapshot:${peer}`, "info", "sent a snapshot", { peer, index, bytes });
     snap.close(true);

@@ -113,14 +113,7 @@ export class Transport implements Transporter, AsyncDisposable {
       log: this.#log,
       peer: (id) => this.#peers.get(id),
       addRemote: (id, urls) => this.addRemote(id, urls),
-      received: (from, bytes) => {
-        const p = this.#peers.get(from);
-        if (p !== undefined) {
-          p.stats.receivedMessages++;
-          p.stats.receivedOn.pipeline++;
-          p.stats.receivedBytes += bytes;
-        }
-      },
+      stats: (from) => this.#peers.get(from)?.stats,
       signal: this.#stop.signal,
     });
     return this.#handler;

@@ -132,10 +132,12 @@ Deno.test("demo view: progress bar, byte units, and rates from counter deltas", 
     sentMessages: sent,
     sentOn: { message: 0, msgappv2: sent, pipeline: 0 },
     sentBytes,
+    sentChunks: 0,
     sendDrops: 0,
     receivedMessages: received,
     receivedOn: { message: received, msgappv2: 0, pipeline: 0 },
     receivedBytes: received * 10,
+    receivedChunks: 0,
     receiveDrops: 0,
   });
   const meter = new RateMeter(400);

@@ -51,10 +51,12 @@ export function zeroStats(): PeerStats {
     sentMessages: 0,
     sentOn: { message: 0, msgappv2: 0, pipeline: 0 },
     sentBytes: 0,
+    sentChunks: 0,
     sendDrops: 0,
     receivedMessages: 0,
     receivedOn: { message: 0, msgappv2: 0, pipeline: 0 },
     receivedBytes: 0,
+    receivedChunks: 0,
     receiveDrops: 0,
   };
 }

@@ -90,6 +90,12 @@ export function startNode(
     raft,
     logger: (options.logger as Logger | undefined) ?? silentLogger,
     probeIntervalMs: 0,
+    // Tests that want files pass a FileSnapshotSink in a temporary directory.
+    snapshotSink: {
+      async save(_m, data) {
+        for await (const _ of data) { /* discard */ }
+      },
+    },
     ...options,
   });
   handler = transport.handler();

@@ -85,6 +85,14 @@ Deno.test("snapshot: 64 MiB crosses streamed, with bounded memory, then raft hea
       MessageType.MsgSnap,
       1000n,
     ]]);
+    // Counted on both sides: one message on the pipeline, and every byte.
+    const sent = a.transport.peerStatus(2n)!.stats;
+    const got = b.transport.peerStatus(1n)!.stats;
+    assertEquals([sent.sentOn.pipeline, got.receivedOn.pipeline], [1, 1]);
+    assert(
+      sent.sentBytes >= size && got.receivedBytes >= size,
+      `${sent.sentBytes} / ${got.receivedBytes}`,
+    );
     // Streamed end to end: the bytes between the data source and the sink
     // (in fetch, sockets, Deno.serve and our code) stay far below the size.
     const held = flow.maxInFlight / MiB;
