@@ -54,6 +54,14 @@ function cases(k: number, w: number): Case[] {
       rss: false,
     },
     {
+      name: "ping-hb-warm",
+      mode: "ping",
+      sender: ["-mode", "ping", "-n", "20000", "-warmup", "2000"],
+      sink: [],
+      size: 0,
+      rss: false,
+    },
+    {
       name: "ping-app1k",
       mode: "ping",
       sender: ["-mode", "ping", "-n", "5000", "-size", "1024"],
@@ -94,7 +102,7 @@ function usage(): never {
     `usage: deno task compare [--runs N] [--cases ${DEFAULT_CASES}] [--snap-1g]
   [--pairs go-go,deno-deno,go-deno,deno-go] [--k 250] [--w 1024] [--out FILE]
   [--etcdpeer /tmp/etcdpeer/etcdpeer] [--snapdir-root DIR] [--timeout S]
-cases: send-64 send-1k send-16k ping-hb ping-app1k snap-256m snap-1g
+cases: send-64 send-1k send-16k ping-hb ping-hb-warm ping-app1k snap-256m snap-1g
 pairs are sender-sink; a run of every pair follows another for each case.`,
   );
   Deno.exit(2);
