@@ -20,6 +20,7 @@ import { ChunkQueue } from "./codec/chunk_queue.ts";
 import { BodyTooLargeError, readLimited } from "./body.ts";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
 import { probingBody } from "./prober.ts";
+import { spool } from "./spool.ts";
 
 /** What the handler needs from the transport. */
 export interface HandlerContext {
@@ -231,6 +232,7 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
     }
     snapshotsInFlight++;
     const reader = req.body.getReader();
+    let spooled = false;
     try {
       let envelope: { m: Message; rest: Uint8Array };
       try {
@@ -250,44 +252,22 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
         bytes += n;
         if (st !== undefined) st.receivedBytes += n;
       };
-      let complete = false;
-      const data = new ReadableStream<Uint8Array>({
-        start(controller) {
-          if (rest.length > 0) {
-            count(rest.length);
-            controller.enqueue(rest);
-          }
-        },
-        async pull(controller) {
-          // The sender must keep making progress; a stalled body frees its slot.
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const stalled = new Promise<never>((_, reject) => {
-            timer = setTimeout(() =>
-              reject(
-                new Error(
-                  `no snapshot bytes from the sender for ${cfg.snapshotProgressTimeoutMs} ms (progress timeout)`,
-                ),
-              ), cfg.snapshotProgressTimeoutMs);
-          });
-          const { done, value } = await Promise.race([reader.read(), stalled]).finally(() =>
-            clearTimeout(timer)
-          );
-          if (done) {
-            complete = true;
-            controller.close();
-          } else {
-            count(value.length);
-            controller.enqueue(value);
-          }
-        },
-        cancel(reason) {
-          return reader.cancel(reason);
-        },
-      }, { highWaterMark: 0 });
+      spooled = true;
+      reader.releaseLock();
+      const body = spool(req.body, {
+        limit: cfg.snapshotSpoolSize,
+        progressTimeoutMs: cfg.snapshotProgressTimeoutMs,
+        onBytes: count,
+      });
+      // The bytes that came in the envelope's last chunk go first.
+      if (rest.length > 0) count(rest.length);
+      const data = rest.length === 0 ? body.stream : prepend(rest, body.stream);
       try {
         // If the sender goes away, `data` errors; the signal covers our own stop.
         await cfg.snapshotSink.save(m, data, ctx.signal);
-        if (!complete) throw new Error("the snapshot sink returned before reading all the data");
+        if (!body.complete()) {
+          throw new Error("the snapshot sink returned before reading all the data");
+        }
       } catch (e) {
         await data.cancel().catch(() => {});
         ctx.log.event(
@@ -320,7 +300,7 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
       return new Response(null, { status: 204, headers });
     } finally {
       snapshotsInFlight--;
-      await reader.cancel().catch(() => {});
+      if (!spooled) await reader.cancel().catch(() => {});
     }
   }
 
@@ -356,6 +336,27 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
       return httpError(500, "internal error");
     }
   };
+}
+
+/** `first`, then everything `rest` yields. */
+function prepend(first: Uint8Array, rest: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = rest.getReader();
+  let sentFirst = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sentFirst) {
+        sentFirst = true;
+        controller.enqueue(first);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /**

@@ -97,6 +97,12 @@ export interface TransportOptions {
   maxPipelineBodySize?: number;
   /** Largest MsgSnap at the head of a snapshot body, bytes. Default 64 MiB (as etcd 3.6.14). */
   maxSnapshotEnvelopeSize?: number;
+  /**
+   * Bytes of a snapshot being received that may wait for the sink, per
+   * snapshot: the body is read as fast as it arrives (Deno.serve slows down
+   * when it has to buffer it), and reading pauses above this. Default 32 MiB.
+   */
+  snapshotSpoolSize?: number;
   /** Snapshots received at once; more get 503. Default 4. */
   maxConcurrentSnapshotReceives?: number;
   /** Remotes (pipeline-only members learned from requests) kept at most. Default 128. */
@@ -178,6 +184,7 @@ export function resolveOptions(o: TransportOptions): Config {
       "maxSnapshotEnvelopeSize",
       o.maxSnapshotEnvelopeSize ?? 64 * 1024 * 1024,
     ),
+    snapshotSpoolSize: positive("snapshotSpoolSize", o.snapshotSpoolSize ?? 32 * 1024 * 1024),
     maxConcurrentSnapshotReceives: positive(
       "maxConcurrentSnapshotReceives",
       o.maxConcurrentSnapshotReceives ?? 4,

@@ -1,0 +1,128 @@
+/**
+ * Reads a request body as fast as it arrives into a bounded queue of our
+ * own, and hands it on as a stream. Deno.serve keeps the part of a request
+ * body that the handler has not read yet in a buffer of its own, without
+ * pushing back on the sender, and each read from that buffer slows down as
+ * it grows (denoland/deno#13608): a snapshot sink that pauses for a write or
+ * an fsync between reads would make a receive crawl. Draining greedily keeps
+ * that buffer empty; our queue absorbs the sink's pauses.
+ *
+ * @module
+ */
+
+/** Options of {@link spool}. */
+export interface SpoolOptions {
+  /** Bytes held at most; reading pauses above it until half of it is taken. */
+  limit: number;
+  /** Fail if no bytes arrive for this long, ms. */
+  progressTimeoutMs: number;
+  /** Called with the size of every chunk read. */
+  onBytes(n: number): void;
+}
+
+/** A body being drained: `stream` yields it; `complete` tells whether it ended cleanly. */
+export interface Spool {
+  stream: ReadableStream<Uint8Array>;
+  complete(): boolean;
+}
+
+/** Starts draining `body` ahead of `stream`'s consumer. */
+export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spool {
+  const reader = body.getReader();
+  const queue: Uint8Array[] = [];
+  let head = 0;
+  let queued = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let cancelled = false;
+  let wakeConsumer: (() => void) | undefined;
+  let wakePump: (() => void) | undefined;
+  let lastByte = Date.now();
+
+  const notifyConsumer = () => {
+    const w = wakeConsumer;
+    wakeConsumer = undefined;
+    w?.();
+  };
+  const fail = (e: Error) => {
+    failure ??= e;
+    reader.cancel(e).catch(() => {});
+    notifyConsumer();
+  };
+  const watchdog = setInterval(() => {
+    // Only the sender's silence counts: a full queue is our consumer's pause.
+    if (queued >= opts.limit) lastByte = Date.now();
+    else if (Date.now() - lastByte > opts.progressTimeoutMs) {
+      fail(
+        new Error(
+          `no snapshot bytes from the sender for ${opts.progressTimeoutMs} ms (progress timeout)`,
+        ),
+      );
+    }
+  }, Math.max(10, Math.min(1000, opts.progressTimeoutMs / 4)));
+
+  /** One read; false at the end of the body. */
+  const readOnce = async (): Promise<boolean> => {
+    const { done, value } = await reader.read();
+    if (done) return false;
+    lastByte = Date.now();
+    opts.onBytes(value.length);
+    queue.push(value);
+    queued += value.length;
+    notifyConsumer();
+    return true;
+  };
+
+  (async () => {
+    try {
+      while (!cancelled && failure === undefined) {
+        if (queued >= opts.limit) {
+          await new Promise<void>((resolve) => wakePump = resolve);
+          continue;
+        }
+        if (!(await readOnce())) {
+          ended = true;
+          break;
+        }
+      }
+    } catch (e) {
+      fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      clearInterval(watchdog);
+      notifyConsumer();
+    }
+  })();
+
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (head === queue.length) {
+        if (failure !== undefined) throw failure;
+        if (ended) {
+          controller.close();
+          return;
+        }
+        await new Promise<void>((resolve) => wakeConsumer = resolve);
+      }
+      const chunk = queue[head];
+      queue[head++] = undefined as unknown as Uint8Array;
+      if (head > 1024) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      queued -= chunk.length;
+      if (wakePump !== undefined && queued < opts.limit / 2) {
+        const w = wakePump;
+        wakePump = undefined;
+        w();
+      }
+      controller.enqueue(chunk);
+    },
+    cancel(reason) {
+      cancelled = true;
+      fail(reason instanceof Error ? reason : new Error(String(reason ?? "cancelled")));
+      wakePump?.();
+    },
+  }, { highWaterMark: 0 });
+
+  return { stream, complete: () => ended && failure === undefined };
+}
