@@ -115,7 +115,7 @@ export interface TransportOptions {
   pipelineWorkers?: number;
   /** Messages received and waiting for `process`, per peer and per queue. Default 4096, as etcd. */
   receiveQueueSize?: number;
-  /** Bytes packed into one stream write when messages are queued. Default 64 KiB. */
+  /** Bytes packed into one stream write when messages are queued. Default 256 KiB. */
   streamChunkSize?: number;
   /** Interval of the rate limit on repeated warnings, ms. Default 5000. */
   logIntervalMs?: number;
@@ -194,7 +194,7 @@ export function resolveOptions(o: TransportOptions): Config {
     pipelineQueueSize: positive("pipelineQueueSize", o.pipelineQueueSize ?? 64),
     pipelineWorkers: positive("pipelineWorkers", o.pipelineWorkers ?? 4),
     receiveQueueSize: positive("receiveQueueSize", o.receiveQueueSize ?? 4096),
-    streamChunkSize: positive("streamChunkSize", o.streamChunkSize ?? 64 * 1024),
+    streamChunkSize: positive("streamChunkSize", o.streamChunkSize ?? 256 * 1024),
     logIntervalMs: positive("logIntervalMs", o.logIntervalMs ?? 5000),
   };
   return c;

@@ -201,9 +201,9 @@ export class StreamWriter {
     this.#stats.sentOn[this.type] += n;
     this.#stats.sentBytes += w.pos;
     if (w.pos > 0) this.#stats.sentChunks++;
-    // The chunk is handed over as it is (a copy of 64 KiB costs more than a
-    // fresh buffer); small chunks are copied out so the buffer is reused.
-    if (w.pos > 4096) controller.enqueue(w.detach(this.#cfg.streamChunkSize + 1024));
+    // A big chunk is handed over as it is (copying it costs more than a
+    // fresh buffer); a small one is copied out and the buffer reused.
+    if (w.pos > limit >>> 2) controller.enqueue(w.detach(limit + 1024));
     else if (w.pos > 0) controller.enqueue(w.take());
   }
 
