@@ -102,6 +102,12 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
     return undefined;
   }
 
+  /** A response if the sender is cut off by the test hook, as if the network were. */
+  function cutOff(from: bigint | undefined, headers: Record<string, string>): Response | undefined {
+    if (from === undefined || ctx.peer(from)?.isCut !== true) return undefined;
+    return httpError(503, "this peer is cut off (test hook)", headers);
+  }
+
   /** Turns an error from `Raft.process` into etcd's reply. */
   function processError(e: unknown, fallback: string, headers: Record<string, string>): Response {
     const status = (e as { status?: unknown })?.status;
@@ -115,8 +121,12 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
   async function pipeline(req: Request): Promise<Response> {
     if (req.method !== "POST") return httpError(405, "Method Not Allowed", { Allow: "POST" });
     const headers = { [H.clusterId]: clusterId };
-    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers);
-    if (refused !== undefined) return refused;
+    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers) ??
+      cutOff(parseId(req.headers.get(H.from)), headers);
+    if (refused !== undefined) {
+      await req.body?.cancel().catch(() => {});
+      return refused;
+    }
     let body: Uint8Array;
     try {
       body = await readLimited(
@@ -207,6 +217,7 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
     if (req.headers.get(H.raftTo) !== localId) {
       return httpError(412, "to field mismatch", headers);
     }
+    if (peer.isCut) return httpError(503, "this peer is cut off (test hook)", headers);
     const sender = req.headers.get(H.from);
     if (sender !== null && parseId(sender) !== from) {
       return httpError(400, "X-Server-From does not match the path", headers);
@@ -217,8 +228,12 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
   async function snapshot(req: Request): Promise<Response> {
     if (req.method !== "POST") return httpError(405, "Method Not Allowed", { Allow: "POST" });
     const headers = { [H.clusterId]: clusterId };
-    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers);
-    if (refused !== undefined) return refused;
+    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers) ??
+      cutOff(parseId(req.headers.get(H.from)), headers);
+    if (refused !== undefined) {
+      await req.body?.cancel().catch(() => {});
+      return refused;
+    }
     if (req.body === null) {
       return httpError(400, "failed to decode raft message (empty body)", headers);
     }

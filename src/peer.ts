@@ -277,8 +277,12 @@ export class TransportPeer implements Peer {
     this.#paused = paused;
   }
 
-  /** Cuts or mends the peer's streams entirely (test hook): readers stop dialling. */
+  /** True while cut by the test hook: the handler refuses the peer's requests. */
+  isCut = false;
+
+  /** Cuts or mends the peer entirely (test hook): readers stop dialling, requests are refused. */
   cut(cut: boolean): void {
+    this.isCut = cut;
     this.#paused = cut;
     this.#readers.message.pause(cut);
     this.#readers.msgappv2.pause(cut);

@@ -201,3 +201,40 @@ Deno.test("links: a receiver frees a snapshot whose sender stalls mid-body", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("links: the pause/resume and cut/mend hooks drop traffic while on and nothing after", async () => {
+  const a = startNode(1n);
+  const b = startNode(2n);
+  try {
+    a.transport.addPeer(2n, [b.url]);
+    b.transport.addPeer(1n, [a.url]);
+    await eventually(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
+    const beat = (term: bigint) =>
+      a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term })]);
+
+    a.transport.pause();
+    beat(1n);
+    await new Promise((r) => setTimeout(r, 100));
+    assertEquals(b.raft.received.length, 0, "paused: nothing sent");
+    assert(streamsUp(a, b), "links stay up while paused");
+    a.transport.resume();
+    beat(2n);
+    await b.raft.until(() => b.raft.received.some((m) => m.term === 2n), 5000, "resumed");
+
+    b.transport.cutPeer(1n);
+    await eventually(
+      () => !b.transport.peerStatus(1n)!.streams.message.incoming,
+      5000,
+      "b stops reading a",
+    );
+    beat(3n);
+    await new Promise((r) => setTimeout(r, 200));
+    assert(!b.raft.received.some((m) => m.term === 3n), "cut: nothing received");
+    b.transport.mendPeer(1n);
+    await eventually(() => streamsUp(a, b), 5000, "mended: b dials a again");
+    beat(4n);
+    await b.raft.until(() => b.raft.received.some((m) => m.term === 4n), 5000, "mended: delivered");
+  } finally {
+    await closeAll([a, b]);
+  }
+});
