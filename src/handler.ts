@@ -108,6 +108,20 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
     return httpError(503, "this peer is cut off (test hook)", headers);
   }
 
+  /**
+   * The checks both POST endpoints make before reading a body, in etcd's
+   * order: method, versions and cluster id, then learning a remote from the
+   * headers. A refused request's body is discarded.
+   */
+  async function checkPost(req: Request, headers: Record<string, string>) {
+    const refused = req.method !== "POST"
+      ? httpError(405, "Method Not Allowed", { Allow: "POST" })
+      : compatibility(req, headers) ?? addRemoteFromRequest(req, headers) ??
+        cutOff(parseId(req.headers.get(H.from)), headers);
+    if (refused !== undefined) await req.body?.cancel().catch(() => {});
+    return refused;
+  }
+
   /** Turns an error from `Raft.process` into etcd's reply. */
   function processError(e: unknown, fallback: string, headers: Record<string, string>): Response {
     const status = (e as { status?: unknown })?.status;
@@ -119,14 +133,9 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
   }
 
   async function pipeline(req: Request): Promise<Response> {
-    if (req.method !== "POST") return httpError(405, "Method Not Allowed", { Allow: "POST" });
     const headers = { [H.clusterId]: clusterId };
-    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers) ??
-      cutOff(parseId(req.headers.get(H.from)), headers);
-    if (refused !== undefined) {
-      await req.body?.cancel().catch(() => {});
-      return refused;
-    }
+    const refused = await checkPost(req, headers);
+    if (refused !== undefined) return refused;
     let body: Uint8Array;
     try {
       body = await readLimited(
@@ -226,14 +235,9 @@ export function createHandler(ctx: HandlerContext): (req: Request) => Promise<Re
   }
 
   async function snapshot(req: Request): Promise<Response> {
-    if (req.method !== "POST") return httpError(405, "Method Not Allowed", { Allow: "POST" });
     const headers = { [H.clusterId]: clusterId };
-    const refused = compatibility(req, headers) ?? addRemoteFromRequest(req, headers) ??
-      cutOff(parseId(req.headers.get(H.from)), headers);
-    if (refused !== undefined) {
-      await req.body?.cancel().catch(() => {});
-      return refused;
-    }
+    const refused = await checkPost(req, headers);
+    if (refused !== undefined) return refused;
     if (req.body === null) {
       return httpError(400, "failed to decode raft message (empty body)", headers);
     }
