@@ -80,7 +80,7 @@ export { type Raft, SnapshotStatus } from "./src/raft.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
 export type { TransportOptions } from "./src/options.ts";
 export type { Peer, PeerStatusReport } from "./src/peer.ts";
-export type { PeerStats } from "./src/stats.ts";
+export { newPeerStats, type PeerStats } from "./src/stats.ts";
 export type { StreamType } from "./src/stream_writer.ts";
 export { SnapshotMessage, type SnapshotSink } from "./src/snapshot.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot_file_sink.ts";

@@ -12,6 +12,8 @@
 // snapshot is a failure, not a figure: it is left out of the medians and
 // its row says FAIL. Exit status 1 if any run failed.
 
+import { freePorts } from "./ports.ts";
+
 interface Case {
   name: string;
   mode: "send" | "ping" | "snap";
@@ -219,20 +221,6 @@ async function killAll(): Promise<void> {
     await c.status;
     clearTimeout(t);
   }));
-}
-
-function freePorts(n: number): number[] {
-  const out: number[] = [];
-  for (let tries = 0; out.length < n && tries < 10000; tries++) {
-    const p = 20000 + Math.floor(Math.random() * 12000);
-    if (out.includes(p)) continue;
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      out.push(p);
-    } catch { /* taken */ }
-  }
-  if (out.length < n) throw new Error("no free ports");
-  return out;
 }
 
 async function waitPort(port: number, ms = 20000): Promise<boolean> {

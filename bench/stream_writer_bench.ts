@@ -15,6 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
 import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";
+import { UrlPicker } from "../src/url_picker.ts";
 import { PeerStatus } from "../src/peer_status.ts";
 import { newPeerStats } from "../src/stats.ts";
 import { type StreamType, StreamWriter } from "../src/stream_writer.ts";
@@ -55,14 +56,14 @@ class Harness {
       linkHeartbeatIntervalMs: 3_600_000,
     });
     this.#log = new RateLimitedLog(silentLogger);
-    this.writer = new StreamWriter(
-      type,
-      PEER,
+    this.writer = new StreamWriter(type, {
+      peer: PEER,
       cfg,
-      new PeerStatus("a1", silentLogger),
-      newPeerStats(),
-      this.#log,
-    );
+      picker: new UrlPicker(["http://127.0.0.1:1"]),
+      status: new PeerStatus("a1", silentLogger),
+      stats: newPeerStats(),
+      log: this.#log,
+    });
     const decoder = type === "message"
       ? new MessageFrameDecoder()
       : new MsgAppV2FrameDecoder(PEER, LOCAL);

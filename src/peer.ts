@@ -18,6 +18,7 @@ import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
 import { type StreamType, StreamWriter } from "./stream_writer.ts";
 import { type Inbox, StreamReader } from "./stream_reader.ts";
+import type { PeerContext } from "./peer_context.ts";
 import { Pipeline } from "./pipeline.ts";
 import { sendSnapshot } from "./snapshot_sender.ts";
 import { Prober } from "./prober.ts";
@@ -86,6 +87,7 @@ export class TransportPeer implements Peer {
   #cfg: Config;
   #log: RateLimitedLog;
   #picker: UrlPicker;
+  #ctx: PeerContext;
   #writers: Record<StreamType, StreamWriter>;
   #readers: Record<StreamType, StreamReader>;
   #pipeline: Pipeline;
@@ -105,22 +107,20 @@ export class TransportPeer implements Peer {
     this.#log = log;
     this.#picker = new UrlPicker(normalizeUrls(urls));
     this.status = new PeerStatus(formatId(id), cfg.logger);
+    this.#ctx = {
+      peer: id,
+      cfg,
+      picker: this.#picker,
+      status: this.status,
+      stats: this.stats,
+      log,
+    };
     const inbox = (channel: StreamType): Inbox => (m) => this.receive(m, channel);
-    const writer = (t: StreamType) => new StreamWriter(t, id, cfg, this.status, this.stats, log);
-    const reader = (t: StreamType) =>
-      new StreamReader(
-        t,
-        id,
-        cfg,
-        this.#picker,
-        this.status,
-        this.stats,
-        log,
-        inbox(t),
-      );
+    const writer = (t: StreamType) => new StreamWriter(t, this.#ctx);
+    const reader = (t: StreamType) => new StreamReader(t, this.#ctx, inbox(t));
     this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
     this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
-    this.#pipeline = new Pipeline(id, cfg, this.#picker, this.status, this.stats, log);
+    this.#pipeline = new Pipeline(this.#ctx);
     this.#prober = new Prober(cfg, this.#picker);
     this.#received = new BoundedQueue(cfg.receiveQueueSize);
     this.#proposals = new BoundedQueue(cfg.receiveQueueSize);
@@ -174,15 +174,9 @@ export class TransportPeer implements Peer {
       snap.close(false);
       return;
     }
-    const p = sendSnapshot(snap, {
-      peer: this.id,
-      cfg: this.#cfg,
-      picker: this.#picker,
-      status: this.status,
-      stats: this.stats,
-      log: this.#log,
-      signal: this.#abort.signal,
-    }).finally(() => this.#snapshots.delete(p));
+    const p = sendSnapshot(snap, this.#ctx, this.#abort.signal).finally(() =>
+      this.#snapshots.delete(p)
+    );
     this.#snapshots.add(p);
   }
 

@@ -9,12 +9,8 @@
 
 import type { Message } from "./raftpb/raft_pb.ts";
 import { MessageType } from "./raftpb/raft_pb.ts";
-import type { Config } from "./options.ts";
-import type { PeerStatus } from "./peer_status.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import type { PeerStats } from "./stats.ts";
-import type { UrlPicker } from "./url_picker.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
+import type { PeerContext } from "./peer_context.ts";
 import { encodeMessage } from "./codec/protobuf.ts";
 import { formatId, requestHeaders } from "./headers.ts";
 import { SnapshotStatus } from "./raft.ts";
@@ -23,33 +19,16 @@ import { checkPostResponse, isCritical } from "./responses.ts";
 
 /** Sends one peer's (or remote's) messages as POSTs. */
 export class Pipeline {
-  #cfg: Config;
-  #peer: bigint;
-  #picker: UrlPicker;
-  #status: PeerStatus;
-  #stats: PeerStats;
-  #log: RateLimitedLog;
+  #ctx: PeerContext;
   #queue: BoundedQueue<Message>;
   #waiting: (() => void)[] = [];
   #stop = new AbortController();
   #workers: Promise<void>[] = [];
   #inFlight = 0;
 
-  constructor(
-    peer: bigint,
-    cfg: Config,
-    picker: UrlPicker,
-    status: PeerStatus,
-    stats: PeerStats,
-    log: RateLimitedLog,
-  ) {
-    this.#peer = peer;
-    this.#cfg = cfg;
-    this.#picker = picker;
-    this.#status = status;
-    this.#stats = stats;
-    this.#log = log;
-    this.#queue = new BoundedQueue(cfg.pipelineQueueSize);
+  constructor(ctx: PeerContext) {
+    this.#ctx = ctx;
+    this.#queue = new BoundedQueue(ctx.cfg.pipelineQueueSize);
   }
 
   /** Messages waiting and being posted. */
@@ -60,7 +39,7 @@ export class Pipeline {
   /** Starts the workers. */
   start(): void {
     if (this.#workers.length > 0) return;
-    for (let i = 0; i < this.#cfg.pipelineWorkers; i++) this.#workers.push(this.#work());
+    for (let i = 0; i < this.#ctx.cfg.pipelineWorkers; i++) this.#workers.push(this.#work());
   }
 
   /** Queues `m`; false when the queue is full. Never blocks. */
@@ -76,7 +55,7 @@ export class Pipeline {
     for (const wake of this.#waiting.splice(0)) wake();
     await Promise.all(this.#workers);
     const dropped = this.#queue.clear();
-    if (dropped > 0) this.#stats.sendDrops += dropped;
+    if (dropped > 0) this.#ctx.stats.sendDrops += dropped;
   }
 
   async #work(): Promise<void> {
@@ -97,8 +76,8 @@ export class Pipeline {
   }
 
   async #post(m: Message, stop: AbortSignal): Promise<void> {
-    const cfg = this.#cfg;
-    const url = this.#picker.pick();
+    const cfg = this.#ctx.cfg;
+    const url = this.#ctx.picker.pick();
     let error: Error | undefined;
     const body = encodeMessage(m);
     try {
@@ -111,11 +90,11 @@ export class Pipeline {
         body,
         signal: AbortSignal.any([stop, AbortSignal.timeout(cfg.pipelineTimeoutMs)]),
       });
-      error = await checkPostResponse(res, "POST /raft", this.#peer, cfg);
+      error = await checkPostResponse(res, "POST /raft", this.#ctx.peer, cfg);
     } catch (e) {
       if (stop.aborted) return;
       error = new PeerRequestError(
-        `POST /raft to peer ${formatId(this.#peer)} at ${url} failed: ${
+        `POST /raft to peer ${formatId(this.#ctx.peer)} at ${url} failed: ${
           e instanceof Error ? e.message : e
         }`,
         undefined,
@@ -123,30 +102,32 @@ export class Pipeline {
       );
     }
     if (error === undefined) {
-      this.#status.activate();
-      this.#stats.sentMessages++;
-      this.#stats.sentOn.pipeline++;
-      this.#stats.sentBytes += body.length;
+      this.#ctx.status.activate();
+      this.#ctx.stats.sentMessages++;
+      this.#ctx.stats.sentOn.pipeline++;
+      this.#ctx.stats.sentBytes += body.length;
       if (m.type === MessageType.MsgSnap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Finish);
       return;
     }
-    this.#picker.unreachable(url);
-    this.#status.deactivate(
+    this.#ctx.picker.unreachable(url);
+    this.#ctx.status.deactivate(
       `failed to send ${MessageType[m.type]} on the pipeline: ${error.message}`,
     );
-    this.#stats.sendDrops++;
+    this.#ctx.stats.sendDrops++;
     cfg.raft.reportUnreachable(m.to);
     if (m.type === MessageType.MsgSnap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
     if (isCritical(error)) {
-      this.#log.event(`critical:${this.#peer}`, "error", error.message, { peer: this.#peer });
+      this.#ctx.log.event(`critical:${this.#ctx.peer}`, "error", error.message, {
+        peer: this.#ctx.peer,
+      });
       cfg.onError(error);
     } else {
-      this.#log.event(
-        `pipeline:${this.#peer}`,
+      this.#ctx.log.event(
+        `pipeline:${this.#ctx.peer}`,
         "warn",
         "failed to send a message on the pipeline",
         {
-          peer: this.#peer,
+          peer: this.#ctx.peer,
           type: MessageType[m.type],
           error: error.message,
         },

@@ -27,14 +27,14 @@ export class Remote {
     this.id = id;
     this.#log = log;
     const status = new PeerStatus(formatId(id), cfg.logger);
-    this.#pipeline = new Pipeline(
-      id,
+    this.#pipeline = new Pipeline({
+      peer: id,
       cfg,
-      new UrlPicker(normalizeUrls(urls)),
+      picker: new UrlPicker(normalizeUrls(urls)),
       status,
-      this.stats,
+      stats: this.stats,
       log,
-    );
+    });
     this.#pipeline.start();
   }
 

@@ -8,29 +8,13 @@
  * @module
  */
 
-import type { Config } from "./options.ts";
-import type { PeerStatus } from "./peer_status.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import type { PeerStats } from "./stats.ts";
-import type { UrlPicker } from "./url_picker.ts";
 import type { SnapshotMessage } from "./snapshot.ts";
+import type { PeerContext } from "./peer_context.ts";
 import { encodeMessageFrame } from "./codec/message.ts";
 import { formatId, requestHeaders } from "./headers.ts";
 import { SnapshotStatus } from "./raft.ts";
 import { PeerRequestError, StoppedError } from "./errors.ts";
 import { checkPostResponse, isCritical } from "./responses.ts";
-
-/** What a snapshot sender needs from its peer. */
-export interface SnapshotSenderContext {
-  peer: bigint;
-  cfg: Config;
-  picker: UrlPicker;
-  status: PeerStatus;
-  stats: PeerStats;
-  log: RateLimitedLog;
-  /** Aborts when the peer or transport stops. */
-  signal: AbortSignal;
-}
 
 /**
  * The request body: the MsgSnap frame, then exactly `totalSize` bytes of
@@ -83,14 +67,15 @@ function snapshotBody(
 /** Sends `snap` and reports the outcome to raft and to `snap.done`. */
 export async function sendSnapshot(
   snap: SnapshotMessage,
-  ctx: SnapshotSenderContext,
+  ctx: PeerContext,
+  signal: AbortSignal,
 ): Promise<void> {
   const { cfg, peer } = ctx;
   const url = ctx.picker.pick();
   const abort = new AbortController();
   const onStop = () => abort.abort(new StoppedError());
-  ctx.signal.addEventListener("abort", onStop, { once: true });
-  if (ctx.signal.aborted) onStop();
+  signal.addEventListener("abort", onStop, { once: true });
+  if (signal.aborted) onStop();
   let last = Date.now();
   let bytes = 0;
   let uploading = true;
@@ -146,7 +131,7 @@ export async function sendSnapshot(
     }
   } finally {
     clearInterval(watchdog);
-    ctx.signal.removeEventListener("abort", onStop);
+    signal.removeEventListener("abort", onStop);
     await release();
   }
   const index = snap.message.snapshot?.metadata?.index ?? 0n;

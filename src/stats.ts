@@ -28,7 +28,17 @@ export interface PeerStats {
   receiveDrops: number;
 }
 
-/** A fresh set of zero counters. */
+/**
+ * A fresh set of zero counters, e.g. the baseline for rates computed from
+ * `peerStatus(id).stats`.
+ *
+ * @example
+ * ```ts
+ * import { newPeerStats } from "@rafthttp/rafthttp";
+ * const before = newPeerStats();
+ * console.log(before.sentMessages, before.sentOn.msgappv2); // 0 0
+ * ```
+ */
 export function newPeerStats(): PeerStats {
   return {
     sentMessages: 0,

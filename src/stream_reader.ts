@@ -9,12 +9,8 @@
  */
 
 import type { Message } from "./raftpb/raft_pb.ts";
-import type { Config } from "./options.ts";
-import type { PeerStatus } from "./peer_status.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import type { PeerStats } from "./stats.ts";
-import type { UrlPicker } from "./url_picker.ts";
 import type { StreamType } from "./stream_writer.ts";
+import type { PeerContext } from "./peer_context.ts";
 import { formatId, H, requestHeaders, supportsStreams } from "./headers.ts";
 import { MessageFrameDecoder } from "./codec/message.ts";
 import { MsgAppV2FrameDecoder } from "./codec/msgappv2.ts";
@@ -82,12 +78,7 @@ class ChunkReader {
 /** Receives one peer's messages of one stream type. */
 export class StreamReader {
   readonly type: StreamType;
-  #cfg: Config;
-  #peer: bigint;
-  #picker: UrlPicker;
-  #status: PeerStatus;
-  #stats: PeerStats;
-  #log: RateLimitedLog;
+  #ctx: PeerContext;
   #inbox: Inbox;
   #abort: AbortController | undefined;
   #stopped = false;
@@ -95,23 +86,9 @@ export class StreamReader {
   #connected = false;
   #paused = false;
 
-  constructor(
-    type: StreamType,
-    peer: bigint,
-    cfg: Config,
-    picker: UrlPicker,
-    status: PeerStatus,
-    stats: PeerStats,
-    log: RateLimitedLog,
-    inbox: Inbox,
-  ) {
+  constructor(type: StreamType, ctx: PeerContext, inbox: Inbox) {
     this.type = type;
-    this.#peer = peer;
-    this.#cfg = cfg;
-    this.#picker = picker;
-    this.#status = status;
-    this.#stats = stats;
-    this.#log = log;
+    this.#ctx = ctx;
     this.#inbox = inbox;
   }
 
@@ -154,8 +131,8 @@ export class StreamReader {
       else failures++;
       if (failures > 0) {
         const base = Math.min(
-          this.#cfg.redialMaxMs,
-          this.#cfg.redialMinMs * 2 ** Math.min(failures - 1, 16),
+          this.#ctx.cfg.redialMaxMs,
+          this.#ctx.cfg.redialMinMs * 2 ** Math.min(failures - 1, 16),
         );
         await this.#sleep(base * (0.8 + 0.4 * Math.random()));
       }
@@ -164,10 +141,10 @@ export class StreamReader {
 
   /** One dial and, if it succeeds, reading until the stream ends. */
   async #attempt(): Promise<"worked" | "failed"> {
-    const cfg = this.#cfg;
+    const cfg = this.#ctx.cfg;
     const abort = new AbortController();
     this.#abort = abort;
-    const url = this.#picker.pick();
+    const url = this.#ctx.picker.pick();
     const target = `${url}/raft/stream/${STREAM_PATH[this.type]}/${formatId(cfg.id)}`;
     const dialTimer = setTimeout(
       () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
@@ -177,7 +154,7 @@ export class StreamReader {
     try {
       res = await cfg.fetch(target, {
         method: "GET",
-        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(this.#peer) }),
+        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(this.#ctx.peer) }),
         signal: abort.signal,
       });
     } catch (e) {
@@ -189,34 +166,41 @@ export class StreamReader {
     clearTimeout(dialTimer);
     const error = await this.#checkResponse(res);
     if (error !== undefined) {
-      this.#picker.unreachable(url);
+      this.#ctx.picker.unreachable(url);
       if (error === "unsupported") {
-        this.#log.event(
-          `stream-dial:${this.type}:${this.#peer}`,
+        this.#ctx.log.event(
+          `stream-dial:${this.type}:${this.#ctx.peer}`,
           "warn",
           "peer does not support this stream type",
           {
-            peer: this.#peer,
+            peer: this.#ctx.peer,
             stream: this.type,
             version: res.headers.get(H.serverVersion),
           },
         );
       } else {
-        this.#status.deactivate(`stream ${this.type} dial failed: ${error.message}`);
+        this.#ctx.status.deactivate(`stream ${this.type} dial failed: ${error.message}`);
         if (isCritical(error)) {
-          this.#log.event(`critical:${this.#peer}`, "error", error.message, { peer: this.#peer });
+          this.#ctx.log.event(`critical:${this.#ctx.peer}`, "error", error.message, {
+            peer: this.#ctx.peer,
+          });
           cfg.onError(error);
         } else {
-          this.#log.event(`stream-dial:${this.type}:${this.#peer}`, "warn", "stream dial refused", {
-            peer: this.#peer,
-            stream: this.type,
-            error: error.message,
-          });
+          this.#ctx.log.event(
+            `stream-dial:${this.type}:${this.#ctx.peer}`,
+            "warn",
+            "stream dial refused",
+            {
+              peer: this.#ctx.peer,
+              stream: this.type,
+              error: error.message,
+            },
+          );
         }
       }
       return "failed";
     }
-    this.#status.activate();
+    this.#ctx.status.activate();
     this.#connected = true;
     try {
       await this.#read(res.body!, abort);
@@ -227,14 +211,14 @@ export class StreamReader {
   }
 
   #dialFailed(url: string, why: string): void {
-    this.#picker.unreachable(url);
-    this.#status.deactivate(`stream ${this.type} ${why}`);
-    this.#log.event(
-      `stream-dial:${this.type}:${this.#peer}`,
+    this.#ctx.picker.unreachable(url);
+    this.#ctx.status.deactivate(`stream ${this.type} ${why}`);
+    this.#ctx.log.event(
+      `stream-dial:${this.type}:${this.#ctx.peer}`,
       "warn",
       "failed to dial the peer's stream",
       {
-        peer: this.#peer,
+        peer: this.#ctx.peer,
         stream: this.type,
         url,
         error: why,
@@ -244,8 +228,8 @@ export class StreamReader {
 
   /** etcd's dial response handling; undefined when the stream may be read. */
   async #checkResponse(res: Response): Promise<Error | "unsupported" | undefined> {
-    const peer = formatId(this.#peer);
-    if (!supportsStreams(res.headers.get(H.serverVersion), this.#cfg.serverVersion)) {
+    const peer = formatId(this.#ctx.peer);
+    if (!supportsStreams(res.headers.get(H.serverVersion), this.#ctx.cfg.serverVersion)) {
       await res.body?.cancel();
       return "unsupported";
     }
@@ -255,7 +239,7 @@ export class StreamReader {
       case 410:
         return new MemberRemovedError(
           `peer ${peer} says this member (${
-            formatId(this.#cfg.id)
+            formatId(this.#ctx.cfg.id)
           }) was removed from the cluster; ` +
             `stop this member`,
           410,
@@ -266,7 +250,7 @@ export class StreamReader {
           404,
         );
       case 412:
-        return preconditionFailed(text, `${this.type} stream`, this.#peer, this.#cfg);
+        return preconditionFailed(text, `${this.type} stream`, this.#ctx.peer, this.#ctx.cfg);
       default:
         return new PeerRequestError(
           `peer ${peer} answered an unexpected ${res.status} ${text}`,
@@ -276,12 +260,12 @@ export class StreamReader {
   }
 
   async #read(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
-    const cfg = this.#cfg;
+    const cfg = this.#ctx.cfg;
     const decoder = this.type === "message"
       ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
-      : new MsgAppV2FrameDecoder(cfg.id, this.#peer, { maxFrameSize: cfg.maxFrameSize });
+      : new MsgAppV2FrameDecoder(cfg.id, this.#ctx.peer, { maxFrameSize: cfg.maxFrameSize });
     const reader = new ChunkReader(body);
-    const stats = this.#stats;
+    const stats = this.#ctx.stats;
     const deliver = this.#inbox;
     let lastRead = Date.now();
     let lastTick = lastRead;
@@ -305,12 +289,12 @@ export class StreamReader {
         const { done, value } = await reader.read();
         if (done) {
           decoder.finish();
-          this.#log.event(
-            `stream-eof:${this.type}:${this.#peer}`,
+          this.#ctx.log.event(
+            `stream-eof:${this.type}:${this.#ctx.peer}`,
             "info",
             "the peer closed the stream",
             {
-              peer: this.#peer,
+              peer: this.#ctx.peer,
               stream: this.type,
             },
           );
@@ -324,13 +308,13 @@ export class StreamReader {
     } catch (e) {
       if (this.#stopped || this.#paused) return;
       const why = reason(abort.signal, e);
-      this.#status.deactivate(`stream ${this.type} read failed: ${why}`);
-      this.#log.event(
-        `stream-read:${this.type}:${this.#peer}`,
+      this.#ctx.status.deactivate(`stream ${this.type} read failed: ${why}`);
+      this.#ctx.log.event(
+        `stream-read:${this.type}:${this.#ctx.peer}`,
         "warn",
         "lost the stream from the peer",
         {
-          peer: this.#peer,
+          peer: this.#ctx.peer,
           stream: this.type,
           error: why,
         },

@@ -14,10 +14,8 @@ import { BoundedQueue } from "./bounded_queue.ts";
 import { ByteWriter } from "./codec/byte_writer.ts";
 import { writeMessageFrame } from "./codec/message.ts";
 import { linkHeartbeat, MsgAppV2Encoder } from "./codec/msgappv2.ts";
-import type { Config } from "./options.ts";
-import type { PeerStatus } from "./peer_status.ts";
-import type { LogLevel, RateLimitedLog } from "./logger.ts";
-import type { PeerStats } from "./stats.ts";
+import type { LogLevel } from "./logger.ts";
+import type { PeerContext } from "./peer_context.ts";
 
 /**
  * The two stream types: `message` (length-prefixed Messages, path
@@ -58,32 +56,17 @@ class Connection {
 /** Sends one peer's messages of one stream type. */
 export class StreamWriter {
   readonly type: StreamType;
-  #cfg: Config;
-  #peer: bigint;
-  #status: PeerStatus;
-  #stats: PeerStats;
-  #log: RateLimitedLog;
+  #ctx: PeerContext;
   #queue: BoundedQueue<Message>;
   #conn: Connection | undefined;
   #out: ByteWriter;
   #stopped = false;
 
-  constructor(
-    type: StreamType,
-    peer: bigint,
-    cfg: Config,
-    status: PeerStatus,
-    stats: PeerStats,
-    log: RateLimitedLog,
-  ) {
+  constructor(type: StreamType, ctx: PeerContext) {
     this.type = type;
-    this.#peer = peer;
-    this.#cfg = cfg;
-    this.#status = status;
-    this.#stats = stats;
-    this.#log = log;
-    this.#queue = new BoundedQueue(cfg.streamQueueSize);
-    this.#out = new ByteWriter(cfg.streamChunkSize + 1024);
+    this.#ctx = ctx;
+    this.#queue = new BoundedQueue(ctx.cfg.streamQueueSize);
+    this.#out = new ByteWriter(ctx.cfg.streamChunkSize + 1024);
   }
 
   /** True while a peer's reader is attached: `pick` may use this stream. */
@@ -131,24 +114,24 @@ export class StreamWriter {
       return conn.stream;
     }
     this.#conn = conn;
-    conn.timer = setInterval(() => this.#tick(conn), this.#cfg.linkHeartbeatIntervalMs);
-    this.#status.activate();
-    this.#log.event(
-      `stream-up:${this.type}:${this.#peer}`,
+    conn.timer = setInterval(() => this.#tick(conn), this.#ctx.cfg.linkHeartbeatIntervalMs);
+    this.#ctx.status.activate();
+    this.#ctx.log.event(
+      `stream-up:${this.type}:${this.#ctx.peer}`,
       "info",
       "established a stream to the peer",
-      { peer: this.#peer, stream: this.type },
+      { peer: this.#ctx.peer, stream: this.type },
     );
     return conn.stream;
   }
 
   #tick(conn: Connection): void {
     const now = Date.now();
-    if (this.#queue.length > 0 && now - conn.lastPull > this.#cfg.streamWriteTimeoutMs) {
+    if (this.#queue.length > 0 && now - conn.lastPull > this.#ctx.cfg.streamWriteTimeoutMs) {
       this.#fail(
         conn,
         `the peer's reader took nothing for ${now - conn.lastPull} ms while data waited ` +
-          `(write timeout ${this.#cfg.streamWriteTimeoutMs} ms)`,
+          `(write timeout ${this.#ctx.cfg.streamWriteTimeoutMs} ms)`,
       );
       return;
     }
@@ -172,7 +155,7 @@ export class StreamWriter {
       conn.heartbeatDue = false;
       this.#encode(conn, w, HEARTBEAT);
     }
-    const limit = this.#cfg.streamChunkSize;
+    const limit = this.#ctx.cfg.streamChunkSize;
     let n = 0;
     while (w.pos < limit) {
       const m = this.#queue.shift();
@@ -183,24 +166,24 @@ export class StreamWriter {
       } catch (e) {
         // A message that cannot be encoded (a bigint out of range...) is
         // dropped alone; the stream goes on.
-        this.#stats.sendDrops++;
-        this.#cfg.raft.reportUnreachable(this.#peer);
-        this.#log.event(
-          `encode:${this.#peer}`,
+        this.#ctx.stats.sendDrops++;
+        this.#ctx.cfg.raft.reportUnreachable(this.#ctx.peer);
+        this.#ctx.log.event(
+          `encode:${this.#ctx.peer}`,
           "error",
           "dropped a message that cannot be encoded",
           {
-            peer: this.#peer,
+            peer: this.#ctx.peer,
             type: MessageType[m.type],
             error: String(e),
           },
         );
       }
     }
-    this.#stats.sentMessages += n;
-    this.#stats.sentOn[this.type] += n;
-    this.#stats.sentBytes += w.pos;
-    if (w.pos > 0) this.#stats.sentChunks++;
+    this.#ctx.stats.sentMessages += n;
+    this.#ctx.stats.sentOn[this.type] += n;
+    this.#ctx.stats.sentBytes += w.pos;
+    if (w.pos > 0) this.#ctx.stats.sentChunks++;
     // A big chunk is handed over as it is (copying it costs more than a
     // fresh buffer); a small one is copied out and the buffer reused.
     if (w.pos > limit >>> 2) controller.enqueue(w.detach(limit + 1024));
@@ -215,7 +198,7 @@ export class StreamWriter {
   /** A write failed: the peer is deactivated, queued messages dropped and reported once. */
   #fail(conn: Connection, reason: string): void {
     if (conn.closed) return;
-    this.#status.deactivate(`stream ${this.type} write failed: ${reason}`);
+    this.#ctx.status.deactivate(`stream ${this.type} write failed: ${reason}`);
     this.#close(conn, reason, true, "warn");
   }
 
@@ -231,11 +214,11 @@ export class StreamWriter {
       // already cancelled by the consumer
     }
     if (this.#conn === conn) this.#conn = undefined;
-    this.#log.event(
-      `stream-down:${this.type}:${this.#peer}`,
+    this.#ctx.log.event(
+      `stream-down:${this.type}:${this.#ctx.peer}`,
       level,
       "closed a stream to the peer",
-      { peer: this.#peer, stream: this.type, reason },
+      { peer: this.#ctx.peer, stream: this.type, reason },
     );
     if (dropQueued) this.#dropQueued();
   }
@@ -243,14 +226,14 @@ export class StreamWriter {
   #dropQueued(): void {
     const dropped = this.#queue.clear();
     if (dropped > 0) {
-      this.#stats.sendDrops += dropped;
-      this.#cfg.raft.reportUnreachable(this.#peer);
-      this.#log.event(
-        `drop:${this.#peer}`,
+      this.#ctx.stats.sendDrops += dropped;
+      this.#ctx.cfg.raft.reportUnreachable(this.#ctx.peer);
+      this.#ctx.log.event(
+        `drop:${this.#ctx.peer}`,
         "warn",
         "dropped queued messages: their stream closed",
         {
-          peer: this.#peer,
+          peer: this.#ctx.peer,
           stream: this.type,
           dropped,
         },

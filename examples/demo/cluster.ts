@@ -8,6 +8,7 @@
 
 import {
   type Logger,
+  newPeerStats,
   type PeerStats,
   type Raft,
   serve,
@@ -45,22 +46,6 @@ export function addStats(a: PeerStats, b: PeerStats): void {
   }
 }
 
-/** All-zero counters. */
-export function zeroStats(): PeerStats {
-  return {
-    sentMessages: 0,
-    sentOn: { message: 0, msgappv2: 0, pipeline: 0 },
-    sentBytes: 0,
-    sentChunks: 0,
-    sendDrops: 0,
-    receivedMessages: 0,
-    receivedOn: { message: 0, msgappv2: 0, pipeline: 0 },
-    receivedBytes: 0,
-    receivedChunks: 0,
-    receiveDrops: 0,
-  };
-}
-
 /** One member: id, port, and while it runs, its transport and server. */
 export class Member {
   readonly id: bigint;
@@ -71,7 +56,7 @@ export class Member {
   transport: Transport | undefined;
   server: Deno.HttpServer<Deno.NetAddr> | undefined;
   /** Counters of earlier runs of this member (before a restart), summed over its peers. */
-  readonly earlier: PeerStats = zeroStats();
+  readonly earlier: PeerStats = newPeerStats();
   /** Times this member was started. */
   starts = 0;
 
@@ -120,7 +105,7 @@ export class Member {
 
   /** This member's counters toward all its peers, this run and earlier ones. */
   totals(): PeerStats {
-    const sum = zeroStats();
+    const sum = newPeerStats();
     addStats(sum, this.earlier);
     const t = this.transport;
     if (t !== undefined) {

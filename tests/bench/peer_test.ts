@@ -6,6 +6,8 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import { parseFlags } from "../../bench/peer.ts";
 import { payload, PayloadStream, verifyPayloadFile } from "../../bench/payload.ts";
 
+import { freePorts } from "../../bench/ports.ts";
+
 const PEER_TS = new URL("../../bench/peer.ts", import.meta.url).pathname;
 const ETCDPEER = Deno.env.get("ETCDPEER_BIN") ?? "/tmp/etcdpeer/etcdpeer";
 const haveEtcdpeer = (() => {
@@ -19,19 +21,6 @@ const haveEtcdpeer = (() => {
 type Impl = "deno" | "go";
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
-
-function freePorts(n: number): number[] {
-  const out: number[] = [];
-  while (out.length < n) {
-    const p = 20000 + Math.floor(Math.random() * 12000);
-    if (out.includes(p)) continue;
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port: p }).close();
-      out.push(p);
-    } catch { /* taken */ }
-  }
-  return out;
-}
 
 function spawn(impl: Impl, args: string[]): Deno.ChildProcess {
   const [bin, pre] = impl === "go" ? [ETCDPEER, []] : [Deno.execPath(), ["run", "-A", PEER_TS]];

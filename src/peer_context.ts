@@ -1,0 +1,30 @@
+/**
+ * What every channel of one peer shares: the peer's id, the configuration,
+ * its URLs, its active state, its counters and the log. Built once per peer
+ * (or remote) and handed to its stream writers, readers, pipeline and
+ * snapshot sends.
+ *
+ * @module
+ */
+
+import type { Config } from "./options.ts";
+import type { PeerStatus } from "./peer_status.ts";
+import type { RateLimitedLog } from "./logger.ts";
+import type { PeerStats } from "./stats.ts";
+import type { UrlPicker } from "./url_picker.ts";
+
+/** The shared state of one peer's channels. */
+export interface PeerContext {
+  /** The peer's id. */
+  readonly peer: bigint;
+  /** The transport's resolved options. */
+  readonly cfg: Config;
+  /** The peer's URLs, with failover. */
+  readonly picker: UrlPicker;
+  /** Active/inactive, shared by all channels. */
+  readonly status: PeerStatus;
+  /** The peer's counters. */
+  readonly stats: PeerStats;
+  /** The transport's rate-limited log. */
+  readonly log: RateLimitedLog;
+}
