@@ -79,11 +79,11 @@ export {
 export { type Raft, SnapshotStatus } from "./src/raft.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
 export type { TransportOptions } from "./src/options.ts";
-export type { Peer, PeerStatusReport } from "./src/peer.ts";
-export { newPeerStats, type PeerStats } from "./src/stats.ts";
-export type { StreamType } from "./src/stream_writer.ts";
-export { SnapshotMessage, type SnapshotSink } from "./src/snapshot.ts";
-export { FileSnapshotSink, snapshotFileName } from "./src/snapshot_file_sink.ts";
+export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";
+export { newPeerStats, type PeerStats } from "./src/peer/stats.ts";
+export type { StreamType } from "./src/stream/writer.ts";
+export { SnapshotMessage, type SnapshotSink } from "./src/snapshot/message.ts";
+export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {
   consoleLogger,
   type LogFields,
@@ -91,8 +91,8 @@ export {
   type LogLevel,
   silentLogger,
 } from "./src/logger.ts";
-export { serve, type ServeOptions } from "./src/serve.ts";
-export type { RequestAuthOptions } from "./src/auth.ts";
+export { serve, type ServeOptions } from "./src/edge/serve.ts";
+export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "@bufbuild/protobuf";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */

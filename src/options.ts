@@ -6,7 +6,7 @@
  */
 
 import type { Raft } from "./raft.ts";
-import type { SnapshotSink } from "./snapshot.ts";
+import type { SnapshotSink } from "./snapshot/message.ts";
 import type { Logger } from "./logger.ts";
 import { consoleLogger, guardLogger } from "./logger.ts";
 import {
@@ -14,9 +14,9 @@ import {
   DEFAULT_SERVER_VERSION,
   normalizeUrls,
   parseMajorMinor,
-} from "./headers.ts";
-import { FileSnapshotSink } from "./snapshot_file_sink.ts";
-import { RequestAuth, type RequestAuthOptions } from "./auth.ts";
+} from "./http/headers.ts";
+import { FileSnapshotSink } from "./snapshot/file_sink.ts";
+import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and

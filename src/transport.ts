@@ -8,11 +8,11 @@
 import type { Message } from "./raftpb/raft_pb.ts";
 import { type Config, resolveOptions, type TransportOptions } from "./options.ts";
 import { RateLimitedLog } from "./logger.ts";
-import { type PeerStatusReport, TransportPeer } from "./peer.ts";
-import { Remote } from "./remote.ts";
-import type { SnapshotMessage } from "./snapshot.ts";
-import { createHandler } from "./handler.ts";
-import { formatId } from "./headers.ts";
+import { type PeerStatusReport, TransportPeer } from "./peer/peer.ts";
+import { Remote } from "./peer/remote.ts";
+import type { SnapshotMessage } from "./snapshot/message.ts";
+import { createHandler } from "./http/router.ts";
+import { formatId } from "./http/headers.ts";
 import { StoppedError } from "./errors.ts";
 
 /**

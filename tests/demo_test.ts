@@ -2,7 +2,7 @@
 // the short timeline, judged by its exit code and what it prints.
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { formatBytes, progressBar, RateMeter } from "../examples/demo/view.ts";
-import type { PeerStats } from "../src/stats.ts";
+import type { PeerStats } from "../src/peer/stats.ts";
 
 const ROOT = new URL("..", import.meta.url);
 const DEMO = new URL("../examples/demo.ts", import.meta.url);

@@ -4,7 +4,7 @@
 //   deno task fuzz               FUZZ_SECONDS=60 deno task fuzz
 import { fuzzHandler, fuzzTarget } from "../tests/fuzz/handler.ts";
 import { type DecoderOutcomes, fuzzDecoders } from "../tests/fuzz/decoders.ts";
-import { mulberry32 } from "../tests/codec/random.ts";
+import { mulberry32 } from "../src/codec/testdata/random.ts";
 
 const seconds = Number(Deno.env.get("FUZZ_SECONDS") ?? 300);
 const seed = Number(Deno.env.get("FUZZ_SEED") ?? Date.now() % 2 ** 31);

@@ -3,9 +3,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { SnapshotStatus } from "../../src/raft.ts";
-import { SnapshotMessage } from "../../src/snapshot.ts";
+import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
-import { FileSnapshotSink } from "../../src/snapshot_file_sink.ts";
+import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import {
   closeAll,

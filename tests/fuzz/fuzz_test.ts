@@ -1,7 +1,7 @@
 // The handler fuzzer's short run (the long one is `deno task fuzz`).
 import { assert } from "@std/assert";
 import { fuzzHandler, fuzzTarget } from "./handler.ts";
-import { mulberry32 } from "../codec/random.ts";
+import { mulberry32 } from "../../src/codec/testdata/random.ts";
 
 const ITERATIONS = Number(Deno.env.get("FUZZ_HANDLER_ITERATIONS") ?? 20_000);
 

@@ -3,7 +3,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
-import { AUTH_HEADER, RequestAuth } from "../../src/auth.ts";
+import { AUTH_HEADER, RequestAuth } from "../../src/http/auth.ts";
 import type { Logger } from "../../src/logger.ts";
 import { closeAll, CLUSTER, eventually, msg, startNode, streamsUp } from "../transport/harness.ts";
 

@@ -3,7 +3,7 @@
 // member without the CA that cannot connect.
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { serve } from "../../src/serve.ts";
+import { serve } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { eventually, msg, RecordingRaft } from "../transport/harness.ts";

@@ -3,8 +3,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { SnapshotStatus } from "../../src/raft.ts";
-import { SnapshotMessage, type SnapshotSink } from "../../src/snapshot.ts";
-import { FileSnapshotSink } from "../../src/snapshot_file_sink.ts";
+import { SnapshotMessage, type SnapshotSink } from "../../src/snapshot/message.ts";
+import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
 import { closeAll, msg, startCluster } from "./harness.ts";
 
 const MiB = 1024 * 1024;

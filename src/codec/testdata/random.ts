@@ -1,6 +1,6 @@
 // Seeded random raft messages for property and fuzz tests.
 import { create } from "@bufbuild/protobuf";
-import { type Message, MessageSchema } from "../../src/raftpb/raft_pb.ts";
+import { type Message, MessageSchema } from "../../raftpb/raft_pb.ts";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Config } from "./options.ts";
-import type { UrlPicker } from "./url_picker.ts";
+import type { Config } from "../options.ts";
+import type { UrlPicker } from "../peer/url_picker.ts";
 import { requestHeaders } from "./headers.ts";
 
 /** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */

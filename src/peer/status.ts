@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../logger.ts";
 
 /** Active/inactive state of one peer. */
 export class PeerStatus {

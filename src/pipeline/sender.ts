@@ -7,15 +7,15 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import { MessageType } from "./raftpb/raft_pb.ts";
-import { BoundedQueue } from "./bounded_queue.ts";
-import type { PeerContext } from "./peer_context.ts";
-import { encodeMessage } from "./codec/protobuf.ts";
-import { formatId, requestHeaders } from "./headers.ts";
-import { SnapshotStatus } from "./raft.ts";
-import { PeerRequestError, StoppedError } from "./errors.ts";
-import { checkPostResponse, isCritical } from "./responses.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
+import { BoundedQueue } from "../util/bounded_queue.ts";
+import type { PeerContext } from "../peer/context.ts";
+import { encodeMessage } from "../codec/protobuf.ts";
+import { formatId, requestHeaders } from "../http/headers.ts";
+import { SnapshotStatus } from "../raft.ts";
+import { PeerRequestError, StoppedError } from "../errors.ts";
+import { checkPostResponse, isCritical } from "../http/responses.ts";
 
 /** Sends one peer's (or remote's) messages as POSTs. */
 export class Pipeline {

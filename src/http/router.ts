@@ -7,20 +7,20 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import { MessageType } from "./raftpb/raft_pb.ts";
-import type { Config } from "./options.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import type { TransportPeer } from "./peer.ts";
-import type { PeerStats } from "./stats.ts";
-import type { StreamType } from "./stream_writer.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Config } from "../options.ts";
+import type { RateLimitedLog } from "../logger.ts";
+import type { TransportPeer } from "../peer/peer.ts";
+import type { PeerStats } from "../peer/stats.ts";
+import type { StreamType } from "../stream/writer.ts";
 import { checkVersionCompatibility, formatId, H, parseId } from "./headers.ts";
-import { decodeMessage, decodeMessageAt } from "./codec/protobuf.ts";
-import { ChunkQueue } from "./codec/chunk_queue.ts";
+import { decodeMessage, decodeMessageAt } from "../codec/protobuf.ts";
+import { ChunkQueue } from "../codec/chunk_queue.ts";
 import { BodyTooLargeError, readLimited } from "./body.ts";
-import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "./errors.ts";
-import { probingBody } from "./prober.ts";
-import { spool } from "./spool.ts";
+import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
+import { probingBody } from "./probing.ts";
+import { spool } from "../snapshot/spool.ts";
 
 /** What the handler needs from the transport. */
 export interface HandlerContext {

@@ -1,10 +1,10 @@
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { DecodeError } from "../../src/errors.ts";
-import { decodeMessage, encodeMessage, messageSize } from "../../src/codec/protobuf.ts";
-import { type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
-import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./vectors.ts";
-import { mulberry32, randomFullMessage } from "./random.ts";
+import { DecodeError } from "../errors.ts";
+import { decodeMessage, encodeMessage, messageSize } from "./protobuf.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./testdata/vectors.ts";
+import { mulberry32, randomFullMessage } from "./testdata/random.ts";
 
 function assertSameMessage(actual: Message, expected: Message) {
   assertEquals(toHex(encodeMessage(actual)), toHex(encodeMessage(expected)));

@@ -1,16 +1,16 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { create } from "@bufbuild/protobuf";
-import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../../src/errors.ts";
-import { ByteWriter } from "../../src/codec/byte_writer.ts";
+import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
+import { ByteWriter } from "./byte_writer.ts";
 import {
   linkHeartbeat,
   MsgAppV2DecoderStream,
   MsgAppV2Encoder,
   MsgAppV2EncoderStream,
   MsgAppV2FrameDecoder,
-} from "../../src/codec/msgappv2.ts";
-import { type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
-import { hex, plainMessage, toHex } from "./vectors.ts";
+} from "./msgappv2.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { hex, plainMessage, toHex } from "./testdata/vectors.ts";
 
 const te = new TextEncoder();
 

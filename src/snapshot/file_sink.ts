@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import type { SnapshotSink } from "./snapshot.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import type { SnapshotSink } from "./message.ts";
 
 /** The file name etcd gives the snapshot database of `index`. */
 export function snapshotFileName(index: bigint): string {

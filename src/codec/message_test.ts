@@ -1,14 +1,14 @@
 import { assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
 import { create } from "@bufbuild/protobuf";
-import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../../src/errors.ts";
+import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import {
   encodeMessageFrame,
   MessageDecoderStream,
   MessageEncoderStream,
   MessageFrameDecoder,
-} from "../../src/codec/message.ts";
-import { type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
-import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./vectors.ts";
+} from "./message.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./testdata/vectors.ts";
 
 const LINK_HEARTBEAT_FRAME = "000000000000001e" +
   "08081000180020002800300040004a0a12080a0228001000180050005800";

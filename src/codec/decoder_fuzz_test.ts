@@ -1,7 +1,7 @@
 // The decoder fuzzer's short run: see tests/fuzz/decoders.ts.
 import { assert, assertEquals } from "@std/assert";
-import { mulberry32 } from "./random.ts";
-import { type DecoderOutcomes, fuzzDecoders } from "../fuzz/decoders.ts";
+import { mulberry32 } from "./testdata/random.ts";
+import { type DecoderOutcomes, fuzzDecoders } from "../../tests/fuzz/decoders.ts";
 
 const ITERATIONS = Number(Deno.env.get("FUZZ_ITERATIONS") ?? 100_000);
 

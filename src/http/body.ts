@@ -4,7 +4,7 @@
  * @module
  */
 
-import { RaftHttpError } from "./errors.ts";
+import { RaftHttpError } from "../errors.ts";
 
 /** A body was larger than allowed. */
 export class BodyTooLargeError extends RaftHttpError {}

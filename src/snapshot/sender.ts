@@ -8,13 +8,13 @@
  * @module
  */
 
-import type { SnapshotMessage } from "./snapshot.ts";
-import type { PeerContext } from "./peer_context.ts";
-import { encodeMessageFrame } from "./codec/message.ts";
-import { formatId, requestHeaders } from "./headers.ts";
-import { SnapshotStatus } from "./raft.ts";
-import { PeerRequestError, StoppedError } from "./errors.ts";
-import { checkPostResponse, isCritical } from "./responses.ts";
+import type { SnapshotMessage } from "./message.ts";
+import type { PeerContext } from "../peer/context.ts";
+import { encodeMessageFrame } from "../codec/message.ts";
+import { formatId, requestHeaders } from "../http/headers.ts";
+import { SnapshotStatus } from "../raft.ts";
+import { PeerRequestError, StoppedError } from "../errors.ts";
+import { checkPostResponse, isCritical } from "../http/responses.ts";
 
 /**
  * The request body: the MsgSnap frame, then exactly `totalSize` bytes of

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import type { Config } from "./options.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import { Pipeline } from "./pipeline.ts";
-import { PeerStatus } from "./peer_status.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import type { Config } from "../options.ts";
+import type { RateLimitedLog } from "../logger.ts";
+import { Pipeline } from "../pipeline/sender.ts";
+import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
-import { formatId, normalizeUrls } from "./headers.ts";
+import { formatId, normalizeUrls } from "../http/headers.ts";
 
 /** A pipeline-only member. */
 export class Remote {

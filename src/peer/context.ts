@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { Config } from "./options.ts";
-import type { PeerStatus } from "./peer_status.ts";
-import type { RateLimitedLog } from "./logger.ts";
+import type { Config } from "../options.ts";
+import type { PeerStatus } from "./status.ts";
+import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 

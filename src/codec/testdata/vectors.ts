@@ -1,7 +1,7 @@
 // Hex vectors from ../shared/docs/etcd-wire.md and etcd-wire-details.md, all
 // produced by etcd's own marshaller, with the messages they encode.
 import { create } from "@bufbuild/protobuf";
-import { EntryType, type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { EntryType, type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/[^0-9a-f]/gi, "");

@@ -8,14 +8,14 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import { MessageType } from "./raftpb/raft_pb.ts";
-import { BoundedQueue } from "./bounded_queue.ts";
-import { ByteWriter } from "./codec/byte_writer.ts";
-import { writeMessageFrame } from "./codec/message.ts";
-import { linkHeartbeat, MsgAppV2Encoder } from "./codec/msgappv2.ts";
-import type { LogLevel } from "./logger.ts";
-import type { PeerContext } from "./peer_context.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
+import { BoundedQueue } from "../util/bounded_queue.ts";
+import { ByteWriter } from "../codec/byte_writer.ts";
+import { writeMessageFrame } from "../codec/message.ts";
+import { linkHeartbeat, MsgAppV2Encoder } from "../codec/msgappv2.ts";
+import type { LogLevel } from "../logger.ts";
+import type { PeerContext } from "../peer/context.ts";
 
 /**
  * The two stream types: `message` (length-prefixed Messages, path

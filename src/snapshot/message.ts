@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
 
 /**
  * A MsgSnap together with the snapshot data that follows it in the

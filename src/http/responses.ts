@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { Config } from "./options.ts";
+import type { Config } from "../options.ts";
 import { formatId } from "./headers.ts";
 import {
   ClusterIdMismatchError,
   IncompatibleVersionError,
   MemberRemovedError,
   PeerRequestError,
-} from "./errors.ts";
+} from "../errors.ts";
 import { readTextLimited } from "./body.ts";
 
 /** The error a 412 answer to our `what` means, from its body (one trailing newline stripped). */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Transport } from "./transport.ts";
+import type { Transport } from "../transport.ts";
 
 /** Options of {@link serve}: where to listen, plus what `Deno.serve` takes. */
 export interface ServeOptions {

@@ -7,24 +7,24 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import { MessageType } from "./raftpb/raft_pb.ts";
-import type { Config } from "./options.ts";
-import type { RateLimitedLog } from "./logger.ts";
-import type { SnapshotMessage } from "./snapshot.ts";
-import { BoundedQueue } from "./bounded_queue.ts";
-import { PeerStatus } from "./peer_status.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Config } from "../options.ts";
+import type { RateLimitedLog } from "../logger.ts";
+import type { SnapshotMessage } from "../snapshot/message.ts";
+import { BoundedQueue } from "../util/bounded_queue.ts";
+import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
-import { type StreamType, StreamWriter } from "./stream_writer.ts";
-import { type Inbox, StreamReader } from "./stream_reader.ts";
-import type { PeerContext } from "./peer_context.ts";
-import { Pipeline } from "./pipeline.ts";
-import { sendSnapshot } from "./snapshot_sender.ts";
-import { Prober } from "./prober.ts";
-import { SnapshotStatus } from "./raft.ts";
-import { formatId, normalizeUrls } from "./headers.ts";
-import { StoppedError } from "./errors.ts";
+import { type StreamType, StreamWriter } from "../stream/writer.ts";
+import { type Inbox, StreamReader } from "../stream/reader.ts";
+import type { PeerContext } from "./context.ts";
+import { Pipeline } from "../pipeline/sender.ts";
+import { sendSnapshot } from "../snapshot/sender.ts";
+import { Prober } from "../http/probing.ts";
+import { SnapshotStatus } from "../raft.ts";
+import { formatId, normalizeUrls } from "../http/headers.ts";
+import { StoppedError } from "../errors.ts";
 
 /**
  * One remote member, as etcd's `Peer` interface.

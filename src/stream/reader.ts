@@ -8,15 +8,15 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
-import type { StreamType } from "./stream_writer.ts";
-import type { PeerContext } from "./peer_context.ts";
-import { formatId, H, requestHeaders, supportsStreams } from "./headers.ts";
-import { MessageFrameDecoder } from "./codec/message.ts";
-import { MsgAppV2FrameDecoder } from "./codec/msgappv2.ts";
-import { MemberRemovedError, PeerRequestError, StoppedError } from "./errors.ts";
-import { isCritical, preconditionFailed } from "./responses.ts";
-import { readTextLimited } from "./body.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
+import type { StreamType } from "./writer.ts";
+import type { PeerContext } from "../peer/context.ts";
+import { formatId, H, requestHeaders, supportsStreams } from "../http/headers.ts";
+import { MessageFrameDecoder } from "../codec/message.ts";
+import { MsgAppV2FrameDecoder } from "../codec/msgappv2.ts";
+import { MemberRemovedError, PeerRequestError, StoppedError } from "../errors.ts";
+import { isCritical, preconditionFailed } from "../http/responses.ts";
+import { readTextLimited } from "../http/body.ts";
 
 /** The URL path segment of each stream type (msgappv2 lives under "msgapp"). */
 export const STREAM_PATH: Record<StreamType, string> = { message: "message", msgappv2: "msgapp" };
