@@ -81,7 +81,7 @@ export { Transport, type Transporter } from "./src/transport.ts";
 export type { TransportOptions } from "./src/options.ts";
 export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";
 export { newPeerStats, type PeerStats } from "./src/peer/stats.ts";
-export type { StreamType } from "./src/stream/writer.ts";
+export type { StreamType } from "./src/stream/types.ts";
 export { SnapshotMessage, type SnapshotSink } from "./src/snapshot/message.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {

@@ -12,9 +12,9 @@ import { consoleLogger, guardLogger } from "./logger.ts";
 import {
   DEFAULT_MIN_CLUSTER_VERSION,
   DEFAULT_SERVER_VERSION,
-  normalizeUrls,
   parseMajorMinor,
-} from "./http/headers.ts";
+} from "./http/version.ts";
+import { normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 

@@ -12,6 +12,7 @@ import { type PeerStatusReport, TransportPeer } from "./peer/peer.ts";
 import { Remote } from "./peer/remote.ts";
 import type { SnapshotMessage } from "./snapshot/message.ts";
 import { createHandler } from "./http/router.ts";
+import { Admission } from "./http/admission.ts";
 import { formatId } from "./http/headers.ts";
 import { StoppedError } from "./errors.ts";
 
@@ -108,14 +109,19 @@ export class Transport implements Transporter, AsyncDisposable {
 
   /** The handler for everything under `/raft` (the same function on every call). */
   handler(): (req: Request) => Promise<Response> {
-    this.#handler ??= createHandler({
-      cfg: this.#cfg,
-      log: this.#log,
-      peer: (id) => this.#peers.get(id),
-      addRemote: (id, urls) => this.addRemote(id, urls),
-      stats: (from) => this.#peers.get(from)?.stats,
-      signal: this.#stop.signal,
-    });
+    this.#handler ??= createHandler(
+      {
+        admission: new Admission(this.#cfg, this.#log, {
+          addRemote: (id, urls) => this.addRemote(id, urls),
+          isCut: (id) => this.#peers.get(id)?.isCut === true,
+        }),
+        log: this.#log,
+        peer: (id) => this.#peers.get(id),
+        signal: this.#stop.signal,
+      },
+      this.#cfg,
+      this.#log,
+    );
     return this.#handler;
   }
 

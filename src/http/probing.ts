@@ -9,11 +9,19 @@
 import type { Config } from "../options.ts";
 import type { UrlPicker } from "../peer/url_picker.ts";
 import { requestHeaders } from "./headers.ts";
+import type { Receiver } from "./receiver.ts";
 
 /** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */
 export function probingBody(now = new Date()): string {
   return JSON.stringify({ OK: true, Now: now.toISOString() }) + "\n";
 }
+
+/** The receiver of `GET /raft/probing` (any method, as etcd's probing handler). */
+export const probingReceiver: Receiver = () =>
+  new Response(probingBody(), {
+    status: 200,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
 
 /** Periodic RTT measurement of one peer. */
 export class Prober {

@@ -6,6 +6,9 @@
  */
 
 import type { Config } from "../options.ts";
+
+/** The options reading an answer needs: who we are, to say so in errors. */
+export type AnswerConfig = Pick<Config, "id" | "clusterId" | "serverVersion">;
 import { formatId } from "./headers.ts";
 import {
   ClusterIdMismatchError,
@@ -16,7 +19,12 @@ import {
 import { readTextLimited } from "./body.ts";
 
 /** The error a 412 answer to our `what` means, from its body (one trailing newline stripped). */
-export function preconditionFailed(text: string, what: string, peer: bigint, cfg: Config): Error {
+export function preconditionFailed(
+  text: string,
+  what: string,
+  peer: bigint,
+  cfg: AnswerConfig,
+): Error {
   const p = formatId(peer);
   if (text === "cluster ID mismatch") {
     return new ClusterIdMismatchError(
@@ -40,7 +48,7 @@ export async function checkPostResponse(
   res: Response,
   what: string,
   peer: bigint,
-  cfg: Config,
+  cfg: AnswerConfig,
 ): Promise<Error | undefined> {
   const text = (await readTextLimited(res, 1024)).replace(/\n$/, "");
   const p = formatId(peer);
@@ -48,20 +56,7 @@ export async function checkPostResponse(
     case 204:
       return undefined;
     case 412:
-      if (text === "cluster ID mismatch") {
-        return new ClusterIdMismatchError(
-          `peer ${p} refused our ${what}: cluster ID mismatch (ours is ${
-            formatId(cfg.clusterId)
-          }); ` +
-            `check both members' cluster configuration`,
-        );
-      }
-      if (text === "incompatible version") {
-        return new IncompatibleVersionError(
-          `peer ${p} refused our ${what}: incompatible version (ours is ${cfg.serverVersion})`,
-        );
-      }
-      return new PeerRequestError(`peer ${p} answered 412 ${text} to our ${what}`, 412);
+      return preconditionFailed(text, what, peer, cfg);
     case 403:
       return new MemberRemovedError(
         `peer ${p} says this member (${

@@ -1,8 +1,8 @@
 /**
- * What every channel of one peer shares: the peer's id, the configuration,
- * its URLs, its active state, its counters and the log. Built once per peer
- * (or remote) and handed to its stream writers, readers, pipeline and
- * snapshot sends.
+ * What every channel of one peer shares: the peer's id, the options it
+ * reads, its URLs, its active state, its counters and the log. Built once
+ * per peer (or remote) and handed to its stream writers, readers, pipeline
+ * and snapshot sends; each declares the options it reads as `C`.
  *
  * @module
  */
@@ -14,11 +14,11 @@ import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 
 /** The shared state of one peer's channels. */
-export interface PeerContext {
+export interface PeerContext<C = Config> {
   /** The peer's id. */
   readonly peer: bigint;
-  /** The transport's resolved options. */
-  readonly cfg: Config;
+  /** The transport's options, as far as the channel reads them. */
+  readonly cfg: C;
   /** The peer's URLs, with failover. */
   readonly picker: UrlPicker;
   /** Active/inactive, shared by all channels. */

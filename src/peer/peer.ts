@@ -12,18 +12,20 @@ import { MessageType } from "../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import type { RateLimitedLog } from "../logger.ts";
 import type { SnapshotMessage } from "../snapshot/message.ts";
-import { BoundedQueue } from "../util/bounded_queue.ts";
 import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
-import { type StreamType, StreamWriter } from "../stream/writer.ts";
-import { type Inbox, StreamReader } from "../stream/reader.ts";
+import { StreamWriter } from "../stream/writer.ts";
+import { type Inbox as StreamInbox, StreamReader } from "../stream/reader.ts";
+import type { StreamType } from "../stream/types.ts";
+import { Inbox } from "./inbox.ts";
 import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
 import { Prober } from "../http/probing.ts";
 import { SnapshotStatus } from "../raft.ts";
-import { formatId, normalizeUrls } from "../http/headers.ts";
+import { formatId } from "../http/headers.ts";
+import { normalizeUrls } from "../http/peer_urls.ts";
 import { StoppedError } from "../errors.ts";
 
 /**
@@ -92,11 +94,7 @@ export class TransportPeer implements Peer {
   #readers: Record<StreamType, StreamReader>;
   #pipeline: Pipeline;
   #prober: Prober;
-  #received: BoundedQueue<Message>;
-  #proposals: BoundedQueue<Message>;
-  #wakeReceived: (() => void) | undefined;
-  #wakeProposals: (() => void) | undefined;
-  #drains: Promise<void>[] = [];
+  #inbox: Inbox;
   #snapshots = new Set<Promise<void>>();
   #abort = new AbortController();
   #paused = false;
@@ -115,15 +113,14 @@ export class TransportPeer implements Peer {
       stats: this.stats,
       log,
     };
-    const inbox = (channel: StreamType): Inbox => (m) => this.receive(m, channel);
+    const inbox = (channel: StreamType): StreamInbox => (m) => this.receive(m, channel);
     const writer = (t: StreamType) => new StreamWriter(t, this.#ctx);
     const reader = (t: StreamType) => new StreamReader(t, this.#ctx, inbox(t));
     this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
     this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
     this.#pipeline = new Pipeline(this.#ctx);
     this.#prober = new Prober(cfg, this.#picker);
-    this.#received = new BoundedQueue(cfg.receiveQueueSize);
-    this.#proposals = new BoundedQueue(cfg.receiveQueueSize);
+    this.#inbox = new Inbox(id, cfg, log, this.stats);
   }
 
   /** Starts the readers, the pipeline, the prober and the receive loops. */
@@ -132,10 +129,7 @@ export class TransportPeer implements Peer {
     this.#readers.message.start();
     this.#readers.msgappv2.start();
     this.#prober.start();
-    this.#drains.push(
-      this.#drain(this.#received, (w) => this.#wakeReceived = w),
-      this.#drain(this.#proposals, (w) => this.#wakeProposals = w),
-    );
+    this.#inbox.start(this.#abort.signal);
   }
 
   /** etcd's `pick`, then a non-blocking enqueue; a full channel drops and reports. */
@@ -220,50 +214,7 @@ export class TransportPeer implements Peer {
     }
     this.stats.receivedMessages++;
     this.stats.receivedOn[channel]++;
-    const prop = m.type === MessageType.MsgProp;
-    if ((prop ? this.#proposals : this.#received).push(m)) {
-      const wake = prop ? this.#wakeProposals : this.#wakeReceived;
-      if (wake !== undefined) {
-        if (prop) this.#wakeProposals = undefined;
-        else this.#wakeReceived = undefined;
-        wake();
-      }
-      return;
-    }
-    this.stats.receiveDrops++;
-    this.#log.event(
-      `recv-drop:${this.id}`,
-      "warn",
-      "dropped a received raft message: the receive queue is full (raft is not keeping up)",
-      { peer: this.id, type: MessageType[m.type] },
-    );
-  }
-
-  async #drain(q: BoundedQueue<Message>, park: (wake: () => void) => void): Promise<void> {
-    const signal = this.#abort.signal;
-    const raft = this.#cfg.raft;
-    while (!signal.aborted) {
-      const m = q.shift();
-      if (m === undefined) {
-        await new Promise<void>(park);
-        continue;
-      }
-      try {
-        const done = raft.process(m, signal);
-        if (done !== undefined) await done;
-      } catch (e) {
-        this.#log.event(
-          `process:${this.id}`,
-          "warn",
-          "raft.process failed for a received message",
-          {
-            peer: this.id,
-            type: MessageType[m.type],
-            error: e instanceof Error ? e.message : String(e),
-          },
-        );
-      }
-    }
+    this.#inbox.push(m);
   }
 
   /** Pauses or resumes the peer (test hook): sends and received frames are dropped. */
@@ -302,8 +253,7 @@ export class TransportPeer implements Peer {
         message: this.#writers.message.queued,
         msgappv2: this.#writers.msgappv2.queued,
         pipeline: this.#pipeline.pending,
-        received: this.#received.length,
-        proposals: this.#proposals.length,
+        ...this.#inbox.queued,
       },
       rttMs: this.#prober.srttMs,
       paused: this.#paused,
@@ -317,17 +267,13 @@ export class TransportPeer implements Peer {
     this.#abort.abort(new StoppedError());
     this.#writers.message.stop();
     this.#writers.msgappv2.stop();
-    this.#wakeReceived?.();
-    this.#wakeProposals?.();
     await Promise.all([
       this.#readers.message.stop(),
       this.#readers.msgappv2.stop(),
       this.#pipeline.stop(),
       this.#prober.stop(),
-      ...this.#drains,
+      this.#inbox.stop(),
       ...this.#snapshots,
     ]);
-    this.#received.clear();
-    this.#proposals.clear();
   }
 }

@@ -13,7 +13,8 @@ import { Pipeline } from "../pipeline/sender.ts";
 import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
-import { formatId, normalizeUrls } from "../http/headers.ts";
+import { formatId } from "../http/headers.ts";
+import { normalizeUrls } from "../http/peer_urls.ts";
 
 /** A pipeline-only member. */
 export class Remote {

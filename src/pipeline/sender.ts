@@ -10,23 +10,33 @@
 import type { Message } from "../raftpb/raft_pb.ts";
 import { MessageType } from "../raftpb/raft_pb.ts";
 import { BoundedQueue } from "../util/bounded_queue.ts";
+import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
+import { channelFailed, type FailureConfig } from "../peer/failure.ts";
+import type { LocalIdentity } from "../http/headers.ts";
 import { encodeMessage } from "../codec/protobuf.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
 import { SnapshotStatus } from "../raft.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
-import { checkPostResponse, isCritical } from "../http/responses.ts";
+import { checkPostResponse } from "../http/responses.ts";
+import { errorMessage } from "../util/error_message.ts";
+
+/** The options the pipeline reads. */
+export type PipelineConfig =
+  & Pick<Config, "pipelineQueueSize" | "pipelineWorkers" | "pipelineTimeoutMs" | "fetch" | "raft">
+  & FailureConfig
+  & LocalIdentity;
 
 /** Sends one peer's (or remote's) messages as POSTs. */
 export class Pipeline {
-  #ctx: PeerContext;
+  #ctx: PeerContext<PipelineConfig>;
   #queue: BoundedQueue<Message>;
   #waiting: (() => void)[] = [];
   #stop = new AbortController();
   #workers: Promise<void>[] = [];
   #inFlight = 0;
 
-  constructor(ctx: PeerContext) {
+  constructor(ctx: PeerContext<PipelineConfig>) {
     this.#ctx = ctx;
     this.#queue = new BoundedQueue(ctx.cfg.pipelineQueueSize);
   }
@@ -76,7 +86,7 @@ export class Pipeline {
   }
 
   async #post(m: Message, stop: AbortSignal): Promise<void> {
-    const cfg = this.#ctx.cfg;
+    const { cfg, peer, stats } = this.#ctx;
     const url = this.#ctx.picker.pick();
     let error: Error | undefined;
     const body = encodeMessage(m);
@@ -90,48 +100,33 @@ export class Pipeline {
         body,
         signal: AbortSignal.any([stop, AbortSignal.timeout(cfg.pipelineTimeoutMs)]),
       });
-      error = await checkPostResponse(res, "POST /raft", this.#ctx.peer, cfg);
+      error = await checkPostResponse(res, "POST /raft", peer, cfg);
     } catch (e) {
       if (stop.aborted) return;
       error = new PeerRequestError(
-        `POST /raft to peer ${formatId(this.#ctx.peer)} at ${url} failed: ${
-          e instanceof Error ? e.message : e
-        }`,
+        `POST /raft to peer ${formatId(peer)} at ${url} failed: ${errorMessage(e)}`,
         undefined,
         { cause: e },
       );
     }
+    const snap = m.type === MessageType.MsgSnap;
     if (error === undefined) {
       this.#ctx.status.activate();
-      this.#ctx.stats.sentMessages++;
-      this.#ctx.stats.sentOn.pipeline++;
-      this.#ctx.stats.sentBytes += body.length;
-      if (m.type === MessageType.MsgSnap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Finish);
+      stats.sentMessages++;
+      stats.sentOn.pipeline++;
+      stats.sentBytes += body.length;
+      if (snap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Finish);
       return;
     }
-    this.#ctx.picker.unreachable(url);
-    this.#ctx.status.deactivate(
-      `failed to send ${MessageType[m.type]} on the pipeline: ${error.message}`,
-    );
-    this.#ctx.stats.sendDrops++;
+    stats.sendDrops++;
     cfg.raft.reportUnreachable(m.to);
-    if (m.type === MessageType.MsgSnap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
-    if (isCritical(error)) {
-      this.#ctx.log.event(`critical:${this.#ctx.peer}`, "error", error.message, {
-        peer: this.#ctx.peer,
-      });
-      cfg.onError(error);
-    } else {
-      this.#ctx.log.event(
-        `pipeline:${this.#ctx.peer}`,
-        "warn",
-        "failed to send a message on the pipeline",
-        {
-          peer: this.#ctx.peer,
-          type: MessageType[m.type],
-          error: error.message,
-        },
-      );
-    }
+    if (snap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
+    channelFailed(this.#ctx, {
+      channel: "pipeline",
+      url,
+      error,
+      warning: "failed to send a message on the pipeline",
+      fields: { type: MessageType[m.type] },
+    });
   }
 }

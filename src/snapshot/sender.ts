@@ -9,12 +9,22 @@
  */
 
 import type { SnapshotMessage } from "./message.ts";
+import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
+import { channelFailed, type FailureConfig } from "../peer/failure.ts";
+import type { LocalIdentity } from "../http/headers.ts";
+import { IdleDeadline } from "../util/idle_deadline.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
 import { SnapshotStatus } from "../raft.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
-import { checkPostResponse, isCritical } from "../http/responses.ts";
+import { checkPostResponse } from "../http/responses.ts";
+
+/** The options a snapshot send reads. */
+export type SnapshotSenderConfig =
+  & Pick<Config, "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "fetch" | "raft">
+  & FailureConfig
+  & LocalIdentity;
 
 /**
  * The request body: the MsgSnap frame, then exactly `totalSize` bytes of
@@ -67,7 +77,7 @@ function snapshotBody(
 /** Sends `snap` and reports the outcome to raft and to `snap.done`. */
 export async function sendSnapshot(
   snap: SnapshotMessage,
-  ctx: PeerContext,
+  ctx: PeerContext<SnapshotSenderConfig>,
   signal: AbortSignal,
 ): Promise<void> {
   const { cfg, peer } = ctx;
@@ -76,32 +86,17 @@ export async function sendSnapshot(
   const onStop = () => abort.abort(new StoppedError());
   signal.addEventListener("abort", onStop, { once: true });
   if (signal.aborted) onStop();
-  let last = Date.now();
+  const fail = (e: Error) => abort.abort(e);
+  const deadline = new IdleDeadline(cfg.snapshotProgressTimeoutMs, uploadStalled, fail);
+  // Once everything is handed to the connection, we wait for the peer to
+  // take the rest and answer: another phase, with its own limit.
+  const awaitAnswer = () => deadline.reset(cfg.snapshotResponseTimeoutMs, noAnswer);
   let bytes = 0;
-  let uploading = true;
-  const watchdog = setInterval(() => {
-    const idle = Date.now() - last;
-    const limit = uploading ? cfg.snapshotProgressTimeoutMs : cfg.snapshotResponseTimeoutMs;
-    if (idle > limit) {
-      abort.abort(
-        new PeerRequestError(
-          uploading
-            ? `no snapshot bytes moved for ${idle} ms (progress timeout ${limit} ms)`
-            : `no answer ${idle} ms after the whole snapshot was handed to the connection (timeout ${limit} ms)`,
-        ),
-      );
-    }
-  }, Math.max(10, Math.min(1000, cfg.snapshotProgressTimeoutMs / 4)));
   const [body, release] = snapshotBody(snap, (n) => {
-    last = Date.now();
+    deadline.touch();
     bytes += n;
     ctx.stats.sentBytes += n; // as they go, so that rates show a snapshot in progress
-  }, () => {
-    // Everything is handed to the connection: from now on we wait for the
-    // peer to take the rest and answer.
-    uploading = false;
-    last = Date.now();
-  });
+  }, awaitAnswer);
   let error: Error | undefined;
   try {
     const target = `${url}/raft/snapshot`;
@@ -114,8 +109,7 @@ export async function sendSnapshot(
       signal: abort.signal,
       duplex: "half",
     } as RequestInit);
-    uploading = false;
-    last = Date.now();
+    awaitAnswer();
     error = await checkPostResponse(res, "POST /raft/snapshot", peer, cfg);
   } catch (e) {
     const r = abort.signal.aborted ? abort.signal.reason : e;
@@ -130,10 +124,30 @@ export async function sendSnapshot(
       );
     }
   } finally {
-    clearInterval(watchdog);
+    deadline.cleanup();
     signal.removeEventListener("abort", onStop);
     await release();
   }
+  report(snap, ctx, url, bytes, error);
+}
+
+const uploadStalled = (idle: number, limit: number) =>
+  new PeerRequestError(`no snapshot bytes moved for ${idle} ms (progress timeout ${limit} ms)`);
+
+const noAnswer = (idle: number, limit: number) =>
+  new PeerRequestError(
+    `no answer ${idle} ms after the whole snapshot was handed to the connection (timeout ${limit} ms)`,
+  );
+
+/** Tells raft, `snap.done` and the log how the send ended. */
+function report(
+  snap: SnapshotMessage,
+  ctx: PeerContext<SnapshotSenderConfig>,
+  url: string,
+  bytes: number,
+  error: Error | undefined,
+): void {
+  const { cfg, peer } = ctx;
   const index = snap.message.snapshot?.metadata?.index ?? 0n;
   if (error === undefined) {
     ctx.status.activate();
@@ -144,19 +158,14 @@ export async function sendSnapshot(
     snap.close(true);
     return;
   }
-  ctx.picker.unreachable(url);
-  ctx.status.deactivate(`snapshot send failed: ${error.message}`);
   cfg.raft.reportUnreachable(peer);
   cfg.raft.reportSnapshot(peer, SnapshotStatus.Failure);
   snap.close(false);
-  if (isCritical(error)) {
-    ctx.log.event(`critical:${peer}`, "error", error.message, { peer });
-    cfg.onError(error);
-  } else {
-    ctx.log.event(`snapshot:${peer}`, "warn", "failed to send a snapshot", {
-      peer,
-      index,
-      error: error.message,
-    });
-  }
+  channelFailed(ctx, {
+    channel: "snapshot",
+    url,
+    error,
+    warning: "failed to send a snapshot",
+    fields: { index },
+  });
 }

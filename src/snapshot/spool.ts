@@ -10,6 +10,8 @@
  * @module
  */
 
+import { IdleDeadline } from "../util/idle_deadline.ts";
+
 /** Options of {@link spool}. */
 export interface SpoolOptions {
   /** Bytes held at most; reading pauses above it until half of it is taken. */
@@ -37,7 +39,6 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
   let cancelled = false;
   let wakeConsumer: (() => void) | undefined;
   let wakePump: (() => void) | undefined;
-  let lastByte = Date.now();
 
   const notifyConsumer = () => {
     const w = wakeConsumer;
@@ -49,23 +50,18 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
     reader.cancel(e).catch(() => {});
     notifyConsumer();
   };
-  const watchdog = setInterval(() => {
-    // Only the sender's silence counts: a full queue is our consumer's pause.
-    if (queued >= opts.limit) lastByte = Date.now();
-    else if (Date.now() - lastByte > opts.progressTimeoutMs) {
-      fail(
-        new Error(
-          `no snapshot bytes from the sender for ${opts.progressTimeoutMs} ms (progress timeout)`,
-        ),
-      );
-    }
-  }, Math.max(10, Math.min(1000, opts.progressTimeoutMs / 4)));
+  const deadline = new IdleDeadline(
+    opts.progressTimeoutMs,
+    (_idle, limit) =>
+      new Error(`no snapshot bytes from the sender for ${limit} ms (progress timeout)`),
+    fail,
+  );
 
   /** One read; false at the end of the body. */
   const readOnce = async (): Promise<boolean> => {
     const { done, value } = await reader.read();
     if (done) return false;
-    lastByte = Date.now();
+    deadline.touch();
     opts.onBytes(value.length);
     queue.push(value);
     queued += value.length;
@@ -77,7 +73,10 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
     try {
       while (!cancelled && failure === undefined) {
         if (queued >= opts.limit) {
+          // Only the sender's silence counts: a full queue is our consumer's pause.
+          deadline.suspend();
           await new Promise<void>((resolve) => wakePump = resolve);
+          deadline.resume();
           continue;
         }
         if (!(await readOnce())) {
@@ -88,7 +87,7 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
     } catch (e) {
       fail(e instanceof Error ? e : new Error(String(e)));
     } finally {
-      clearInterval(watchdog);
+      deadline.cleanup();
       notifyConsumer();
     }
   })();

@@ -9,17 +9,20 @@
  */
 
 import type { Message } from "../raftpb/raft_pb.ts";
-import type { StreamType } from "./writer.ts";
+import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
-import { formatId, H, requestHeaders, supportsStreams } from "../http/headers.ts";
+import { channelFailed, type FailureConfig } from "../peer/failure.ts";
+import { formatId, H, type LocalIdentity, requestHeaders } from "../http/headers.ts";
+import { supportsStreams } from "../http/version.ts";
 import { MessageFrameDecoder } from "../codec/message.ts";
 import { MsgAppV2FrameDecoder } from "../codec/msgappv2.ts";
 import { MemberRemovedError, PeerRequestError, StoppedError } from "../errors.ts";
-import { isCritical, preconditionFailed } from "../http/responses.ts";
+import { preconditionFailed } from "../http/responses.ts";
 import { readTextLimited } from "../http/body.ts";
-
-/** The URL path segment of each stream type (msgappv2 lives under "msgapp"). */
-export const STREAM_PATH: Record<StreamType, string> = { message: "message", msgappv2: "msgapp" };
+import { IdleDeadline } from "../util/idle_deadline.ts";
+import { failureReason } from "../util/error_message.ts";
+import { ChunkReader } from "./chunk_reader.ts";
+import { streamPath, type StreamType } from "./types.ts";
 
 /**
  * Where a reader delivers decoded messages (link heartbeats included). It
@@ -29,56 +32,23 @@ export const STREAM_PATH: Record<StreamType, string> = { message: "message", msg
  */
 export type Inbox = (m: Message) => void;
 
-const SLAB = 256 * 1024;
+/** The options a stream reader reads. */
+export type StreamReaderConfig =
+  & Pick<
+    Config,
+    "dialTimeoutMs" | "streamReadTimeoutMs" | "redialMinMs" | "redialMaxMs" | "maxFrameSize"
+  >
+  & Pick<Config, "fetch">
+  & FailureConfig
+  & LocalIdentity;
 
-/**
- * Reads a response body into slabs of our own: fetch otherwise allocates a
- * fresh 64 KiB buffer for every read, however few bytes it carries, and
- * collecting those shows up as latency spikes. Where the body offers a BYOB
- * reader, each read lands in a reused scratch buffer and is copied into the
- * current slab; decoded messages keep views into slabs, so a slab is never
- * reused, only replaced when full.
- */
-class ChunkReader {
-  #byob: ReadableStreamBYOBReader | undefined;
-  #plain: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  #scratch = new Uint8Array(64 * 1024);
-  #slab = new Uint8Array(SLAB);
-  #used = 0;
-
-  constructor(body: ReadableStream<Uint8Array>) {
-    try {
-      this.#byob = body.getReader({ mode: "byob" });
-    } catch {
-      this.#plain = body.getReader(); // not a byte stream: plain reads
-    }
-  }
-
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    if (this.#byob === undefined) return await this.#plain!.read();
-    const r = await this.#byob.read(this.#scratch);
-    if (r.done || r.value === undefined) return { done: true, value: undefined };
-    const got = r.value;
-    this.#scratch = new Uint8Array(got.buffer); // the read transferred it
-    if (this.#used + got.length > this.#slab.length) {
-      this.#slab = new Uint8Array(Math.max(SLAB, got.length));
-      this.#used = 0;
-    }
-    const out = this.#slab.subarray(this.#used, this.#used + got.length);
-    out.set(got);
-    this.#used += got.length;
-    return { done: false, value: out };
-  }
-
-  cancel(reason?: unknown): Promise<void> {
-    return (this.#byob ?? this.#plain)!.cancel(reason);
-  }
-}
+/** A stream that worked at least this long is redialled at once. */
+const WORKED_MS = 1000;
 
 /** Receives one peer's messages of one stream type. */
 export class StreamReader {
   readonly type: StreamType;
-  #ctx: PeerContext;
+  #ctx: PeerContext<StreamReaderConfig>;
   #inbox: Inbox;
   #abort: AbortController | undefined;
   #stopped = false;
@@ -86,7 +56,7 @@ export class StreamReader {
   #connected = false;
   #paused = false;
 
-  constructor(type: StreamType, ctx: PeerContext, inbox: Inbox) {
+  constructor(type: StreamType, ctx: PeerContext<StreamReaderConfig>, inbox: Inbox) {
     this.type = type;
     this.#ctx = ctx;
     this.#inbox = inbox;
@@ -115,11 +85,15 @@ export class StreamReader {
     await this.#loop;
   }
 
+  get #quiet(): boolean {
+    return this.#stopped || this.#paused;
+  }
+
   async #run(): Promise<void> {
     let failures = 0;
     while (!this.#stopped) {
       if (this.#paused) {
-        await sleep(50);
+        await this.#sleep(50);
         continue;
       }
       const started = Date.now();
@@ -127,13 +101,11 @@ export class StreamReader {
       if (this.#stopped) break;
       // A stream that worked for a while is redialled at once; failures
       // (and streams that end right after connecting) back off.
-      if (outcome === "worked" && Date.now() - started > 1000) failures = 0;
+      if (outcome === "worked" && Date.now() - started > WORKED_MS) failures = 0;
       else failures++;
       if (failures > 0) {
-        const base = Math.min(
-          this.#ctx.cfg.redialMaxMs,
-          this.#ctx.cfg.redialMinMs * 2 ** Math.min(failures - 1, 16),
-        );
+        const { redialMinMs, redialMaxMs } = this.#ctx.cfg;
+        const base = Math.min(redialMaxMs, redialMinMs * 2 ** Math.min(failures - 1, 16));
         await this.#sleep(base * (0.8 + 0.4 * Math.random()));
       }
     }
@@ -141,63 +113,24 @@ export class StreamReader {
 
   /** One dial and, if it succeeds, reading until the stream ends. */
   async #attempt(): Promise<"worked" | "failed"> {
-    const cfg = this.#ctx.cfg;
     const abort = new AbortController();
     this.#abort = abort;
     const url = this.#ctx.picker.pick();
-    const target = `${url}/raft/stream/${STREAM_PATH[this.type]}/${formatId(cfg.id)}`;
-    const dialTimer = setTimeout(
-      () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
-      cfg.dialTimeoutMs,
-    );
-    let res: Response;
-    try {
-      res = await cfg.fetch(target, {
-        method: "GET",
-        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(this.#ctx.peer) }),
-        signal: abort.signal,
-      });
-    } catch (e) {
-      clearTimeout(dialTimer);
-      if (this.#stopped || this.#paused) return "failed";
-      this.#dialFailed(url, `dial failed: ${reason(abort.signal, e)}`);
+    const res = await this.#dial(url, abort);
+    if (res === undefined) return "failed";
+    const error = await this.#checkResponse(res);
+    if (error === "unsupported") {
+      this.#ctx.picker.unreachable(url);
+      this.#ctx.log.event(
+        `stream ${this.type}:${this.#ctx.peer}`,
+        "warn",
+        "peer does not support this stream type",
+        { peer: this.#ctx.peer, stream: this.type, version: res.headers.get(H.serverVersion) },
+      );
       return "failed";
     }
-    clearTimeout(dialTimer);
-    const error = await this.#checkResponse(res);
     if (error !== undefined) {
-      this.#ctx.picker.unreachable(url);
-      if (error === "unsupported") {
-        this.#ctx.log.event(
-          `stream-dial:${this.type}:${this.#ctx.peer}`,
-          "warn",
-          "peer does not support this stream type",
-          {
-            peer: this.#ctx.peer,
-            stream: this.type,
-            version: res.headers.get(H.serverVersion),
-          },
-        );
-      } else {
-        this.#ctx.status.deactivate(`stream ${this.type} dial failed: ${error.message}`);
-        if (isCritical(error)) {
-          this.#ctx.log.event(`critical:${this.#ctx.peer}`, "error", error.message, {
-            peer: this.#ctx.peer,
-          });
-          cfg.onError(error);
-        } else {
-          this.#ctx.log.event(
-            `stream-dial:${this.type}:${this.#ctx.peer}`,
-            "warn",
-            "stream dial refused",
-            {
-              peer: this.#ctx.peer,
-              stream: this.type,
-              error: error.message,
-            },
-          );
-        }
-      }
+      this.#failed(url, error, "stream dial refused");
       return "failed";
     }
     this.#ctx.status.activate();
@@ -210,122 +143,118 @@ export class StreamReader {
     }
   }
 
-  #dialFailed(url: string, why: string): void {
-    this.#ctx.picker.unreachable(url);
-    this.#ctx.status.deactivate(`stream ${this.type} ${why}`);
-    this.#ctx.log.event(
-      `stream-dial:${this.type}:${this.#ctx.peer}`,
-      "warn",
-      "failed to dial the peer's stream",
-      {
-        peer: this.#ctx.peer,
-        stream: this.type,
-        url,
-        error: why,
-      },
+  /** The GET, bounded by the dial timeout until the response headers arrive. */
+  async #dial(url: string, abort: AbortController): Promise<Response | undefined> {
+    const { cfg, peer } = this.#ctx;
+    const target = `${url}${streamPath(this.type, formatId(cfg.id))}`;
+    const timer = setTimeout(
+      () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
+      cfg.dialTimeoutMs,
     );
+    try {
+      return await cfg.fetch(target, {
+        method: "GET",
+        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(peer) }),
+        signal: abort.signal,
+      });
+    } catch (e) {
+      if (!this.#quiet) {
+        const error = new PeerRequestError(`dial failed: ${failureReason(abort.signal, e)}`);
+        this.#failed(url, error, "failed to dial the peer's stream");
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #failed(url: string, error: Error, warning: string): void {
+    channelFailed(this.#ctx, {
+      channel: `stream ${this.type}`,
+      url,
+      error,
+      warning,
+      fields: { stream: this.type, url },
+    });
   }
 
   /** etcd's dial response handling; undefined when the stream may be read. */
   async #checkResponse(res: Response): Promise<Error | "unsupported" | undefined> {
-    const peer = formatId(this.#ctx.peer);
-    if (!supportsStreams(res.headers.get(H.serverVersion), this.#ctx.cfg.serverVersion)) {
+    const { cfg, peer } = this.#ctx;
+    if (!supportsStreams(res.headers.get(H.serverVersion), cfg.serverVersion)) {
       await res.body?.cancel();
       return "unsupported";
     }
     if (res.status === 200 && res.body !== null) return undefined;
     const text = (await readTextLimited(res, 1024)).replace(/\n$/, "");
+    const p = formatId(peer);
     switch (res.status) {
       case 410:
         return new MemberRemovedError(
-          `peer ${peer} says this member (${
-            formatId(this.#ctx.cfg.id)
-          }) was removed from the cluster; ` +
+          `peer ${p} says this member (${formatId(cfg.id)}) was removed from the cluster; ` +
             `stop this member`,
           410,
         );
       case 404:
         return new PeerRequestError(
-          `peer ${peer} does not know this member yet (404 ${text}); it will be retried`,
+          `peer ${p} does not know this member yet (404 ${text}); it will be retried`,
           404,
         );
       case 412:
-        return preconditionFailed(text, `${this.type} stream`, this.#ctx.peer, this.#ctx.cfg);
+        return preconditionFailed(text, `${this.type} stream`, peer, cfg);
       default:
         return new PeerRequestError(
-          `peer ${peer} answered an unexpected ${res.status} ${text}`,
+          `peer ${p} answered an unexpected ${res.status} ${text}`,
           res.status,
         );
     }
   }
 
+  /** Decodes the body until it ends, fails, or stays silent past the read timeout. */
   async #read(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
-    const cfg = this.#ctx.cfg;
+    const { cfg, peer, stats } = this.#ctx;
     const decoder = this.type === "message"
       ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
-      : new MsgAppV2FrameDecoder(cfg.id, this.#ctx.peer, { maxFrameSize: cfg.maxFrameSize });
+      : new MsgAppV2FrameDecoder(cfg.id, peer, { maxFrameSize: cfg.maxFrameSize });
     const reader = new ChunkReader(body);
-    const stats = this.#ctx.stats;
     const deliver = this.#inbox;
-    let lastRead = Date.now();
-    let lastTick = lastRead;
-    const period = Math.max(10, Math.min(250, cfg.streamReadTimeoutMs / 4));
-    const watchdog = setInterval(() => {
-      const now = Date.now();
-      // If our own event loop stalled, the silence is ours: do not blame the peer.
-      if (now - lastTick > period + 1000) lastRead = now;
-      lastTick = now;
-      if (now - lastRead > cfg.streamReadTimeoutMs) {
-        abort.abort(
-          new PeerRequestError(
-            `no data (not even a link heartbeat) for ${now - lastRead} ms ` +
-              `(read timeout ${cfg.streamReadTimeoutMs} ms); the connection looks dead`,
-          ),
-        );
-      }
-    }, period);
+    const deadline = new IdleDeadline(cfg.streamReadTimeoutMs, silent, (e) => abort.abort(e));
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) {
           decoder.finish();
           this.#ctx.log.event(
-            `stream-eof:${this.type}:${this.#ctx.peer}`,
+            `stream-eof:${this.type}:${peer}`,
             "info",
             "the peer closed the stream",
-            {
-              peer: this.#ctx.peer,
-              stream: this.type,
-            },
+            { peer, stream: this.type },
           );
           return;
         }
-        lastRead = Date.now();
+        deadline.touch();
         stats.receivedBytes += value.length;
         stats.receivedChunks++;
         decoder.push(value, deliver);
       }
     } catch (e) {
-      if (this.#stopped || this.#paused) return;
-      const why = reason(abort.signal, e);
+      if (this.#quiet) return;
+      const why = failureReason(abort.signal, e);
       this.#ctx.status.deactivate(`stream ${this.type} read failed: ${why}`);
       this.#ctx.log.event(
-        `stream-read:${this.type}:${this.#ctx.peer}`,
+        `stream-read:${this.type}:${peer}`,
         "warn",
         "lost the stream from the peer",
-        {
-          peer: this.#ctx.peer,
-          stream: this.type,
-          error: why,
-        },
+        { peer, stream: this.type, error: why },
       );
     } finally {
-      clearInterval(watchdog);
+      deadline.cleanup();
       abort.abort(new StoppedError("stream closed"));
       await reader.cancel().catch(() => {});
     }
   }
 
+  /** Waits `ms`, or less if the reader is paused or stopped meanwhile. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
@@ -338,12 +267,8 @@ export class StreamReader {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The reason an operation failed: the abort reason if we aborted it, else the error. */
-function reason(signal: AbortSignal, e: unknown): string {
-  const r = signal.aborted ? signal.reason : e;
-  return r instanceof Error ? r.message : String(r);
-}
+const silent = (idle: number, limit: number) =>
+  new PeerRequestError(
+    `no data (not even a link heartbeat) for ${idle} ms ` +
+      `(read timeout ${limit} ms); the connection looks dead`,
+  );

@@ -14,14 +14,21 @@ import { BoundedQueue } from "../util/bounded_queue.ts";
 import { ByteWriter } from "../codec/byte_writer.ts";
 import { writeMessageFrame } from "../codec/message.ts";
 import { linkHeartbeat, MsgAppV2Encoder } from "../codec/msgappv2.ts";
+import { errorMessage } from "../util/error_message.ts";
 import type { LogLevel } from "../logger.ts";
+import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
+import type { StreamType } from "./types.ts";
 
-/**
- * The two stream types: `message` (length-prefixed Messages, path
- * `/raft/stream/message`) and `msgappv2` (path `/raft/stream/msgapp`).
- */
-export type StreamType = "message" | "msgappv2";
+/** The options a stream writer reads. */
+export type StreamWriterConfig = Pick<
+  Config,
+  | "streamQueueSize"
+  | "streamChunkSize"
+  | "linkHeartbeatIntervalMs"
+  | "streamWriteTimeoutMs"
+  | "raft"
+>;
 
 const HEARTBEAT = linkHeartbeat();
 
@@ -56,13 +63,13 @@ class Connection {
 /** Sends one peer's messages of one stream type. */
 export class StreamWriter {
   readonly type: StreamType;
-  #ctx: PeerContext;
+  #ctx: PeerContext<StreamWriterConfig>;
   #queue: BoundedQueue<Message>;
   #conn: Connection | undefined;
   #out: ByteWriter;
   #stopped = false;
 
-  constructor(type: StreamType, ctx: PeerContext) {
+  constructor(type: StreamType, ctx: PeerContext<StreamWriterConfig>) {
     this.type = type;
     this.#ctx = ctx;
     this.#queue = new BoundedQueue(ctx.cfg.streamQueueSize);
@@ -175,7 +182,7 @@ export class StreamWriter {
           {
             peer: this.#ctx.peer,
             type: MessageType[m.type],
-            error: String(e),
+            error: errorMessage(e),
           },
         );
       }

@@ -1,0 +1,161 @@
+/**
+ * The receiving half of snapshots: `POST /raft/snapshot`. The MsgSnap at
+ * the head of the body is checked, the data behind it is drained into a
+ * bounded spool and handed to the snapshot sink, and only once the sink has
+ * stored all of it does raft get the MsgSnap; then 204.
+ *
+ * @module
+ */
+
+import type { Message } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Config } from "../options.ts";
+import type { Receiver, ReceiverContext } from "../http/receiver.ts";
+import { HttpError } from "../http/http_error.ts";
+import { readSnapshotEnvelope } from "../codec/envelope.ts";
+import { errorMessage } from "../util/error_message.ts";
+import { spool } from "./spool.ts";
+
+/** The options the snapshot receiver reads. */
+export type SnapshotReceiverConfig = Pick<
+  Config,
+  | "maxConcurrentSnapshotReceives"
+  | "maxSnapshotEnvelopeSize"
+  | "snapshotSpoolSize"
+  | "snapshotProgressTimeoutMs"
+  | "snapshotSink"
+>;
+
+/** Builds the `POST /raft/snapshot` receiver. */
+export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConfig): Receiver {
+  let inFlight = 0;
+  return async (req) => {
+    ctx.admission.admitPost(req);
+    if (req.body === null) throw new HttpError(400, "failed to decode raft message (empty body)");
+    if (inFlight >= cfg.maxConcurrentSnapshotReceives) {
+      throw new HttpError(
+        503,
+        `too many snapshots in flight (limit ${cfg.maxConcurrentSnapshotReceives}); retry later`,
+      );
+    }
+    inFlight++;
+    try {
+      const { message, data } = await admitSnapshot(req, req.body, ctx, cfg);
+      await save(message, data, ctx, cfg);
+      ctx.log.event(`snapshot-recv:${message.from}`, "info", "received a snapshot", {
+        from: message.from,
+        index: message.snapshot?.metadata?.index ?? 0n,
+        bytes: data.bytes(),
+      });
+      await ctx.admission.process(message, ctx.signal, "failed to process raft message (%s)");
+      return new Response(null, { status: 204 });
+    } finally {
+      inFlight--;
+    }
+  };
+}
+
+/** The snapshot data behind an admitted MsgSnap, as it drains into the spool. */
+interface SnapshotData {
+  stream: ReadableStream<Uint8Array>;
+  complete(): boolean;
+  bytes(): number;
+}
+
+/**
+ * Reads and checks the MsgSnap; on success the body is spooling into the
+ * returned data stream, on failure it is cancelled.
+ */
+async function admitSnapshot(
+  req: Request,
+  body: ReadableStream<Uint8Array>,
+  ctx: ReceiverContext,
+  cfg: SnapshotReceiverConfig,
+): Promise<{ message: Message; data: SnapshotData }> {
+  const reader = body.getReader();
+  let message: Message;
+  let rest: Uint8Array;
+  try {
+    try {
+      ({ message, rest } = await readSnapshotEnvelope(reader, cfg.maxSnapshotEnvelopeSize));
+    } catch (e) {
+      throw new HttpError(400, `failed to decode raft message (${errorMessage(e)})`);
+    }
+    if (message.type !== MessageType.MsgSnap) throw new HttpError(400, "wrong raft message type");
+    ctx.admission.checkSender(req, message);
+  } catch (e) {
+    await reader.cancel().catch(() => {});
+    throw e;
+  }
+  reader.releaseLock();
+  // Counted as they arrive, so that rates show a snapshot in progress.
+  const st = ctx.peer(message.from)?.stats;
+  let bytes = 0;
+  const count = (n: number) => {
+    bytes += n;
+    if (st !== undefined) st.receivedBytes += n;
+  };
+  const spooled = spool(body, {
+    limit: cfg.snapshotSpoolSize,
+    progressTimeoutMs: cfg.snapshotProgressTimeoutMs,
+    onBytes: count,
+  });
+  // The bytes that came in the envelope's last chunk go first.
+  if (rest.length > 0) count(rest.length);
+  const stream = rest.length === 0 ? spooled.stream : prepend(rest, spooled.stream);
+  return { message, data: { stream, complete: spooled.complete, bytes: () => bytes } };
+}
+
+/** Hands the data to the sink; 500 (nothing kept) if it or the sender fails. */
+async function save(
+  m: Message,
+  data: SnapshotData,
+  ctx: ReceiverContext,
+  cfg: SnapshotReceiverConfig,
+): Promise<void> {
+  try {
+    // If the sender goes away, the data stream errors; the signal covers our own stop.
+    await cfg.snapshotSink.save(m, data.stream, ctx.signal);
+    if (!data.complete()) throw new Error("the snapshot sink returned before reading all the data");
+  } catch (e) {
+    await data.stream.cancel().catch(() => {});
+    ctx.log.event(
+      `snapshot-recv:${m.from}`,
+      "warn",
+      "failed to receive a snapshot; partial data discarded",
+      {
+        from: m.from,
+        index: m.snapshot?.metadata?.index ?? 0n,
+        bytes: data.bytes(),
+        error: errorMessage(e),
+      },
+    );
+    throw new HttpError(500, `failed to save KV snapshot (${errorMessage(e)})`);
+  }
+  const st = ctx.peer(m.from)?.stats;
+  if (st !== undefined) {
+    st.receivedMessages++;
+    st.receivedOn.pipeline++;
+  }
+}
+
+/** `first`, then everything `rest` yields. */
+function prepend(first: Uint8Array, rest: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = rest.getReader();
+  let sentFirst = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sentFirst) {
+        sentFirst = true;
+        controller.enqueue(first);
+        return;
+      }
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
