@@ -78,7 +78,31 @@ export {
 } from "./src/errors.ts";
 export { type Raft, SnapshotStatus } from "./src/raft.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
-export type { TransportOptions } from "./src/options.ts";
+export {
+  DEFAULT_DIAL_TIMEOUT_MS,
+  DEFAULT_LINK_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_LOG_INTERVAL_MS,
+  DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES,
+  DEFAULT_MAX_PIPELINE_BODY_SIZE,
+  DEFAULT_MAX_REMOTES,
+  DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE,
+  DEFAULT_PIPELINE_QUEUE_SIZE,
+  DEFAULT_PIPELINE_TIMEOUT_MS,
+  DEFAULT_PIPELINE_WORKERS,
+  DEFAULT_PROBE_INTERVAL_MS,
+  DEFAULT_RECEIVE_QUEUE_SIZE,
+  DEFAULT_REDIAL_MAX_MS,
+  DEFAULT_REDIAL_MIN_MS,
+  DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS,
+  DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS,
+  DEFAULT_SNAPSHOT_SPOOL_SIZE,
+  DEFAULT_STREAM_CHUNK_SIZE,
+  DEFAULT_STREAM_QUEUE_SIZE,
+  DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS,
+  DEFAULT_STREAM_WRITE_TIMEOUT_MS,
+  DEFAULT_TRANSPORT_MAX_FRAME_SIZE,
+  type TransportOptions,
+} from "./src/options.ts";
 export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";
 export { newPeerStats, type PeerStats } from "./src/peer/stats.ts";
 export type { StreamType } from "./src/stream/types.ts";

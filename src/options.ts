@@ -126,15 +126,255 @@ export type Config =
   & Required<Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError" | "auth">>
   & { snapshotSink: SnapshotSink; onError: (error: Error) => void; auth?: RequestAuth };
 
-function positive(name: string, v: number): number {
-  if (!Number.isFinite(v) || v < 0) {
-    throw new RangeError(`${name} must be a non-negative number, got ${v}`);
+/**
+ * Default of {@link TransportOptions.dialTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DIAL_TIMEOUT_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_DIAL_TIMEOUT_MS);
+ * ```
+ */
+export const DEFAULT_DIAL_TIMEOUT_MS = 2000;
+/**
+ * Default of {@link TransportOptions.linkHeartbeatIntervalMs} (etcd: 5 s / 3).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LINK_HEARTBEAT_INTERVAL_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_LINK_HEARTBEAT_INTERVAL_MS);
+ * ```
+ */
+export const DEFAULT_LINK_HEARTBEAT_INTERVAL_MS = 1667;
+/**
+ * {@link TransportOptions.streamReadTimeoutMs} defaults to this many heartbeat periods.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS);
+ * ```
+ */
+export const DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS = 2;
+/**
+ * Default of {@link TransportOptions.streamWriteTimeoutMs} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STREAM_WRITE_TIMEOUT_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_STREAM_WRITE_TIMEOUT_MS);
+ * ```
+ */
+export const DEFAULT_STREAM_WRITE_TIMEOUT_MS = 5000;
+/**
+ * Default of {@link TransportOptions.redialMinMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REDIAL_MIN_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_REDIAL_MIN_MS);
+ * ```
+ */
+export const DEFAULT_REDIAL_MIN_MS = 100;
+/**
+ * Default of {@link TransportOptions.redialMaxMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REDIAL_MAX_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_REDIAL_MAX_MS);
+ * ```
+ */
+export const DEFAULT_REDIAL_MAX_MS = 500;
+/**
+ * Default of {@link TransportOptions.probeIntervalMs} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PROBE_INTERVAL_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_PROBE_INTERVAL_MS);
+ * ```
+ */
+export const DEFAULT_PROBE_INTERVAL_MS = 4000;
+/**
+ * Default of {@link TransportOptions.snapshotProgressTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS);
+ * ```
+ */
+export const DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS = 30_000;
+/**
+ * Default of {@link TransportOptions.snapshotResponseTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS);
+ * ```
+ */
+export const DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS = 60_000;
+/**
+ * Default of {@link TransportOptions.pipelineTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PIPELINE_TIMEOUT_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_PIPELINE_TIMEOUT_MS);
+ * ```
+ */
+export const DEFAULT_PIPELINE_TIMEOUT_MS = 30_000;
+/**
+ * Default of {@link TransportOptions.maxFrameSize}, bytes (etcd: 512 MiB,
+ * which is also the codecs' own default, `DEFAULT_MAX_FRAME_SIZE`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_TRANSPORT_MAX_FRAME_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_TRANSPORT_MAX_FRAME_SIZE / 2 ** 20); // 64
+ * ```
+ */
+export const DEFAULT_TRANSPORT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+/**
+ * Default of {@link TransportOptions.maxPipelineBodySize}, bytes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PIPELINE_BODY_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_MAX_PIPELINE_BODY_SIZE);
+ * ```
+ */
+export const DEFAULT_MAX_PIPELINE_BODY_SIZE = 64 * 1024 * 1024;
+/**
+ * Default of {@link TransportOptions.maxSnapshotEnvelopeSize}, bytes (as etcd 3.6.14).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE);
+ * ```
+ */
+export const DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE = 64 * 1024 * 1024;
+/**
+ * Default of {@link TransportOptions.snapshotSpoolSize}, bytes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SNAPSHOT_SPOOL_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_SNAPSHOT_SPOOL_SIZE);
+ * ```
+ */
+export const DEFAULT_SNAPSHOT_SPOOL_SIZE = 32 * 1024 * 1024;
+/**
+ * Default of {@link TransportOptions.maxConcurrentSnapshotReceives}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES);
+ * ```
+ */
+export const DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES = 4;
+/**
+ * Default of {@link TransportOptions.maxRemotes}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_REMOTES } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_MAX_REMOTES);
+ * ```
+ */
+export const DEFAULT_MAX_REMOTES = 128;
+/**
+ * Default of {@link TransportOptions.streamQueueSize} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STREAM_QUEUE_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_STREAM_QUEUE_SIZE);
+ * ```
+ */
+export const DEFAULT_STREAM_QUEUE_SIZE = 4096;
+/**
+ * Default of {@link TransportOptions.pipelineQueueSize} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PIPELINE_QUEUE_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_PIPELINE_QUEUE_SIZE);
+ * ```
+ */
+export const DEFAULT_PIPELINE_QUEUE_SIZE = 64;
+/**
+ * Default of {@link TransportOptions.pipelineWorkers} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PIPELINE_WORKERS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_PIPELINE_WORKERS);
+ * ```
+ */
+export const DEFAULT_PIPELINE_WORKERS = 4;
+/**
+ * Default of {@link TransportOptions.receiveQueueSize} (etcd's).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RECEIVE_QUEUE_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_RECEIVE_QUEUE_SIZE);
+ * ```
+ */
+export const DEFAULT_RECEIVE_QUEUE_SIZE = 4096;
+/**
+ * Default of {@link TransportOptions.streamChunkSize}, bytes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_STREAM_CHUNK_SIZE } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_STREAM_CHUNK_SIZE);
+ * ```
+ */
+export const DEFAULT_STREAM_CHUNK_SIZE = 256 * 1024;
+/**
+ * Default of {@link TransportOptions.logIntervalMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LOG_INTERVAL_MS } from "@rafthttp/rafthttp";
+ * console.log(DEFAULT_LOG_INTERVAL_MS);
+ * ```
+ */
+export const DEFAULT_LOG_INTERVAL_MS = 5000;
+
+/** The longest delay timers take (setTimeout fires at once beyond it). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A count or size: an integer of at least 1. */
+function count(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isSafeInteger(v) || v < 1) {
+    throw new RangeError(`${name} must be an integer from 1 to 2^53-1, got ${v}`);
   }
   return v;
 }
 
-/** Validates options and fills in defaults. */
-export function resolveOptions(o: TransportOptions): Config {
+/** A duration in ms: above 0 (or 0 where `zeroMeans` says what 0 does), within timer range. */
+function duration(name: string, v: number | undefined, dflt: number, zeroMeans?: string): number {
+  if (v === undefined) return dflt;
+  if (v === 0 && zeroMeans !== undefined) return 0;
+  if (typeof v !== "number" || !(v > 0 && v <= MAX_TIMER_MS)) {
+    const low = zeroMeans === undefined ? "above 0" : `0 (${zeroMeans}) or above`;
+    throw new RangeError(
+      `${name} must be a number of ms ${low}, at most ${MAX_TIMER_MS}, got ${v}`,
+    );
+  }
+  return v;
+}
+
+/** Checks the identity options, throwing TypeError for a wrong type or a malformed version. */
+function identity(o: TransportOptions): { serverVersion: string; minClusterVersion: string } {
   if (typeof o.id !== "bigint" || o.id <= 0n) throw new TypeError("id must be a positive bigint");
   if (typeof o.clusterId !== "bigint") throw new TypeError("clusterId must be a bigint");
   const serverVersion = o.serverVersion ?? DEFAULT_SERVER_VERSION;
@@ -143,59 +383,119 @@ export function resolveOptions(o: TransportOptions): Config {
     const [n, v] of [["serverVersion", serverVersion], ["minClusterVersion", minClusterVersion]]
   ) {
     if (parseMajorMinor(v) === undefined) {
-      throw new TypeError(
-        `${n} must be a semver x.y.z, got ${v}`,
-      );
+      throw new TypeError(`${n} must be a semver x.y.z, got ${v}`);
     }
   }
-  const heartbeat = positive("linkHeartbeatIntervalMs", o.linkHeartbeatIntervalMs ?? 1667);
+  return { serverVersion, minClusterVersion };
+}
+
+/** The timeouts and intervals, checked; RangeError for a value out of range. */
+function timing(o: TransportOptions) {
+  const heartbeat = duration(
+    "linkHeartbeatIntervalMs",
+    o.linkHeartbeatIntervalMs,
+    DEFAULT_LINK_HEARTBEAT_INTERVAL_MS,
+  );
+  const t = {
+    dialTimeoutMs: duration("dialTimeoutMs", o.dialTimeoutMs, DEFAULT_DIAL_TIMEOUT_MS),
+    linkHeartbeatIntervalMs: heartbeat,
+    streamReadTimeoutMs: duration(
+      "streamReadTimeoutMs",
+      o.streamReadTimeoutMs,
+      Math.min(MAX_TIMER_MS, DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS * heartbeat),
+    ),
+    streamWriteTimeoutMs: duration(
+      "streamWriteTimeoutMs",
+      o.streamWriteTimeoutMs,
+      DEFAULT_STREAM_WRITE_TIMEOUT_MS,
+    ),
+    redialMinMs: duration("redialMinMs", o.redialMinMs, DEFAULT_REDIAL_MIN_MS),
+    redialMaxMs: duration("redialMaxMs", o.redialMaxMs, DEFAULT_REDIAL_MAX_MS),
+    probeIntervalMs: duration(
+      "probeIntervalMs",
+      o.probeIntervalMs,
+      DEFAULT_PROBE_INTERVAL_MS,
+      "no probing",
+    ),
+    snapshotProgressTimeoutMs: duration(
+      "snapshotProgressTimeoutMs",
+      o.snapshotProgressTimeoutMs,
+      DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS,
+    ),
+    snapshotResponseTimeoutMs: duration(
+      "snapshotResponseTimeoutMs",
+      o.snapshotResponseTimeoutMs,
+      DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS,
+    ),
+    pipelineTimeoutMs: duration(
+      "pipelineTimeoutMs",
+      o.pipelineTimeoutMs,
+      DEFAULT_PIPELINE_TIMEOUT_MS,
+    ),
+    logIntervalMs: duration(
+      "logIntervalMs",
+      o.logIntervalMs,
+      DEFAULT_LOG_INTERVAL_MS,
+      "no rate limit",
+    ),
+  };
+  if (t.redialMinMs > t.redialMaxMs) {
+    throw new RangeError(
+      `redialMinMs (${t.redialMinMs}) must not exceed redialMaxMs (${t.redialMaxMs})`,
+    );
+  }
+  return t;
+}
+
+/** The bounds, checked; RangeError for a value that is not an integer of at least 1. */
+function bounds(o: TransportOptions) {
+  return {
+    maxFrameSize: count("maxFrameSize", o.maxFrameSize, DEFAULT_TRANSPORT_MAX_FRAME_SIZE),
+    maxPipelineBodySize: count(
+      "maxPipelineBodySize",
+      o.maxPipelineBodySize,
+      DEFAULT_MAX_PIPELINE_BODY_SIZE,
+    ),
+    maxSnapshotEnvelopeSize: count(
+      "maxSnapshotEnvelopeSize",
+      o.maxSnapshotEnvelopeSize,
+      DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE,
+    ),
+    snapshotSpoolSize: count("snapshotSpoolSize", o.snapshotSpoolSize, DEFAULT_SNAPSHOT_SPOOL_SIZE),
+    maxConcurrentSnapshotReceives: count(
+      "maxConcurrentSnapshotReceives",
+      o.maxConcurrentSnapshotReceives,
+      DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES,
+    ),
+    maxRemotes: count("maxRemotes", o.maxRemotes, DEFAULT_MAX_REMOTES),
+    streamQueueSize: count("streamQueueSize", o.streamQueueSize, DEFAULT_STREAM_QUEUE_SIZE),
+    pipelineQueueSize: count("pipelineQueueSize", o.pipelineQueueSize, DEFAULT_PIPELINE_QUEUE_SIZE),
+    pipelineWorkers: count("pipelineWorkers", o.pipelineWorkers, DEFAULT_PIPELINE_WORKERS),
+    receiveQueueSize: count("receiveQueueSize", o.receiveQueueSize, DEFAULT_RECEIVE_QUEUE_SIZE),
+    streamChunkSize: count("streamChunkSize", o.streamChunkSize, DEFAULT_STREAM_CHUNK_SIZE),
+  };
+}
+
+/**
+ * Validates options and fills in defaults. Throws TypeError for a value of
+ * the wrong kind (ids, versions, URLs) and RangeError, naming the option,
+ * its value and the allowed range, for a number out of range.
+ */
+export function resolveOptions(o: TransportOptions): Config {
+  const versions = identity(o);
   const logger = guardLogger(o.logger ?? consoleLogger("warn"));
-  const c: Config = {
+  return {
     id: o.id,
     clusterId: o.clusterId,
     urls: o.urls.length === 0 ? [] : normalizeUrls(o.urls),
     raft: o.raft,
     snapshotSink: o.snapshotSink ?? new FileSnapshotSink(o.snapshotDir ?? "snap"),
-    serverVersion,
-    minClusterVersion,
+    ...versions,
     logger,
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     onError: o.onError ?? ((e) => logger.error(e.message, { error: e.name })),
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
-    dialTimeoutMs: positive("dialTimeoutMs", o.dialTimeoutMs ?? 2000),
-    linkHeartbeatIntervalMs: heartbeat,
-    streamReadTimeoutMs: positive("streamReadTimeoutMs", o.streamReadTimeoutMs ?? 2 * heartbeat),
-    streamWriteTimeoutMs: positive("streamWriteTimeoutMs", o.streamWriteTimeoutMs ?? 5000),
-    redialMinMs: positive("redialMinMs", o.redialMinMs ?? 100),
-    redialMaxMs: positive("redialMaxMs", o.redialMaxMs ?? 500),
-    probeIntervalMs: positive("probeIntervalMs", o.probeIntervalMs ?? 4000),
-    snapshotProgressTimeoutMs: positive(
-      "snapshotProgressTimeoutMs",
-      o.snapshotProgressTimeoutMs ?? 30000,
-    ),
-    snapshotResponseTimeoutMs: positive(
-      "snapshotResponseTimeoutMs",
-      o.snapshotResponseTimeoutMs ?? 60000,
-    ),
-    pipelineTimeoutMs: positive("pipelineTimeoutMs", o.pipelineTimeoutMs ?? 30000),
-    maxFrameSize: positive("maxFrameSize", o.maxFrameSize ?? 64 * 1024 * 1024),
-    maxPipelineBodySize: positive("maxPipelineBodySize", o.maxPipelineBodySize ?? 64 * 1024 * 1024),
-    maxSnapshotEnvelopeSize: positive(
-      "maxSnapshotEnvelopeSize",
-      o.maxSnapshotEnvelopeSize ?? 64 * 1024 * 1024,
-    ),
-    snapshotSpoolSize: positive("snapshotSpoolSize", o.snapshotSpoolSize ?? 32 * 1024 * 1024),
-    maxConcurrentSnapshotReceives: positive(
-      "maxConcurrentSnapshotReceives",
-      o.maxConcurrentSnapshotReceives ?? 4,
-    ),
-    maxRemotes: positive("maxRemotes", o.maxRemotes ?? 128),
-    streamQueueSize: positive("streamQueueSize", o.streamQueueSize ?? 4096),
-    pipelineQueueSize: positive("pipelineQueueSize", o.pipelineQueueSize ?? 64),
-    pipelineWorkers: positive("pipelineWorkers", o.pipelineWorkers ?? 4),
-    receiveQueueSize: positive("receiveQueueSize", o.receiveQueueSize ?? 4096),
-    streamChunkSize: positive("streamChunkSize", o.streamChunkSize ?? 256 * 1024),
-    logIntervalMs: positive("logIntervalMs", o.logIntervalMs ?? 5000),
+    ...timing(o),
+    ...bounds(o),
   };
-  return c;
 }
