@@ -8,7 +8,7 @@
 
 import type { Config } from "../options.ts";
 import type { UrlPicker } from "../peer/url_picker.ts";
-import { requestHeaders } from "./headers.ts";
+import { type LocalIdentity, requestHeaders } from "./headers.ts";
 import type { Receiver } from "./receiver.ts";
 
 /** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */
@@ -23,9 +23,12 @@ export const probingReceiver: Receiver = () =>
     headers: { "Content-Type": "text/plain; charset=utf-8" },
   });
 
+/** The options the prober reads. */
+export type ProberConfig = Pick<Config, "probeIntervalMs" | "fetch"> & LocalIdentity;
+
 /** Periodic RTT measurement of one peer. */
 export class Prober {
-  #cfg: Config;
+  #cfg: ProberConfig;
   #picker: UrlPicker;
   #timer: ReturnType<typeof setInterval> | undefined;
   #abort = new AbortController();
@@ -35,7 +38,7 @@ export class Prober {
   /** Probes that failed in a row. */
   failures = 0;
 
-  constructor(cfg: Config, picker: UrlPicker) {
+  constructor(cfg: ProberConfig, picker: UrlPicker) {
     this.#cfg = cfg;
     this.#picker = picker;
   }
