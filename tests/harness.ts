@@ -1,12 +1,53 @@
-// A small in-process cluster for transport tests: each node is a Transport
-// served by Deno.serve on 127.0.0.1 with a Raft that records what it gets.
+// What the tests share: waiting until something holds, free ports, and
+// in-process members (a Transport served by Deno.serve on 127.0.0.1 with a
+// Raft that records what it gets) that `await using` stops.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Message, MessageSchema, type MessageType } from "../../src/raftpb/raft_pb.ts";
-import type { Raft } from "../../src/raft.ts";
-import type { SnapshotStatus } from "../../src/raft.ts";
-import { Transport } from "../../src/transport.ts";
-import type { TransportOptions } from "../../src/options.ts";
-import { type Logger, silentLogger } from "../../src/logger.ts";
+import { type Message, MessageSchema, type MessageType } from "../src/raftpb/raft_pb.ts";
+import type { Raft } from "../src/raft.ts";
+import type { SnapshotStatus } from "../src/raft.ts";
+import { Transport } from "../src/transport.ts";
+import type { TransportOptions } from "../src/options.ts";
+import { type Logger, silentLogger } from "../src/logger.ts";
+import { freePorts } from "../bench/ports.ts";
+
+export { freePorts };
+
+/** One free port on 127.0.0.1 (see {@link freePorts}). */
+export function freePort(): number {
+  return freePorts(1)[0];
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `pred` (sync or async) every `intervalMs` until it holds; after `ms`
+ * throws, naming `what` (or what `what()` says then, e.g. the state seen).
+ */
+export async function waitUntil(
+  pred: () => boolean | Promise<boolean>,
+  ms = 5000,
+  what: string | (() => string | Promise<string>) = "condition",
+  intervalMs = 10,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) {
+      const text = typeof what === "string" ? what : await what();
+      throw new Error(`timed out after ${ms} ms waiting for ${text}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** A temporary directory that `await using` removes. */
+export async function tempDir(
+  prefix = "rafthttp-test-",
+): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
 
 export class RecordingRaft implements Raft {
   received: Message[] = [];
@@ -59,7 +100,8 @@ export class RecordingRaft implements Raft {
   }
 }
 
-export interface Node {
+/** An in-process member; `await using` (or `close`) stops its transport, then its server. */
+export interface Node extends AsyncDisposable {
   id: bigint;
   url: string;
   raft: RecordingRaft;
@@ -101,25 +143,27 @@ export function startNode(
   handler = transport.handler();
   transport.start();
   let closed: Promise<void> | undefined;
-  return {
-    id,
-    url,
-    raft,
-    transport,
-    server,
-    close() {
-      closed ??= (async () => {
-        await transport.stop();
-        await server.shutdown();
-      })();
-      return closed;
-    },
+  const close = () => {
+    closed ??= (async () => {
+      await transport.stop();
+      await server.shutdown();
+    })();
+    return closed;
   };
+  return { id, url, raft, transport, server, close, [Symbol.asyncDispose]: close };
 }
 
-/** Starts nodes 1..n and makes each a peer of all others. */
-export function startCluster(n: number, options: Partial<TransportOptions> = {}): Node[] {
-  const nodes: Node[] = [];
+/** Members that `await using` stops together. */
+export type Nodes = Node[] & AsyncDisposable;
+
+/** `nodes`, stopped together by `await using`. */
+export function group(...nodes: Node[]): Nodes {
+  return Object.assign(nodes, { [Symbol.asyncDispose]: () => closeAll(nodes) });
+}
+
+/** Starts nodes 1..n and makes each a peer of all others; `await using` stops them. */
+export function startCluster(n: number, options: Partial<TransportOptions> = {}): Nodes {
+  const nodes = group();
   for (let i = 1; i <= n; i++) nodes.push(startNode(BigInt(i), options));
   for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.addPeer(b.id, [b.url]);
   return nodes;
@@ -129,23 +173,22 @@ export async function closeAll(nodes: Node[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.close()));
 }
 
-/** Waits until `pred` holds, polling. */
-export async function eventually(
-  pred: () => boolean | Promise<boolean>,
-  ms = 5000,
-  what = "condition",
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Waits until both stream writers of a toward b are attached (b's readers dialled a). */
 export function streamsUp(a: Node, b: Node): boolean {
   const s = a.transport.peerStatus(b.id);
   return s !== undefined && s.streams.message.outgoing && s.streams.msgappv2.outgoing;
+}
+
+/** True while both of a's stream readers are reading b's streams. */
+export function readersUp(a: Node, b: Node): boolean {
+  const s = a.transport.peerStatus(b.id);
+  return s !== undefined && s.streams.message.incoming && s.streams.msgappv2.incoming;
+}
+
+/** True while neither of a's stream readers is reading from b. */
+export function readersDown(a: Node, b: Node): boolean {
+  const s = a.transport.peerStatus(b.id);
+  return s !== undefined && !s.streams.message.incoming && !s.streams.msgappv2.incoming;
 }
 
 export function msg(

@@ -9,12 +9,15 @@ import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import {
   closeAll,
-  eventually,
+  group,
   msg,
   type Node,
+  readersDown,
+  readersUp,
   startNode,
   streamsUp,
-} from "../transport/harness.ts";
+  waitUntil,
+} from "../harness.ts";
 import { FaultProxy } from "./proxy.ts";
 
 /** a dials b through a proxy; b dials a directly. */
@@ -42,28 +45,26 @@ function payload(size: number): ReadableStream<Uint8Array> {
 Deno.test("links: a half-open connection is noticed within two heartbeat periods and redialled", async () => {
   const heartbeat = 200;
   const { a, b, proxy } = pair({ linkHeartbeatIntervalMs: heartbeat });
-  try {
-    // b's writers feed the streams a opened through the proxy.
-    await eventually(() => streamsUp(b, a), 5000, "a's readers connected through the proxy");
-    const dialsBefore = proxy.accepted;
-    proxy.freeze();
-    const frozeAt = Date.now();
-    await eventually(() => proxy.accepted >= dialsBefore + 2, 5000, "a redials both streams");
-    const noticed = Date.now() - frozeAt;
-    assert(noticed <= 2 * heartbeat + 300, `noticed after ${noticed} ms`);
-    // The new streams work.
-    await eventually(
-      () => a.transport.peerStatus(2n)!.streams.message.incoming,
-      5000,
-      "new stream",
-    );
-    const before = a.raft.received.length;
-    b.transport.send([msg(MessageType.MsgHeartbeat, 2n, 1n, { term: 7n })]);
-    await a.raft.until(() => a.raft.received.length > before, 5000, "message over the new stream");
-  } finally {
-    await proxy.close();
-    await closeAll([a, b]);
-  }
+  await using _nodes = group(a, b);
+  await using _proxy = proxy;
+  // The premise is an established link: a's readers get b's bytes through
+  // the proxy (b's writers being attached is not enough: the response
+  // headers may still be on their way, and a dial that never gets them
+  // waits out the dial timeout instead).
+  await waitUntil(() => readersUp(a, b), 5000, "a's readers connected through the proxy");
+  const dialsBefore = proxy.accepted;
+  proxy.freeze();
+  const frozeAt = Date.now();
+  await waitUntil(() => readersDown(a, b), 5000, "a notices that both streams went silent");
+  const noticed = Date.now() - frozeAt;
+  assert(noticed <= 2 * heartbeat + 300, `noticed after ${noticed} ms (read timeout 400 ms)`);
+  // Young streams that die are redialled after the first backoff step.
+  await waitUntil(() => proxy.accepted >= dialsBefore + 2, 2000, "a redials both streams");
+  // The new streams work.
+  await waitUntil(() => readersUp(a, b), 5000, "new streams");
+  const before = a.raft.received.length;
+  b.transport.send([msg(MessageType.MsgHeartbeat, 2n, 1n, { term: 7n })]);
+  await a.raft.until(() => a.raft.received.length > before, 5000, "message over the new stream");
 });
 
 Deno.test("links: a writer whose reader stopped taking data gives up after the write timeout", async () => {
@@ -73,12 +74,12 @@ Deno.test("links: a writer whose reader stopped taking data gives up after the w
     streamReadTimeoutMs: 60_000,
   });
   try {
-    await eventually(() => streamsUp(b, a), 5000, "streams up");
+    await waitUntil(() => streamsUp(b, a), 5000, "streams up");
     proxy.freeze();
     // b keeps sending into the frozen stream until the socket buffers fill,
     // then the write deadline closes it and b reports a unreachable.
     const big = { entries: [{ data: new Uint8Array(64 * 1024) }] };
-    await eventually(
+    await waitUntil(
       () => {
         b.transport.send([msg(MessageType.MsgApp, 2n, 1n, big)]);
         return b.raft.unreachable.includes(1n);
@@ -144,7 +145,7 @@ Deno.test("links: a stalled snapshot fails after the progress timeout; a killed 
       SnapshotStatus.Failure,
       SnapshotStatus.Failure,
     ]);
-    await eventually(
+    await waitUntil(
       async () => (await Array.fromAsync(Deno.readDir(dir))).length === 0,
       5000,
       "no files",
@@ -208,7 +209,7 @@ Deno.test("links: the pause/resume and cut/mend hooks drop traffic while on and 
   try {
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
     const beat = (term: bigint) =>
       a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term })]);
 
@@ -222,7 +223,7 @@ Deno.test("links: the pause/resume and cut/mend hooks drop traffic while on and 
     await b.raft.until(() => b.raft.received.some((m) => m.term === 2n), 5000, "resumed");
 
     b.transport.cutPeer(1n);
-    await eventually(
+    await waitUntil(
       () => !b.transport.peerStatus(1n)!.streams.message.incoming,
       5000,
       "b stops reading a",
@@ -231,7 +232,7 @@ Deno.test("links: the pause/resume and cut/mend hooks drop traffic while on and 
     await new Promise((r) => setTimeout(r, 200));
     assert(!b.raft.received.some((m) => m.term === 3n), "cut: nothing received");
     b.transport.mendPeer(1n);
-    await eventually(() => streamsUp(a, b), 5000, "mended: b dials a again");
+    await waitUntil(() => streamsUp(a, b), 5000, "mended: b dials a again");
     beat(4n);
     await b.raft.until(() => b.raft.received.some((m) => m.term === 4n), 5000, "mended: delivered");
   } finally {

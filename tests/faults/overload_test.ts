@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import type { LogFields, Logger } from "../../src/logger.ts";
-import { closeAll, eventually, msg, startNode, streamsUp } from "../transport/harness.ts";
+import { closeAll, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 import { FaultProxy } from "./proxy.ts";
 
 function recordingLogger() {
@@ -42,7 +42,7 @@ Deno.test("overload: a link that carries a tenth of the offered load", async () 
     // b's readers reach a through the proxy: what a sends to b crosses it.
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [proxy.url]);
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     proxy.rate = 512 * 1024; // about 500 messages per second get through
     const rss0 = Deno.memoryUsage().rss;
     let maxQueued = 0;
@@ -68,7 +68,7 @@ Deno.test("overload: a link that carries a tenth of the offered load", async () 
         0,
       );
     // The last summary comes when its interval ends.
-    await eventually(
+    await waitUntil(
       () => counted() === st.stats.sendDrops,
       2000,
       "the lines account for every drop",
@@ -79,7 +79,7 @@ Deno.test("overload: a link that carries a tenth of the offered load", async () 
     // The load stops and the link is fast again: delivery resumes, no restart.
     proxy.rate = 0;
     const before = b.raft.received.length;
-    await eventually(
+    await waitUntil(
       () => {
         a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: 42n })]);
         return b.raft.received.slice(before).some((m) => m.term === 42n);
@@ -105,7 +105,7 @@ Deno.test("overload: a receiver whose raft processes a tenth of the offered load
   try {
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     let maxQueued = 0;
     const offered = await offer(
       (i) => a.transport.send([msg(MessageType.MsgApp, 1n, 2n, { ...payload, index: BigInt(i) })]),
@@ -124,10 +124,10 @@ Deno.test("overload: a receiver whose raft processes a tenth of the offered load
     assert(drops.length >= 2 && drops.length <= 2000 / 500 + 2, `${drops.length} drop lines`);
     // Nothing stale piles up: once the load stops, b catches up within its queue's worth.
     const stopped = Date.now();
-    await eventually(() => b.transport.peerStatus(1n)!.queued.received === 0, 5000, "b drains");
+    await waitUntil(() => b.transport.peerStatus(1n)!.queued.received === 0, 5000, "b drains");
     const drained = Date.now() - stopped;
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: 42n })]);
-    await eventually(() => b.raft.received.some((m) => m.term === 42n), 5000, "delivered");
+    await waitUntil(() => b.raft.received.some((m) => m.term === 42n), 5000, "delivered");
     console.log(
       `offered ${offered}, processed ${b.raft.received.length}, b drained in ${drained} ms`,
     );

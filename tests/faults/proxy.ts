@@ -1,6 +1,6 @@
 // A TCP proxy on 127.0.0.1 that a test can freeze (no data, no FIN: a
 // half-open link), throttle (a slow link) or cut (connections reset).
-export class FaultProxy {
+export class FaultProxy implements AsyncDisposable {
   readonly listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>;
   #target: { hostname: string; port: number };
   #conns = new Set<Deno.TcpConn>();
@@ -106,6 +106,11 @@ export class FaultProxy {
         return;
       }
     }
+  }
+
+  /** `await using` support: closes the proxy. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

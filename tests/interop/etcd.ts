@@ -3,6 +3,10 @@
 // teardown by pid that also runs when a test fails, and a small client over
 // etcd's JSON gateway (`/v3/...` on the client URL).
 
+import { freePort, sleep } from "../harness.ts";
+
+export { freePort, sleep };
+
 /** Set to 1 (as CI does) to fail instead of skipping when etcd is missing. */
 export const REQUIRE_ETCD = Deno.env.get("RAFTHTTP_REQUIRE_ETCD") === "1";
 /** The etcd binary: `RAFTHTTP_ETCD` or `etcd` on PATH. */
@@ -56,33 +60,6 @@ export function interopTest(name: string, fn: () => Promise<void>): void {
       await fn();
     },
   });
-}
-
-/** A free TCP port on 127.0.0.1 (bound, then released at once). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `pred` (sync or async) until it holds; throws naming `what` after `ms`. */
-export async function waitFor(
-  pred: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-  intervalMs = 50,
-): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
 }
 
 /** One zap log line of etcd, parsed. */

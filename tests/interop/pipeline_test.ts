@@ -4,7 +4,8 @@
 // commit (our MsgAppResp and MsgHeartbeatResp go by POST too).
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { interopTest, putMany, retry, waitFor } from "./etcd.ts";
+import { interopTest, putMany, retry } from "./etcd.ts";
+import { waitUntil } from "../harness.ts";
 import { MixedCluster } from "./member.ts";
 import { hex } from "./ids.ts";
 
@@ -37,7 +38,7 @@ interopTest(
     assertEquals(got.size, n);
     for (let i = 0; i < n; i++) assertEquals(got.get(`interop/p/${i}`), `v${i}`);
     const st = await etcd.status();
-    await waitFor(() => f.committed >= st.raftIndex, 10000, "our commit index to catch up");
+    await waitUntil(() => f.committed >= st.raftIndex, 10000, "our commit index to catch up");
 
     const s = t.peerStatus(etcdId)!;
     assert(c.deno.refusedStreams > 0, "etcd tried to open streams to us");

@@ -5,7 +5,8 @@ import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@s
 import { create } from "@bufbuild/protobuf";
 import { MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
 import { ClusterIdMismatchError } from "../../src/errors.ts";
-import { interopTest, waitFor } from "./etcd.ts";
+import { interopTest } from "./etcd.ts";
+import { waitUntil } from "../harness.ts";
 import { MixedCluster } from "./member.ts";
 import { clusterId, hex } from "./ids.ts";
 
@@ -24,7 +25,7 @@ interopTest(
     const deno = hex(c.denoId);
 
     // We refuse etcd's stream dials, and say why.
-    await waitFor(
+    await waitUntil(
       () => log.some((r) => r.msg === "refused a peer request: cluster ID mismatch"),
       20000,
       "our log of refusing etcd",
@@ -34,7 +35,7 @@ interopTest(
     assertEquals(refused.fields?.remoteClusterId, hex(c.clusterId));
     assertEquals(refused.fields?.localClusterId, hex(wrong));
     // ... and etcd's reader logs our 412 as a cluster ID mismatch.
-    await waitFor(
+    await waitUntil(
       () =>
         etcd.find("request sent was ignored by remote peer due to cluster ID mismatch", {
           "remote-peer-id": deno,
@@ -44,7 +45,7 @@ interopTest(
     );
 
     // etcd refuses our stream dials: our reader reports the error, with 412.
-    await waitFor(() => c.deno.errors.length > 0, 20000, "etcd refusing our streams");
+    await waitUntil(() => c.deno.errors.length > 0, 20000, "etcd refusing our streams");
     // A message to etcd (no stream is up, so it goes by POST /raft) is refused too.
     t.send([create(MessageSchema, {
       type: MessageType.MsgHeartbeatResp,
@@ -52,7 +53,7 @@ interopTest(
       to: etcdId,
       term: 1n,
     })]);
-    await waitFor(
+    await waitUntil(
       () => c.deno.errors.some((e) => e.message.includes("POST /raft")),
       20000,
       "etcd refusing our POST /raft",

@@ -8,7 +8,8 @@ import type { Message } from "../../src/raftpb/raft_pb.ts";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import type { SnapshotSink } from "../../src/snapshot/message.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
-import { interopTest, putMany, retry, waitFor } from "./etcd.ts";
+import { interopTest, putMany, retry } from "./etcd.ts";
+import { waitUntil } from "../harness.ts";
 import { DenoMember, MixedCluster } from "./member.ts";
 import { hex } from "./ids.ts";
 import v8 from "node:v8";
@@ -120,7 +121,7 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
     return l;
   }, "a leader");
   const start = await leader.status();
-  await waitFor(() => f0.committed >= start.raftIndex, 20000, "the Deno member to catch up");
+  await waitUntil(() => f0.committed >= start.raftIndex, 20000, "the Deno member to catch up");
   const ourIndex = f0.lastIndex();
 
   // We go away; etcd writes on, snapshotting every 100 entries and
@@ -142,7 +143,7 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
   c.deno.start(c.memberConfig({ options: { snapshotSink: sink } }));
   const f = c.deno.follower!;
   const t = c.deno.transport!;
-  await waitFor(() => f.snapshots.length > 0, 60000, "a snapshot from etcd");
+  await waitUntil(() => f.snapshots.length > 0, 60000, "a snapshot from etcd");
   const snap = f.snapshots[0];
   // The leader sent it (normally the one we wrote through; a busy machine
   // may have seen an election since, so look it up by id).
@@ -156,7 +157,7 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
   assertEquals(sink.received.length, 1);
   const r = sink.received[0];
   assertEquals(r.message.snapshot?.metadata?.index, snap.index);
-  await waitFor(
+  await waitUntil(
     () => sender.find("sent database snapshot", { "remote-peer-id": hex(c.denoId) }).length > 0,
     20000,
     "etcd's log of the sent snapshot",
@@ -190,7 +191,7 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
   // Acked and caught up: etcd goes on with MsgApp after the snapshot index.
   await retry(() => leader.put("interop/after", "2"), "a put after the snapshot", 40000);
   const after = await leader.status();
-  await waitFor(() => f.committed >= after.raftIndex, 30000, "the Deno member to catch up");
+  await waitUntil(() => f.committed >= after.raftIndex, 30000, "the Deno member to catch up");
   assert(
     f.appends.some((a) => a.accepted && a.index >= snap.index && a.entries > 0),
     "MsgApp with entries after the snapshot",

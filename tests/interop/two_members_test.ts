@@ -3,7 +3,8 @@
 // every put that succeeds went through our transport both ways.
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { interopTest, putMany, retry, waitFor } from "./etcd.ts";
+import { interopTest, putMany, retry } from "./etcd.ts";
+import { waitUntil } from "../harness.ts";
 import { MixedCluster } from "./member.ts";
 import { hex } from "./ids.ts";
 
@@ -25,7 +26,7 @@ interopTest("two members (etcd + Deno): election, 200 puts, both stream types", 
 
   // Both of etcd's readers dialled us (our writers are attached) and both of
   // ours dialled etcd; etcd logs each stream it established with us.
-  await waitFor(
+  await waitUntil(
     () => {
       const s = t.peerStatus(etcdId)!.streams;
       return s.message.outgoing && s.msgappv2.outgoing && s.message.incoming &&
@@ -36,7 +37,7 @@ interopTest("two members (etcd + Deno): election, 200 puts, both stream types", 
   );
   const deno = hex(c.denoId);
   for (const type of ["stream MsgApp v2", "stream Message"]) {
-    await waitFor(
+    await waitUntil(
       () =>
         etcd.find("established TCP streaming connection with remote peer", {
             "stream-reader-type": type,
@@ -56,7 +57,7 @@ interopTest("two members (etcd + Deno): election, 200 puts, both stream types", 
   // be empty so that every counted message has been processed).
   const sample = async () => {
     let out: { stats: ReturnType<typeof t.peerStatus>; apps: number; others: number } | undefined;
-    await waitFor(
+    await waitUntil(
       () => {
         const s = t.peerStatus(etcdId)!;
         if (s.queued.received !== 0 || s.queued.proposals !== 0) return false;
@@ -85,7 +86,7 @@ interopTest("two members (etcd + Deno): election, 200 puts, both stream types", 
   // We hold every entry etcd has, and know it committed (a linearizable
   // read needed a quorum of heartbeat answers, i.e. ours, too).
   const after = await etcd.status();
-  await waitFor(() => f.committed >= after.raftIndex, 10000, "our commit index to catch up");
+  await waitUntil(() => f.committed >= after.raftIndex, 10000, "our commit index to catch up");
   assert(f.lastIndex() >= after.raftIndex, `our log ${f.lastIndex()} vs etcd ${after.raftIndex}`);
   assertEquals(f.term, after.raftTerm);
   assert(f.count(MessageType.MsgHeartbeat) > 0);

@@ -5,6 +5,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { build } from "../../tools/build.ts";
 import { Member, type MemberConfig, type MemberState, type SendRequest } from "./member.ts";
+import { freePort, waitUntil } from "../harness.ts";
+
+export { freePort };
 
 export const CLUSTER_ID = 0x7e57n;
 const root = new URL("../../", import.meta.url);
@@ -47,14 +50,6 @@ let built: Promise<string> | undefined;
 /** Builds dist/ from the current sources, once per test run. */
 export function buildOnce(): Promise<string> {
   return built ??= build();
-}
-
-/** A port that was free a moment ago (a restarted member must come back on the same one). */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 /** What the tests use of a member, wherever it runs. */
@@ -307,25 +302,21 @@ export class ProcessMember implements TestMember {
   }
 }
 
-/** Polls `pred` over a member's state until it holds. */
+/** Polls `pred` over a member's state until it holds; the error shows the last state. */
 export async function until(
   m: TestMember,
   pred: (s: MemberState) => boolean,
   what: string,
   ms = 20000,
 ): Promise<MemberState> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await m.state();
-    if (pred(s)) return s;
-    if (Date.now() > end) {
-      throw new Error(
-        `timed out after ${ms} ms waiting for ${what} on member ${m.id}; its state:\n` +
-          JSON.stringify(s, null, 1),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let last: MemberState | undefined;
+  await waitUntil(
+    async () => pred(last = await m.state()),
+    ms,
+    () => `${what} on member ${m.id}; its state:\n${JSON.stringify(last, null, 1)}`,
+    50,
+  );
+  return last!;
 }
 
 /** True when all four streams between `m` and `peer` are up, as `m` sees them. */

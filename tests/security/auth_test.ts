@@ -5,7 +5,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { AUTH_HEADER, RequestAuth } from "../../src/http/auth.ts";
 import type { Logger } from "../../src/logger.ts";
-import { closeAll, CLUSTER, eventually, msg, startNode, streamsUp } from "../transport/harness.ts";
+import { closeAll, CLUSTER, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 
 const SECRET = "correct horse battery staple, 2026";
 
@@ -25,11 +25,11 @@ Deno.test("auth: signed members connect; an unsigned or wrongly signed dialer ge
     b.transport.addPeer(1n, [a.url]);
     a.transport.addPeer(3n, [mallory.url]);
     mallory.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b) && streamsUp(b, a), 5000, "signed streams up");
+    await waitUntil(() => streamsUp(a, b) && streamsUp(b, a), 5000, "signed streams up");
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: 2n })]);
     await b.raft.until(() => b.raft.received.length === 1);
 
-    await eventually(
+    await waitUntil(
       () => warnings.some((w) => w.includes("bad signature")),
       5000,
       "mallory refused",

@@ -6,7 +6,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { eventually, msg, RecordingRaft } from "../transport/harness.ts";
+import { msg, RecordingRaft, waitUntil } from "../harness.ts";
 
 const hasOpenssl = (() => {
   try {
@@ -142,7 +142,7 @@ Deno.test({
       a.t.addPeer(2n, [url(2)]);
       b.t.addPeer(1n, [url(1)]);
       c.t.addPeer(1n, [url(1)]);
-      await eventually(
+      await waitUntil(
         () => {
           const s = a.t.peerStatus(2n);
           return s !== undefined && s.streams.message.outgoing && s.streams.message.incoming;

@@ -2,7 +2,7 @@
 // on the channel etcd would pick.
 import { assert, assertEquals } from "@std/assert";
 import { type Message, MessageType } from "../../src/raftpb/raft_pb.ts";
-import { closeAll, eventually, msg, startCluster, startNode, streamsUp } from "./harness.ts";
+import { closeAll, msg, startCluster, startNode, streamsUp, waitUntil } from "../harness.ts";
 
 function everyType(from: bigint, to: bigint): Message[] {
   const out: Message[] = [];
@@ -25,7 +25,7 @@ Deno.test("channels: each message type goes where etcd's pick sends it, among th
   const nodes = startCluster(3);
   const [a, b, c] = nodes;
   try {
-    await eventually(() => streamsUp(a, b) && streamsUp(a, c), 5000, "streams from 1 up");
+    await waitUntil(() => streamsUp(a, b) && streamsUp(a, c), 5000, "streams from 1 up");
     a.transport.send([...everyType(1n, 2n), ...everyType(1n, 3n)]);
     for (const n of [b, c]) {
       await n.raft.until(
@@ -43,7 +43,7 @@ Deno.test("channels: each message type goes where etcd's pick sends it, among th
         new Uint8Array([3]),
       ]);
       // The pipeline counts a POST once its 204 arrives, just after process ran.
-      await eventually(() => a.transport.peerStatus(n.id)!.stats.sentOn.pipeline === 1);
+      await waitUntil(() => a.transport.peerStatus(n.id)!.stats.sentOn.pipeline === 1);
       const sent = a.transport.peerStatus(n.id)!.stats.sentOn;
       assertEquals(
         sent,
@@ -72,7 +72,7 @@ Deno.test("channels: with no stream to the peer, everything goes by the pipeline
       msg(MessageType.MsgVote, 1n, 2n),
     ]);
     await b.raft.until(() => b.raft.received.length === 2);
-    await eventually(() => a.transport.peerStatus(2n)!.stats.sentOn.pipeline === 2);
+    await waitUntil(() => a.transport.peerStatus(2n)!.stats.sentOn.pipeline === 2);
     assertEquals(a.transport.peerStatus(2n)!.stats.sentOn, {
       msgappv2: 0,
       message: 0,
@@ -87,7 +87,7 @@ Deno.test("channels: a burst of MsgApps arrives complete and in order over msgap
   const nodes = startCluster(2);
   const [a, b] = nodes;
   try {
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     const n = 3000;
     const payload = new Uint8Array(64).fill(9);
     for (let i = 1; i <= n; i++) {

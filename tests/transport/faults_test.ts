@@ -7,13 +7,13 @@ import { ClusterIdMismatchError } from "../../src/errors.ts";
 import {
   closeAll,
   CLUSTER,
-  eventually,
   msg,
   type Node,
   startCluster,
   startNode,
   streamsUp,
-} from "./harness.ts";
+  waitUntil,
+} from "../harness.ts";
 
 function bothWays(a: Node, b: Node) {
   return streamsUp(a, b) && streamsUp(b, a);
@@ -24,11 +24,11 @@ Deno.test("faults: a peer stopped mid-stream is reported unreachable and reconne
   const [a, b, c] = nodes;
   let b2: Node | undefined;
   try {
-    await eventually(() => bothWays(a, b) && bothWays(a, c), 5000, "streams up");
+    await waitUntil(() => bothWays(a, b) && bothWays(a, c), 5000, "streams up");
     const port = b.server.addr.port;
     await b.close();
     // a notices: its writers to b lose their readers, its readers lose b's streams.
-    await eventually(() => a.transport.activeSince(2n) === undefined, 5000, "b inactive");
+    await waitUntil(() => a.transport.activeSince(2n) === undefined, 5000, "b inactive");
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
     await a.raft.until(() => a.raft.unreachable.includes(2n), 5000, "b reported unreachable");
     // c keeps being served meanwhile.
@@ -43,7 +43,7 @@ Deno.test("faults: a peer stopped mid-stream is reported unreachable and reconne
     b2.transport.addPeer(1n, [a.url]);
     b2.transport.addPeer(3n, [c.url]);
     const back = Date.now();
-    await eventually(() => bothWays(a, b2!), 5000, "streams back");
+    await waitUntil(() => bothWays(a, b2!), 5000, "streams back");
     const took = Date.now() - back;
     a.transport.send([msg(MessageType.MsgApp, 1n, 2n, { term: 2n, logTerm: 2n, index: 4n })]);
     await b2.raft.until(
@@ -64,11 +64,11 @@ Deno.test("faults: misconfigured and hostile requests are refused and lose nothi
   const errors: Error[] = [];
   const stranger = startNode(3n, { clusterId: CLUSTER + 1n, onError: (e) => errors.push(e) });
   try {
-    await eventually(() => bothWays(a, b), 5000, "streams up");
+    await waitUntil(() => bothWays(a, b), 5000, "streams up");
     // A member of another cluster: refused both ways with 412.
     stranger.transport.addPeer(1n, [a.url]);
     a.transport.addPeer(3n, [stranger.url]);
-    await eventually(
+    await waitUntil(
       () => errors.some((e) => e instanceof ClusterIdMismatchError),
       5000,
       "412 seen",
@@ -130,12 +130,12 @@ Deno.test("faults: removePeer and stop release everything", async () => {
   const nodes = startCluster(3);
   const [a, b, c] = nodes;
   try {
-    await eventually(() => bothWays(a, b) && bothWays(a, c), 5000, "streams up");
+    await waitUntil(() => bothWays(a, b) && bothWays(a, c), 5000, "streams up");
     await a.transport.removePeer(2n);
     assertEquals(a.transport.peerStatus(2n), undefined);
     assertEquals(a.transport.peers(), [3n]);
     // b's readers lose their streams and are refused from now on.
-    await eventually(
+    await waitUntil(
       () => !b.transport.peerStatus(1n)!.streams.message.incoming,
       5000,
       "b's reader closed",

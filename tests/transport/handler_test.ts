@@ -8,7 +8,7 @@ import { linkHeartbeat } from "../../src/codec/msgappv2.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
 import type { SnapshotSink } from "../../src/snapshot/message.ts";
-import { msg, RecordingRaft } from "./harness.ts";
+import { msg, RecordingRaft } from "../harness.ts";
 
 const LOCAL = 0xaaaan;
 const PEER = 0xbbbbn;

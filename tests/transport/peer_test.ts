@@ -3,7 +3,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import type { Logger } from "../../src/logger.ts";
-import { closeAll, eventually, msg, startNode, streamsUp } from "./harness.ts";
+import { closeAll, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 
 Deno.test("peer: a dead first URL fails over to the next; updatePeer switches live", async () => {
   const a = startNode(1n);
@@ -15,7 +15,7 @@ Deno.test("peer: a dead first URL fails over to the next; updatePeer switches li
   try {
     b.transport.addPeer(1n, [a.url]);
     a.transport.addPeer(2n, [deadUrl, b.url]);
-    await eventually(
+    await waitUntil(
       () => streamsUp(a, b) && streamsUp(b, a),
       5000,
       "streams up via the second URL",
@@ -35,7 +35,7 @@ Deno.test("peer: the prober measures round-trip time", async () => {
   const b = startNode(2n);
   try {
     a.transport.addPeer(2n, [b.url]);
-    await eventually(() => a.transport.peerStatus(2n)!.rttMs !== undefined, 5000, "an RTT sample");
+    await waitUntil(() => a.transport.peerStatus(2n)!.rttMs !== undefined, 5000, "an RTT sample");
     const rtt = a.transport.peerStatus(2n)!.rttMs!;
     assert(rtt > 0 && rtt < 1000, `rtt ${rtt} ms`);
   } finally {
@@ -92,11 +92,11 @@ Deno.test("peer: a receiver that falls behind drops (counted) without stalling i
   try {
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     for (let i = 0; i < 100; i++) {
       a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: BigInt(i) })]);
     }
-    await eventually(
+    await waitUntil(
       () => b.transport.peerStatus(1n)!.stats.receiveDrops > 0,
       5000,
       "receive drops",
@@ -107,9 +107,9 @@ Deno.test("peer: a receiver that falls behind drops (counted) without stalling i
     // Raft catches up: the same streams carry traffic again.
     blocked = undefined;
     unblock();
-    await eventually(() => b.transport.peerStatus(1n)!.queued.received === 0, 5000, "b drains");
+    await waitUntil(() => b.transport.peerStatus(1n)!.queued.received === 0, 5000, "b drains");
     a.transport.send([msg(MessageType.MsgVote, 1n, 2n, { term: 999n })]);
-    await eventually(
+    await waitUntil(
       () => b.raft.received.some((m) => m.term === 999n),
       5000,
       "traffic flows again",
@@ -132,11 +132,11 @@ Deno.test("peer: blocked proposals never stall raft messages; a full proposal qu
   try {
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     const prop = { entries: [{ data: new Uint8Array([1]) }] };
     for (let i = 0; i < 50; i++) a.transport.send([msg(MessageType.MsgProp, 1n, 2n, prop)]);
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: 5n })]);
-    await eventually(
+    await waitUntil(
       () => b.raft.received.some((m) => m.type === MessageType.MsgHeartbeat),
       5000,
       "heartbeat processed while proposals are stuck",
@@ -160,7 +160,7 @@ Deno.test("peer: a logger that throws breaks nothing", async () => {
   try {
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
-    await eventually(() => streamsUp(a, b), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b), 5000, "streams up");
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
     await b.raft.until(() => b.raft.received.length === 1);
   } finally {

@@ -5,7 +5,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { SnapshotStatus } from "../../src/raft.ts";
 import { SnapshotMessage, type SnapshotSink } from "../../src/snapshot/message.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
-import { closeAll, msg, startCluster } from "./harness.ts";
+import { closeAll, msg, startCluster } from "../harness.ts";
 
 const MiB = 1024 * 1024;
 

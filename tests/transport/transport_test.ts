@@ -1,11 +1,11 @@
 import { assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { closeAll, eventually, msg, startCluster, streamsUp } from "./harness.ts";
+import { closeAll, msg, startCluster, streamsUp, waitUntil } from "../harness.ts";
 
 Deno.test("transport: two nodes connect both streams and exchange messages", async () => {
   const [a, b] = startCluster(2);
   try {
-    await eventually(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
+    await waitUntil(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
     assertEquals(a.transport.activePeers(), 1);
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term: 3n })]);
     await b.raft.until(() => b.raft.received.length === 1);
