@@ -106,7 +106,8 @@ export {
 export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";
 export { newPeerStats, type PeerStats } from "./src/peer/stats.ts";
 export type { StreamType } from "./src/stream/types.ts";
-export { SnapshotMessage, type SnapshotSink } from "./src/snapshot/message.ts";
+export { SnapshotMessage } from "./src/snapshot/message.ts";
+export type { SnapshotSink } from "./src/snapshot/sink.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {
   consoleLogger,

@@ -6,7 +6,7 @@
  */
 
 import type { Raft } from "./raft.ts";
-import type { SnapshotSink } from "./snapshot/message.ts";
+import type { SnapshotSink } from "./snapshot/sink.ts";
 import type { Logger } from "./logger.ts";
 import { consoleLogger, guardLogger } from "./logger.ts";
 import {

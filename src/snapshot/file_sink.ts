@@ -9,7 +9,7 @@
  */
 
 import type { Message } from "../raftpb/raft_pb.ts";
-import type { SnapshotSink } from "./message.ts";
+import type { SnapshotSink } from "./sink.ts";
 
 /** The file name etcd gives the snapshot database of `index`. */
 export function snapshotFileName(index: bigint): string {

@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import type { Message } from "../../src/raftpb/raft_pb.ts";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import type { SnapshotSink } from "../../src/snapshot/message.ts";
+import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { interopTest, putMany, retry } from "./etcd.ts";
 import { waitUntil } from "../harness.ts";
