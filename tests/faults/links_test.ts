@@ -8,7 +8,6 @@ import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import {
-  closeAll,
   group,
   msg,
   type Node,
@@ -16,6 +15,7 @@ import {
   readersUp,
   startNode,
   streamsUp,
+  tempDir,
   waitUntil,
 } from "../harness.ts";
 import { FaultProxy } from "./proxy.ts";
@@ -73,169 +73,150 @@ Deno.test("links: a writer whose reader stopped taking data gives up after the w
     linkHeartbeatIntervalMs: 100,
     streamReadTimeoutMs: 60_000,
   });
-  try {
-    await waitUntil(() => streamsUp(b, a), 5000, "streams up");
-    proxy.freeze();
-    // b keeps sending into the frozen stream until the socket buffers fill,
-    // then the write deadline closes it and b reports a unreachable.
-    const big = { entries: [{ data: new Uint8Array(64 * 1024) }] };
-    await waitUntil(
-      () => {
-        b.transport.send([msg(MessageType.MsgApp, 2n, 1n, big)]);
-        return b.raft.unreachable.includes(1n);
-      },
-      10_000,
-      "b gives up on the dead stream",
-    );
-    const st = b.transport.peerStatus(1n)!;
-    assert(st.queued.msgappv2 < 4096, "b does not keep queueing into a dead body");
-  } finally {
-    await proxy.close();
-    await closeAll([a, b]);
-  }
+  await using _nodes = group(a, b);
+  await using _proxy = proxy;
+  await waitUntil(() => streamsUp(b, a), 5000, "streams up");
+  proxy.freeze();
+  // b keeps sending into the frozen stream until the socket buffers fill,
+  // then the write deadline closes it and b reports a unreachable.
+  const big = { entries: [{ data: new Uint8Array(64 * 1024) }] };
+  await waitUntil(
+    () => {
+      b.transport.send([msg(MessageType.MsgApp, 2n, 1n, big)]);
+      return b.raft.unreachable.includes(1n);
+    },
+    10_000,
+    "b gives up on the dead stream",
+  );
+  const st = b.transport.peerStatus(1n)!;
+  assert(st.queued.msgappv2 < 4096, "b does not keep queueing into a dead body");
 });
 
 Deno.test("links: a snapshot over a slow link finishes, because timeouts are on progress", async () => {
   const { a, b, proxy } = pair({ snapshotProgressTimeoutMs: 500 });
-  try {
-    proxy.rate = 2 * 1024 * 1024; // 2 MiB/s
-    const size = 3 * 1024 * 1024;
-    const started = Date.now();
-    const snap = new SnapshotMessage(
-      msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 9n, term: 1n } } }),
-      payload(size),
-      size,
-    );
-    a.transport.sendSnapshot(snap);
-    assertEquals(await snap.done, true);
-    const took = Date.now() - started;
-    assert(took > 1000, `took ${took} ms: longer than the progress timeout, and it still finished`);
-    assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish]]);
-    assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 1);
-  } finally {
-    await proxy.close();
-    await closeAll([a, b]);
-  }
+  await using _nodes = group(a, b);
+  await using _proxy = proxy;
+  proxy.rate = 2 * 1024 * 1024; // 2 MiB/s
+  const size = 3 * 1024 * 1024;
+  const started = Date.now();
+  const snap = new SnapshotMessage(
+    msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 9n, term: 1n } } }),
+    payload(size),
+    size,
+  );
+  a.transport.sendSnapshot(snap);
+  assertEquals(await snap.done, true);
+  const took = Date.now() - started;
+  assert(took > 1000, `took ${took} ms: longer than the progress timeout, and it still finished`);
+  assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish]]);
+  assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 1);
 });
 
 Deno.test("links: a stalled snapshot fails after the progress timeout; a killed one leaves nothing behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rafthttp-faults-" });
+  await using dir = await tempDir("rafthttp-faults-");
   const { a, b, proxy } = pair({
     snapshotProgressTimeoutMs: 300,
-    snapshotSink: new FileSnapshotSink(dir),
+    snapshotSink: new FileSnapshotSink(dir.path),
   });
-  try {
-    const size = 8 * 1024 * 1024;
-    const snapMsg = (index: bigint) =>
-      msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index, term: 1n } } });
+  await using _nodes = group(a, b);
+  await using _proxy = proxy;
+  const size = 8 * 1024 * 1024;
+  const snapMsg = (index: bigint) =>
+    msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index, term: 1n } } });
 
-    proxy.rate = 1024 * 1024;
-    const stalled = new SnapshotMessage(snapMsg(1n), payload(size), size);
-    a.transport.sendSnapshot(stalled);
-    setTimeout(() => proxy.freeze(), 300);
-    assertEquals(await stalled.done, false);
-    proxy.thaw();
+  proxy.rate = 1024 * 1024;
+  const stalled = new SnapshotMessage(snapMsg(1n), payload(size), size);
+  a.transport.sendSnapshot(stalled);
+  setTimeout(() => proxy.freeze(), 300);
+  assertEquals(await stalled.done, false);
+  proxy.thaw();
 
-    const killed = new SnapshotMessage(snapMsg(2n), payload(size), size);
-    a.transport.sendSnapshot(killed);
-    setTimeout(() => proxy.cut(), 300);
-    assertEquals(await killed.done, false);
+  const killed = new SnapshotMessage(snapMsg(2n), payload(size), size);
+  a.transport.sendSnapshot(killed);
+  setTimeout(() => proxy.cut(), 300);
+  assertEquals(await killed.done, false);
 
-    assertEquals(a.raft.snapshots.map(([, s]) => s), [
-      SnapshotStatus.Failure,
-      SnapshotStatus.Failure,
-    ]);
-    await waitUntil(
-      async () => (await Array.fromAsync(Deno.readDir(dir))).length === 0,
-      5000,
-      "no files",
-    );
-    assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
-  } finally {
-    await proxy.close();
-    await closeAll([a, b]);
-    await Deno.remove(dir, { recursive: true });
-  }
+  assertEquals(a.raft.snapshots.map(([, s]) => s), [
+    SnapshotStatus.Failure,
+    SnapshotStatus.Failure,
+  ]);
+  await waitUntil(
+    async () => (await Array.fromAsync(Deno.readDir(dir.path))).length === 0,
+    5000,
+    "no files",
+  );
+  assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 0);
 });
 
 Deno.test("links: a receiver frees a snapshot whose sender stalls mid-body", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rafthttp-faults-" });
-  const b = startNode(2n, {
+  await using dir = await tempDir("rafthttp-faults-");
+  await using b = startNode(2n, {
     snapshotProgressTimeoutMs: 200,
-    snapshotSink: new FileSnapshotSink(dir),
+    snapshotSink: new FileSnapshotSink(dir.path),
   });
-  try {
-    // A hand-made sender: the MsgSnap frame and some data, then nothing, forever.
-    let stop!: () => void;
-    const never = new Promise<void>((r) => stop = r);
-    const body = new ReadableStream<Uint8Array>({
-      async start(c) {
-        c.enqueue(
-          encodeMessageFrame(
-            msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 3n } } }),
-          ),
-        );
-        c.enqueue(new Uint8Array(1000));
-        await never;
-        c.close();
-      },
-    });
-    const res = await fetch(b.url + "/raft/snapshot", {
-      method: "POST",
-      headers: {
-        "X-Server-From": "1",
-        "X-Server-Version": "3.4.23",
-        "X-Min-Cluster-Version": "3.0.0",
-        "X-Etcd-Cluster-ID": "c1",
-      },
-      body,
-      duplex: "half",
-    } as RequestInit);
-    const text = await res.text();
-    stop();
-    assertEquals(res.status, 500);
-    assert(text.includes("progress timeout"), text);
-    assertEquals((await Array.fromAsync(Deno.readDir(dir))).length, 0, "nothing partial kept");
-    assertEquals(b.raft.received.length, 0);
-  } finally {
-    await b.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  // A hand-made sender: the MsgSnap frame and some data, then nothing, forever.
+  let stop!: () => void;
+  const never = new Promise<void>((r) => stop = r);
+  const body = new ReadableStream<Uint8Array>({
+    async start(c) {
+      c.enqueue(
+        encodeMessageFrame(
+          msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 3n } } }),
+        ),
+      );
+      c.enqueue(new Uint8Array(1000));
+      await never;
+      c.close();
+    },
+  });
+  const res = await fetch(b.url + "/raft/snapshot", {
+    method: "POST",
+    headers: {
+      "X-Server-From": "1",
+      "X-Server-Version": "3.4.23",
+      "X-Min-Cluster-Version": "3.0.0",
+      "X-Etcd-Cluster-ID": "c1",
+    },
+    body,
+    duplex: "half",
+  } as RequestInit);
+  const text = await res.text();
+  stop();
+  assertEquals(res.status, 500);
+  assert(text.includes("progress timeout"), text);
+  assertEquals((await Array.fromAsync(Deno.readDir(dir.path))).length, 0, "nothing partial kept");
+  assertEquals(b.raft.received.length, 0);
 });
 
 Deno.test("links: the pause/resume and cut/mend hooks drop traffic while on and nothing after", async () => {
-  const a = startNode(1n);
-  const b = startNode(2n);
-  try {
-    a.transport.addPeer(2n, [b.url]);
-    b.transport.addPeer(1n, [a.url]);
-    await waitUntil(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
-    const beat = (term: bigint) =>
-      a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term })]);
+  await using nodes = group(startNode(1n), startNode(2n));
+  const [a, b] = nodes;
+  a.transport.addPeer(2n, [b.url]);
+  b.transport.addPeer(1n, [a.url]);
+  await waitUntil(() => streamsUp(a, b) && streamsUp(b, a), 5000, "streams up");
+  const beat = (term: bigint) =>
+    a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n, { term })]);
 
-    a.transport.pause();
-    beat(1n);
-    await new Promise((r) => setTimeout(r, 100));
-    assertEquals(b.raft.received.length, 0, "paused: nothing sent");
-    assert(streamsUp(a, b), "links stay up while paused");
-    a.transport.resume();
-    beat(2n);
-    await b.raft.until(() => b.raft.received.some((m) => m.term === 2n), 5000, "resumed");
+  a.transport.pause();
+  beat(1n);
+  await new Promise((r) => setTimeout(r, 100));
+  assertEquals(b.raft.received.length, 0, "paused: nothing sent");
+  assert(streamsUp(a, b), "links stay up while paused");
+  a.transport.resume();
+  beat(2n);
+  await b.raft.until(() => b.raft.received.some((m) => m.term === 2n), 5000, "resumed");
 
-    b.transport.cutPeer(1n);
-    await waitUntil(
-      () => !b.transport.peerStatus(1n)!.streams.message.incoming,
-      5000,
-      "b stops reading a",
-    );
-    beat(3n);
-    await new Promise((r) => setTimeout(r, 200));
-    assert(!b.raft.received.some((m) => m.term === 3n), "cut: nothing received");
-    b.transport.mendPeer(1n);
-    await waitUntil(() => streamsUp(a, b), 5000, "mended: b dials a again");
-    beat(4n);
-    await b.raft.until(() => b.raft.received.some((m) => m.term === 4n), 5000, "mended: delivered");
-  } finally {
-    await closeAll([a, b]);
-  }
+  b.transport.cutPeer(1n);
+  await waitUntil(
+    () => !b.transport.peerStatus(1n)!.streams.message.incoming,
+    5000,
+    "b stops reading a",
+  );
+  beat(3n);
+  await new Promise((r) => setTimeout(r, 200));
+  assert(!b.raft.received.some((m) => m.term === 3n), "cut: nothing received");
+  b.transport.mendPeer(1n);
+  await waitUntil(() => streamsUp(a, b), 5000, "mended: b dials a again");
+  beat(4n);
+  await b.raft.until(() => b.raft.received.some((m) => m.term === 4n), 5000, "mended: delivered");
 });
