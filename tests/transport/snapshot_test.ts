@@ -5,7 +5,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { SnapshotStatus } from "../../src/raft.ts";
 import { SnapshotMessage, type SnapshotSink } from "../../src/snapshot/message.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
-import { closeAll, msg, startCluster } from "../harness.ts";
+import { msg, startCluster, tempDir } from "../harness.ts";
 
 const MiB = 1024 * 1024;
 
@@ -69,99 +69,82 @@ function snapMsg(from: bigint, to: bigint, index: bigint) {
 
 Deno.test("snapshot: 64 MiB crosses streamed, with bounded memory, then raft hears Finish", async () => {
   const result = { bytes: 0, ok: false, failed: 0 };
-  const nodes = startCluster(2, { snapshotSink: checkingSink(result) });
+  await using nodes = startCluster(2, { snapshotSink: checkingSink(result) });
   const [a, b] = nodes;
-  try {
-    const size = 64 * MiB;
-    Object.assign(flow, { produced: 0, consumed: 0, maxInFlight: 0 });
-    const snap = new SnapshotMessage(snapMsg(1n, 2n, 1000n), generated(size), size);
-    a.transport.sendSnapshot(snap);
-    const ok = await snap.done;
-    assertEquals(ok, true);
-    assertEquals(result, { bytes: size, ok: true, failed: 0 });
-    assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish]]);
-    // The MsgSnap reached raft only after the data was saved.
-    assertEquals(b.raft.received.map((m) => [m.type, m.snapshot?.metadata?.index]), [[
-      MessageType.MsgSnap,
-      1000n,
-    ]]);
-    // Counted on both sides: one message on the pipeline, and every byte.
-    const sent = a.transport.peerStatus(2n)!.stats;
-    const got = b.transport.peerStatus(1n)!.stats;
-    assertEquals([sent.sentOn.pipeline, got.receivedOn.pipeline], [1, 1]);
-    assert(
-      sent.sentBytes >= size && got.receivedBytes >= size,
-      `${sent.sentBytes} / ${got.receivedBytes}`,
-    );
-    // Streamed end to end: the bytes between the data source and the sink
-    // (in fetch, sockets, Deno.serve and our code) stay far below the size.
-    const held = flow.maxInFlight / MiB;
-    assert(held < 16, `up to ${held.toFixed(1)} MiB were in flight at once`);
-  } finally {
-    await closeAll(nodes);
-  }
+  const size = 64 * MiB;
+  Object.assign(flow, { produced: 0, consumed: 0, maxInFlight: 0 });
+  const snap = new SnapshotMessage(snapMsg(1n, 2n, 1000n), generated(size), size);
+  a.transport.sendSnapshot(snap);
+  const ok = await snap.done;
+  assertEquals(ok, true);
+  assertEquals(result, { bytes: size, ok: true, failed: 0 });
+  assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish]]);
+  // The MsgSnap reached raft only after the data was saved.
+  assertEquals(b.raft.received.map((m) => [m.type, m.snapshot?.metadata?.index]), [[
+    MessageType.MsgSnap,
+    1000n,
+  ]]);
+  // Counted on both sides: one message on the pipeline, and every byte.
+  const sent = a.transport.peerStatus(2n)!.stats;
+  const got = b.transport.peerStatus(1n)!.stats;
+  assertEquals([sent.sentOn.pipeline, got.receivedOn.pipeline], [1, 1]);
+  assert(
+    sent.sentBytes >= size && got.receivedBytes >= size,
+    `${sent.sentBytes} / ${got.receivedBytes}`,
+  );
+  // Streamed end to end: the bytes between the data source and the sink
+  // (in fetch, sockets, Deno.serve and our code) stay far below the size.
+  const held = flow.maxInFlight / MiB;
+  assert(held < 16, `up to ${held.toFixed(1)} MiB were in flight at once`);
 });
 
 Deno.test("snapshot: the default file sink writes <index>.snap.db and nothing partial", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "rafthttp-snap-" });
-  const nodes = startCluster(2, { snapshotSink: new FileSnapshotSink(dir) });
+  await using dir = await tempDir("rafthttp-snap-");
+  await using nodes = startCluster(2, { snapshotSink: new FileSnapshotSink(dir.path) });
   const [a, b] = nodes;
-  try {
-    const snap = new SnapshotMessage(snapMsg(1n, 2n, 11n), generated(300_000), 300_000);
-    a.transport.sendSnapshot(snap);
-    assertEquals(await snap.done, true);
-    const file = await Deno.readFile(`${dir}/000000000000000b.snap.db`);
-    assertEquals(file.length, 300_000);
-    assertEquals(file[299_999], (299_999 * 7) & 0xff);
+  const snap = new SnapshotMessage(snapMsg(1n, 2n, 11n), generated(300_000), 300_000);
+  a.transport.sendSnapshot(snap);
+  assertEquals(await snap.done, true);
+  const file = await Deno.readFile(`${dir.path}/000000000000000b.snap.db`);
+  assertEquals(file.length, 300_000);
+  assertEquals(file[299_999], (299_999 * 7) & 0xff);
 
-    // The data source fails midway: the sender reports failure, the receiver keeps nothing.
-    const broken = new SnapshotMessage(snapMsg(1n, 2n, 12n), generated(1 * MiB, 200_000), 1 * MiB);
-    a.transport.sendSnapshot(broken);
-    assertEquals(await broken.done, false);
-    await b.raft.until(() => true);
-    const names = [];
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
-    assertEquals(names, ["000000000000000b.snap.db"], "no partial or temporary file is left");
-    assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish], [2n, SnapshotStatus.Failure]]);
-    assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 1);
-  } finally {
-    await closeAll(nodes);
-    await Deno.remove(dir, { recursive: true });
-  }
+  // The data source fails midway: the sender reports failure, the receiver keeps nothing.
+  const broken = new SnapshotMessage(snapMsg(1n, 2n, 12n), generated(1 * MiB, 200_000), 1 * MiB);
+  a.transport.sendSnapshot(broken);
+  assertEquals(await broken.done, false);
+  await b.raft.until(() => true);
+  const names = [];
+  for await (const e of Deno.readDir(dir.path)) names.push(e.name);
+  assertEquals(names, ["000000000000000b.snap.db"], "no partial or temporary file is left");
+  assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish], [2n, SnapshotStatus.Failure]]);
+  assertEquals(b.raft.received.filter((m) => m.type === MessageType.MsgSnap).length, 1);
 });
 
 Deno.test("snapshot: a body shorter or longer than declared fails the transfer", async () => {
   const result = { bytes: 0, ok: false, failed: 0 };
-  const nodes = startCluster(2, { snapshotSink: checkingSink(result) });
+  await using nodes = startCluster(2, { snapshotSink: checkingSink(result) });
   const [a, b] = nodes;
-  try {
-    const short = new SnapshotMessage(snapMsg(1n, 2n, 5n), generated(1000), 2000);
-    a.transport.sendSnapshot(short);
-    assertEquals(await short.done, false);
-    const long = new SnapshotMessage(snapMsg(1n, 2n, 6n), generated(3000), 2000);
-    a.transport.sendSnapshot(long);
-    assertEquals(await long.done, false);
-    assertEquals(a.raft.snapshots.map(([, s]) => s), [
-      SnapshotStatus.Failure,
-      SnapshotStatus.Failure,
-    ]);
-    assertEquals(
-      b.raft.received.length,
-      0,
-      "raft never saw a MsgSnap for data that did not arrive whole",
-    );
-  } finally {
-    await closeAll(nodes);
-  }
+  const short = new SnapshotMessage(snapMsg(1n, 2n, 5n), generated(1000), 2000);
+  a.transport.sendSnapshot(short);
+  assertEquals(await short.done, false);
+  const long = new SnapshotMessage(snapMsg(1n, 2n, 6n), generated(3000), 2000);
+  a.transport.sendSnapshot(long);
+  assertEquals(await long.done, false);
+  assertEquals(a.raft.snapshots.map(([, s]) => s), [
+    SnapshotStatus.Failure,
+    SnapshotStatus.Failure,
+  ]);
+  assertEquals(
+    b.raft.received.length,
+    0,
+    "raft never saw a MsgSnap for data that did not arrive whole",
+  );
 });
 
 Deno.test("snapshot: to an unknown member fails at once", async () => {
-  const nodes = startCluster(1);
-  try {
-    const snap = new SnapshotMessage(snapMsg(1n, 9n, 5n), generated(10), 10);
-    nodes[0].transport.sendSnapshot(snap);
-    assertEquals(await snap.done, false);
-  } finally {
-    await closeAll(nodes);
-  }
+  await using nodes = startCluster(1);
+  const snap = new SnapshotMessage(snapMsg(1n, 9n, 5n), generated(10), 10);
+  nodes[0].transport.sendSnapshot(snap);
+  assertEquals(await snap.done, false);
 });
