@@ -7,12 +7,9 @@ const ITERATIONS = Number(Deno.env.get("FUZZ_HANDLER_ITERATIONS") ?? 20_000);
 
 Deno.test(`handler fuzz: ${ITERATIONS} generated requests each get the right status`, async () => {
   const { transport, handle } = fuzzTarget();
+  await using _transport = { [Symbol.asyncDispose]: () => transport.stop() };
   const counts = new Map<number, number>();
-  try {
-    await fuzzHandler(handle, mulberry32(7), ITERATIONS, counts);
-  } finally {
-    await transport.stop();
-  }
+  await fuzzHandler(handle, mulberry32(7), ITERATIONS, counts);
   for (const status of [200, 204, 400, 403, 404, 405, 410, 412, 413]) {
     assert(
       (counts.get(status) ?? 0) > 0,

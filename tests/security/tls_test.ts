@@ -6,7 +6,7 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { msg, RecordingRaft, waitUntil } from "../harness.ts";
+import { msg, RecordingRaft, tempDir, waitUntil } from "../harness.ts";
 
 const hasOpenssl = (() => {
   try {
@@ -106,20 +106,22 @@ Deno.test({
   name: "tls: two members over https with a custom CA and client certificates; no CA, no link",
   ignore: !hasOpenssl,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "rafthttp-tls-" });
-    const certs = await makeCerts(dir);
+    await using dir = await tempDir("rafthttp-tls-");
+    const certs = await makeCerts(dir.path);
     const ports = { 1: freePort(), 2: freePort(), 3: freePort() };
     const url = (id: 1 | 2 | 3) => `https://127.0.0.1:${ports[id]}`;
-    const clients: Deno.HttpClient[] = [];
-    const nodes: { t: Transport; s: Deno.HttpServer; raft: RecordingRaft }[] = [];
+    // Disposed in reverse: the transports stop, then the servers shut down,
+    // then the clients close.
+    using clients = new DisposableStack();
+    await using servers = new AsyncDisposableStack();
+    await using transports = new AsyncDisposableStack();
     const node = (id: 1 | 2 | 3, withCa: boolean) => {
       const own = certs.node[id === 3 ? 2 : id];
-      const client = Deno.createHttpClient({
+      const client = clients.use(Deno.createHttpClient({
         caCerts: withCa ? [certs.ca] : [],
         cert: own.cert,
         key: own.key,
-      });
-      clients.push(client);
+      }));
       const raft = new RecordingRaft();
       const t = new Transport({
         id: BigInt(id),
@@ -130,40 +132,33 @@ Deno.test({
         probeIntervalMs: 0,
         fetch: (input, init) => fetch(input, { ...init, client }),
       });
-      const s = serve(t, { port: ports[id], cert: own.cert, key: own.key });
+      servers.use(serve(t, { port: ports[id], cert: own.cert, key: own.key }));
       t.start();
-      nodes.push({ t, s, raft });
+      transports.defer(() => t.stop());
       return { t, raft };
     };
-    try {
-      const a = node(1, true);
-      const b = node(2, true);
-      const c = node(3, false);
-      a.t.addPeer(2n, [url(2)]);
-      b.t.addPeer(1n, [url(1)]);
-      c.t.addPeer(1n, [url(1)]);
-      await waitUntil(
-        () => {
-          const s = a.t.peerStatus(2n);
-          return s !== undefined && s.streams.message.outgoing && s.streams.message.incoming;
-        },
-        10_000,
-        "https streams up",
-      );
-      a.t.send([msg(MessageType.MsgApp, 1n, 2n, { term: 1n, logTerm: 1n, index: 1n })]);
-      await b.raft.until(() => b.raft.received.length === 1, 5000, "MsgApp over TLS");
-      assertEquals(b.raft.received[0].type, MessageType.MsgApp);
-      // The member that does not trust our CA cannot dial anything: its
-      // streams never come up and its POSTs fail.
-      c.t.send([msg(MessageType.MsgHeartbeat, 3n, 1n)]);
-      await c.raft.until(() => c.raft.unreachable.includes(1n), 5000, "no CA: unreachable");
-      assert(!c.t.peerStatus(1n)!.streams.message.incoming);
-      assertEquals(a.raft.received.filter((m) => m.from === 3n).length, 0);
-    } finally {
-      for (const n of nodes) await n.t.stop();
-      for (const n of nodes) await n.s.shutdown();
-      for (const c of clients) c.close();
-      await Deno.remove(dir, { recursive: true });
-    }
+    const a = node(1, true);
+    const b = node(2, true);
+    const c = node(3, false);
+    a.t.addPeer(2n, [url(2)]);
+    b.t.addPeer(1n, [url(1)]);
+    c.t.addPeer(1n, [url(1)]);
+    await waitUntil(
+      () => {
+        const s = a.t.peerStatus(2n);
+        return s !== undefined && s.streams.message.outgoing && s.streams.message.incoming;
+      },
+      10_000,
+      "https streams up",
+    );
+    a.t.send([msg(MessageType.MsgApp, 1n, 2n, { term: 1n, logTerm: 1n, index: 1n })]);
+    await b.raft.until(() => b.raft.received.length === 1, 5000, "MsgApp over TLS");
+    assertEquals(b.raft.received[0].type, MessageType.MsgApp);
+    // The member that does not trust our CA cannot dial anything: its
+    // streams never come up and its POSTs fail.
+    c.t.send([msg(MessageType.MsgHeartbeat, 3n, 1n)]);
+    await c.raft.until(() => c.raft.unreachable.includes(1n), 5000, "no CA: unreachable");
+    assert(!c.t.peerStatus(1n)!.streams.message.incoming);
+    assertEquals(a.raft.received.filter((m) => m.from === 3n).length, 0);
   },
 });
