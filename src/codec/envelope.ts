@@ -7,9 +7,8 @@
  */
 
 import type { Message } from "../raftpb/raft_pb.ts";
-import { ChunkQueue } from "./chunk_queue.ts";
-import { decodeMessageAt } from "./protobuf.ts";
-import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
+import { MessageFrameDecoder } from "./message.ts";
+import { TruncatedFrameError } from "../errors.ts";
 
 /** The MsgSnap at the head of a snapshot body, and the data bytes read with it. */
 export interface SnapshotEnvelope {
@@ -20,39 +19,23 @@ export interface SnapshotEnvelope {
 }
 
 /**
- * Reads the envelope from `reader`; throws {@link FrameTooLargeError}
- * (before buffering it) when it claims more than `limit` bytes,
- * {@link TruncatedFrameError} if the body ends first, {@link DecodeError}
- * for a bad message.
+ * Reads the envelope from `reader` with the message stream's frame decoder:
+ * a `FrameTooLargeError` (before buffering it) when it claims more than
+ * `limit` bytes, a `TruncatedFrameError` if the body ends first, a
+ * `DecodeError` for a bad message.
  */
 export async function readSnapshotEnvelope(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   limit: number,
 ): Promise<SnapshotEnvelope> {
-  const q = new ChunkQueue();
-  let size = -1;
+  const decoder = new MessageFrameDecoder({ maxFrameSize: limit });
   for (;;) {
-    if (size < 0 && q.length >= 8) {
-      size = q.u64At(0);
-      if (size > limit) throw new FrameTooLargeError(0, size, limit);
-    }
-    if (size >= 0 && q.length >= 8 + size) break;
     const { done, value } = await reader.read();
-    if (done) throw new TruncatedFrameError(0, size < 0 ? 8 : 8 + size, q.length);
-    q.push(value);
+    if (done) {
+      decoder.finish(); // throws if the body ended inside the frame
+      throw new TruncatedFrameError(0, 8, 0);
+    }
+    const message = decoder.pushOne(value);
+    if (message !== undefined) return { message, rest: decoder.rest() };
   }
-  q.contiguous(8 + size);
-  const buf = q.parts[0];
-  const start = q.head + 8;
-  let message: Message;
-  try {
-    message = decodeMessageAt(buf, start, start + size, -q.head);
-  } catch (e) {
-    if (e instanceof DecodeError) throw e;
-    throw new DecodeError(String(e), 8);
-  }
-  q.skip(8 + size);
-  if (q.length === 0) return { message, rest: new Uint8Array(0) };
-  q.contiguous(q.length);
-  return { message, rest: q.parts[0].subarray(q.head) };
 }

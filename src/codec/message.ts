@@ -75,22 +75,43 @@ export class MessageFrameDecoder {
    * Throws a DecodeError (and must not be used again) on bad input.
    */
   push(chunk: Uint8Array, emit: (m: Message) => void): void {
+    this.#q.push(chunk);
+    for (let m = this.#next(); m !== undefined; m = this.#next()) emit(m);
+  }
+
+  /**
+   * Adds `chunk` and decodes at most one frame: the first whole one, or
+   * undefined while it is incomplete. What follows it stays buffered (see
+   * {@link rest}): a snapshot body is one frame and then raw data.
+   */
+  pushOne(chunk: Uint8Array): Message | undefined {
+    this.#q.push(chunk);
+    return this.#next();
+  }
+
+  /** Takes the buffered bytes that follow the frames decoded so far. */
+  rest(): Uint8Array {
     const q = this.#q;
-    q.push(chunk);
-    while (q.length >= 8) {
-      const size = q.u64At(0);
-      if (size > this.#max) {
-        throw new FrameTooLargeError(q.consumed, size, this.#max);
-      }
-      const total = 8 + size;
-      if (q.length < total) return;
-      q.contiguous(total);
-      const buf = q.parts[0];
-      const start = q.head + 8;
-      const m = decodeMessageAt(buf, start, start + size, q.consumed - q.head);
-      q.skip(total);
-      emit(m);
-    }
+    if (q.length === 0) return new Uint8Array(0);
+    q.contiguous(q.length);
+    const out = q.parts[0].subarray(q.head, q.head + q.length);
+    q.skip(q.length);
+    return out;
+  }
+
+  /** The next whole frame's message, or undefined until one is buffered. */
+  #next(): Message | undefined {
+    const q = this.#q;
+    if (q.length < 8) return undefined;
+    const size = q.u64At(0);
+    if (size > this.#max) throw new FrameTooLargeError(q.consumed, size, this.#max);
+    const total = 8 + size;
+    if (q.length < total) return undefined;
+    q.contiguous(total);
+    const start = q.head + 8;
+    const m = decodeMessageAt(q.parts[0], start, start + size, q.consumed - q.head);
+    q.skip(total);
+    return m;
   }
 
   /** Checks that the stream did not end inside a frame. */

@@ -14,6 +14,7 @@ import type { PeerContext } from "../peer/context.ts";
 import { channelFailed, type FailureConfig } from "../peer/failure.ts";
 import type { LocalIdentity } from "../http/headers.ts";
 import { IdleDeadline } from "../util/idle_deadline.ts";
+import { toError } from "../util/error_message.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
 import { SnapshotStatus } from "../raft.ts";
@@ -112,8 +113,7 @@ export async function sendSnapshot(
     awaitAnswer();
     error = await checkPostResponse(res, "POST /raft/snapshot", peer, cfg);
   } catch (e) {
-    const r = abort.signal.aborted ? abort.signal.reason : e;
-    error = r instanceof Error ? r : new PeerRequestError(String(r));
+    error = toError(abort.signal.aborted ? abort.signal.reason : e);
     if (!(error instanceof StoppedError)) {
       error = new PeerRequestError(
         `sending a snapshot to peer ${

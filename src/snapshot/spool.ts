@@ -11,6 +11,7 @@
  */
 
 import { IdleDeadline } from "../util/idle_deadline.ts";
+import { toError } from "../util/error_message.ts";
 
 /** Options of {@link spool}. */
 export interface SpoolOptions {
@@ -85,7 +86,7 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
         }
       }
     } catch (e) {
-      fail(e instanceof Error ? e : new Error(String(e)));
+      fail(toError(e));
     } finally {
       deadline.cleanup();
       notifyConsumer();
@@ -118,7 +119,7 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
     },
     cancel(reason) {
       cancelled = true;
-      fail(reason instanceof Error ? reason : new Error(String(reason ?? "cancelled")));
+      fail(toError(reason ?? "cancelled"));
       wakePump?.();
     },
   }, { highWaterMark: 0 });

@@ -1,6 +1,6 @@
 /**
  * The one way to turn whatever was thrown into the text a log line or an
- * error message carries.
+ * error message carries (or into an Error).
  *
  * @module
  */
@@ -8,6 +8,11 @@
 /** The message of an Error, or the string form of anything else thrown. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** `e` itself if it is an Error, else an Error carrying its string form. */
+export function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 /**
