@@ -21,7 +21,8 @@ export function normalizeUrls(urls: readonly string[]): string[] {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new TypeError(`invalid peer URL ${JSON.stringify(u)}: scheme must be http or https`);
     }
-    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || url.username) {
+    const credentials = url.username !== "" || url.password !== "";
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || credentials) {
       throw new TypeError(`invalid peer URL ${JSON.stringify(u)}: must be scheme://host:port only`);
     }
     return `${url.protocol}//${url.host}`;

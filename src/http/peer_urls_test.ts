@@ -47,15 +47,8 @@ Deno.test("normalizeUrls: a bad URL is a TypeError naming it and why", () => {
   }
 });
 
-// BUG (reported, not fixed here): a URL carrying only a password
-// ("http://:secret@host:2380") passes, because the check looks at
-// `url.username` alone; the password is then silently dropped from the result.
-Deno.test({
-  name: "normalizeUrls: a URL with only a password is refused as credentials",
-  ignore: true,
-  fn() {
-    const url = "http://:secret@10.0.0.1:2380";
-    const e = assertThrows(() => normalizeUrls([url]), TypeError);
-    assertStringIncludes(e.message, JSON.stringify(url));
-  },
+Deno.test("normalizeUrls: a URL with only a password is refused as credentials", () => {
+  const url = "http://:secret@10.0.0.1:2380";
+  const e = assertThrows(() => normalizeUrls([url]), TypeError);
+  assertStringIncludes(e.message, JSON.stringify(url));
 });
