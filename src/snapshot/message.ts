@@ -60,6 +60,3 @@ export class SnapshotMessage {
     this.#resolve(ok);
   }
 }
-
-// TEMPORARY until the test conversions land: tests still import the sink from here.
-export type { SnapshotSink } from "./sink.ts";

@@ -7,7 +7,7 @@ import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { linkHeartbeat } from "../../src/codec/msgappv2.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
-import type { SnapshotSink } from "../../src/snapshot/message.ts";
+import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { msg, RecordingRaft } from "../harness.ts";
 
 const LOCAL = 0xaaaan;

@@ -3,7 +3,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { SnapshotStatus } from "../../src/raft.ts";
-import { SnapshotMessage, type SnapshotSink } from "../../src/snapshot/message.ts";
+import { SnapshotMessage } from "../../src/snapshot/message.ts";
+import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
 import { msg, startCluster, tempDir } from "../harness.ts";
 
