@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { decodeMessage, encodeMessage, MessageSchema, MessageType } from "@rafthttp/rafthttp";
  *
  * const bytes = encodeMessage(create(MessageSchema, { type: MessageType.MsgHeartbeat, to: 2n, from: 1n }));
@@ -119,6 +119,6 @@ export {
 export { serve, type ServeOptions } from "./src/edge/serve.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
-export type { Message as ProtoMessage, UnknownField } from "@bufbuild/protobuf";
+export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */
-export { WireType } from "@bufbuild/protobuf/wire";
+export { WireType } from "npm:@bufbuild/protobuf@2.17.0/wire";

@@ -63,7 +63,7 @@ export interface Transporter {
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageSchema, MessageType, Transport } from "@rafthttp/rafthttp";
  *
  * await using transport = new Transport({

@@ -7,6 +7,20 @@ export const BUF = "npm:@bufbuild/buf@1.75.0";
 export const PROTOC_GEN_ES = "npm:@bufbuild/protoc-gen-es@2.17.0";
 const root = new URL("../", import.meta.url);
 
+/**
+ * The generated code imports the runtime by its bare name; the module must
+ * import by URL with no import map, so those imports become the npm:
+ * specifier deno.json maps the name to.
+ */
+async function withNpmSpecifiers(code: string): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const runtime: string = config.imports["@bufbuild/protobuf"];
+  return code.replace(
+    / from "@bufbuild\/protobuf(\/[a-z0-9]+)?";/g,
+    (_m, sub) => ` from "${runtime}${sub ?? ""}";`,
+  );
+}
+
 /** Runs buf generate with its output under `outDir`; returns the generated text. */
 export async function generate(outDir: string): Promise<string> {
   const template = JSON.stringify({
@@ -27,7 +41,7 @@ export async function generate(outDir: string): Promise<string> {
   if (code !== 0) {
     throw new Error(`buf generate failed (exit ${code}):\n${new TextDecoder().decode(stderr)}`);
   }
-  return await Deno.readTextFile(`${outDir}/src/raftpb/raft_pb.ts`);
+  return await withNpmSpecifiers(await Deno.readTextFile(`${outDir}/src/raftpb/raft_pb.ts`));
 }
 
 if (import.meta.main) {

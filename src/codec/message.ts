@@ -38,7 +38,7 @@ export function writeMessageFrame(w: ByteWriter, m: Message): void {
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { encodeMessageFrame, MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const frame = encodeMessageFrame(create(MessageSchema, { type: MessageType.MsgHeartbeat }));
  * console.log(frame.length); // 38
@@ -128,7 +128,7 @@ export class MessageFrameDecoder {
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageDecoderStream, MessageEncoderStream, MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const out = ReadableStream.from([create(MessageSchema, { type: MessageType.MsgVote, to: 2n })])
  *   .pipeThrough(new MessageEncoderStream())

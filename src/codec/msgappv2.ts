@@ -14,7 +14,7 @@
  * @module
  */
 
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Entry, type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import { ByteWriter } from "./byte_writer.ts";
@@ -249,7 +249,7 @@ export class MsgAppV2FrameDecoder {
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageSchema, MessageType, MsgAppV2DecoderStream, MsgAppV2EncoderStream } from "@rafthttp/rafthttp";
  * const app = (index: bigint) =>
  *   create(MessageSchema, { type: MessageType.MsgApp, from: 1n, to: 2n, term: 5n, logTerm: 5n, index,

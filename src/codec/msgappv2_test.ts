@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import {

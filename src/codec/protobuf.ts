@@ -17,8 +17,8 @@
  * @module
  */
 
-import { create } from "@bufbuild/protobuf";
-import type { UnknownField } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
+import type { UnknownField } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type ConfState,
   ConfStateSchema,
@@ -423,7 +423,7 @@ const scratch = new ByteWriter(64 * 1024);
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { encodeMessage, MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const bytes = encodeMessage(
  *   create(MessageSchema, { type: MessageType.MsgHeartbeat, to: 2n, from: 1n }),
@@ -953,7 +953,7 @@ export function decodeEntryAt(
  * @example
  * ```ts
  * import { decodeMessage, encodeMessage, MessageSchema, MessageType } from "@rafthttp/rafthttp";
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * const m = decodeMessage(encodeMessage(create(MessageSchema, { type: MessageType.MsgApp, to: 2n })));
  * console.log(m.type === MessageType.MsgApp, m.to); // true 2n
  * ```

@@ -1,5 +1,5 @@
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
-import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { DecodeError } from "../errors.ts";
 import { decodeMessage, encodeMessage, messageSize } from "./protobuf.ts";
 import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";

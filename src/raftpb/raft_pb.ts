@@ -10,9 +10,9 @@
 // @generated from file raft.proto (package raftpb, syntax proto2)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Message as Message$1 } from "@bufbuild/protobuf";
+import type { GenEnum, GenFile, GenMessage } from "npm:@bufbuild/protobuf@2.17.0/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "npm:@bufbuild/protobuf@2.17.0/codegenv2";
+import type { Message as Message$1 } from "npm:@bufbuild/protobuf@2.17.0";
 
 /**
  * Describes the file raft.proto.
@@ -26,7 +26,7 @@ export const file_raft: GenFile = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { EntrySchema } from "@rafthttp/rafthttp";
  * const e = create(EntrySchema, { term: 2n, index: 6n, data: new TextEncoder().encode("abc") });
  * console.log(e.index); // 6n
@@ -68,7 +68,7 @@ export const EntrySchema: GenMessage<Entry> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { SnapshotMetadataSchema } from "@rafthttp/rafthttp";
  * const md = create(SnapshotMetadataSchema, { index: 100n, term: 3n, confState: { voters: [1n, 2n] } });
  * console.log(md.confState?.voters); // [1n, 2n]
@@ -106,7 +106,7 @@ export const SnapshotMetadataSchema: GenMessage<SnapshotMetadata> = /*@__PURE__*
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { SnapshotSchema } from "@rafthttp/rafthttp";
  * const s = create(SnapshotSchema, { metadata: { index: 1000n, term: 1n } });
  * console.log(s.metadata?.index); // 1000n
@@ -138,7 +138,7 @@ export const SnapshotSchema: GenMessage<Snapshot> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const m = create(MessageSchema, { type: MessageType.MsgHeartbeat, from: 1n, to: 2n, term: 5n });
  * console.log(m.to); // 2n
@@ -220,7 +220,7 @@ export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { HardStateSchema } from "@rafthttp/rafthttp";
  * console.log(create(HardStateSchema, { term: 2n, vote: 1n, commit: 7n }).commit); // 7n
  * ```
@@ -257,7 +257,7 @@ export const HardStateSchema: GenMessage<HardState> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfStateSchema } from "@rafthttp/rafthttp";
  * console.log(create(ConfStateSchema, { voters: [1n, 2n, 3n] }).voters.length); // 3
  * ```
@@ -303,7 +303,7 @@ export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfChangeSchema, ConfChangeType } from "@rafthttp/rafthttp";
  * const cc = create(ConfChangeSchema, { type: ConfChangeType.ConfChangeAddNode, nodeId: 4n });
  * console.log(cc.nodeId); // 4n
@@ -345,7 +345,7 @@ export const ConfChangeSchema: GenMessage<ConfChange> = /*@__PURE__*/
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfChangeSingleSchema } from "@rafthttp/rafthttp";
  * console.log(create(ConfChangeSingleSchema, { nodeId: 9n }).nodeId); // 9n
  * ```
@@ -376,7 +376,7 @@ export const ConfChangeSingleSchema: GenMessage<ConfChangeSingle> = /*@__PURE__*
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfChangeV2Schema } from "@rafthttp/rafthttp";
  * const cc = create(ConfChangeV2Schema, { changes: [{ nodeId: 4n }, { nodeId: 5n }] });
  * console.log(cc.changes.length); // 2

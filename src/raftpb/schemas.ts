@@ -10,7 +10,7 @@
  */
 
 import * as gen from "./raft_pb.ts";
-import * as protobuf from "@bufbuild/protobuf";
+import * as protobuf from "npm:@bufbuild/protobuf@2.17.0";
 
 /**
  * `@bufbuild/protobuf`'s `create`, re-exported: builds a message from a
@@ -32,7 +32,7 @@ export const create: (typeof protobuf)["create"] = protobuf.create;
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const m = create(MessageSchema, { type: MessageType.MsgVote, to: 2n, from: 1n, term: 4n });
  * console.log(m.term); // 4n
@@ -45,7 +45,7 @@ export const MessageSchema: (typeof gen)["MessageSchema"] = gen.MessageSchema;
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { EntrySchema } from "@rafthttp/rafthttp";
  * console.log(create(EntrySchema, { index: 7n }).index); // 7n
  * ```
@@ -57,7 +57,7 @@ export const EntrySchema: (typeof gen)["EntrySchema"] = gen.EntrySchema;
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { SnapshotSchema } from "@rafthttp/rafthttp";
  * console.log(create(SnapshotSchema).metadata); // undefined
  * ```
@@ -69,7 +69,7 @@ export const SnapshotSchema: (typeof gen)["SnapshotSchema"] = gen.SnapshotSchema
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { SnapshotMetadataSchema } from "@rafthttp/rafthttp";
  * console.log(create(SnapshotMetadataSchema, { index: 5n }).index); // 5n
  * ```
@@ -82,7 +82,7 @@ export const SnapshotMetadataSchema: (typeof gen)["SnapshotMetadataSchema"] =
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfStateSchema } from "@rafthttp/rafthttp";
  * console.log(create(ConfStateSchema, { learners: [4n] }).learners); // [4n]
  * ```
@@ -94,7 +94,7 @@ export const ConfStateSchema: (typeof gen)["ConfStateSchema"] = gen.ConfStateSch
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { HardStateSchema } from "@rafthttp/rafthttp";
  * console.log(create(HardStateSchema, { vote: 3n }).vote); // 3n
  * ```
@@ -106,8 +106,8 @@ export const HardStateSchema: (typeof gen)["HardStateSchema"] = gen.HardStateSch
  *
  * @example
  * ```ts
- * import { create, toBinary } from "@bufbuild/protobuf";
- * import { ConfChangeSchema } from "@rafthttp/rafthttp";
+ * import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+ * import { ConfChangeSchema, create } from "@rafthttp/rafthttp";
  * const bytes = toBinary(ConfChangeSchema, create(ConfChangeSchema, { nodeId: 2n }));
  * console.log(bytes.length > 0); // true
  * ```
@@ -119,7 +119,7 @@ export const ConfChangeSchema: (typeof gen)["ConfChangeSchema"] = gen.ConfChange
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfChangeSingleSchema } from "@rafthttp/rafthttp";
  * console.log(create(ConfChangeSingleSchema, { nodeId: 2n }).nodeId); // 2n
  * ```
@@ -132,7 +132,7 @@ export const ConfChangeSingleSchema: (typeof gen)["ConfChangeSingleSchema"] =
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { ConfChangeV2Schema } from "@rafthttp/rafthttp";
  * console.log(create(ConfChangeV2Schema).changes.length); // 0
  * ```

@@ -21,7 +21,7 @@ export function snapshotFileName(index: bigint): string {
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { FileSnapshotSink, MessageSchema, MessageType } from "@rafthttp/rafthttp";
  * const dir = await Deno.makeTempDir();
  * const sink = new FileSnapshotSink(dir);

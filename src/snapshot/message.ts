@@ -14,7 +14,7 @@ import type { Message } from "../raftpb/raft_pb.ts";
  *
  * @example
  * ```ts
- * import { create } from "@bufbuild/protobuf";
+ * import { create } from "@rafthttp/rafthttp";
  * import { MessageSchema, MessageType, SnapshotMessage } from "@rafthttp/rafthttp";
  * const data = new Uint8Array(1024);
  * const snap = new SnapshotMessage(

@@ -1,5 +1,5 @@
 // Seeded random raft messages for property and fuzz tests.
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Message, MessageSchema } from "../../raftpb/raft_pb.ts";
 
 export function mulberry32(seed: number): () => number {

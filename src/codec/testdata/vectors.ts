@@ -1,6 +1,6 @@
 // Hex vectors from ../shared/docs/etcd-wire.md and etcd-wire-details.md, all
 // produced by etcd's own marshaller, with the messages they encode.
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { EntryType, type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 
 export function hex(s: string): Uint8Array {
