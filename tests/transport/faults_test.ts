@@ -8,14 +8,15 @@ import {
   CLUSTER,
   msg,
   type Node,
+  readersUp,
   startCluster,
   startNode,
-  streamsUp,
   waitUntil,
 } from "../harness.ts";
 
+/** All four streams between a and b are being read (so each side's writers are attached). */
 function bothWays(a: Node, b: Node) {
-  return streamsUp(a, b) && streamsUp(b, a);
+  return readersUp(a, b) && readersUp(b, a);
 }
 
 Deno.test("faults: a peer stopped mid-stream is reported unreachable and reconnected when it returns", async () => {
