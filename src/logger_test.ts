@@ -1,18 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { guardLogger, type LogFields, type Logger, RateLimitedLog } from "./logger.ts";
-
-interface Line {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at = (level: string) => (msg: string, fields?: LogFields) =>
-    void lines.push({ level, msg, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { guardLogger, type Logger, RateLimitedLog } from "./logger.ts";
+import { recordingLogger } from "./testdata/recording_logger.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -6,6 +6,7 @@ import { encodeMessageFrame } from "./message.ts";
 import { readSnapshotEnvelope } from "./envelope.ts";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import { plainMessage } from "./testdata/vectors.ts";
+import { concat } from "../testdata/bytes.ts";
 
 const LIMIT = 1 << 20;
 
@@ -20,16 +21,6 @@ const SNAP = create(MessageSchema, {
 });
 
 const DATA = Uint8Array.from({ length: 37 }, (_, i) => (i * 13 + 5) & 0xff);
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A stream yielding `chunks` one per pull; `pulls` counts the reads it served. */
 function source(chunks: Uint8Array[]) {

@@ -9,6 +9,7 @@ import {
 } from "./message.ts";
 import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./testdata/vectors.ts";
+import { concat } from "../testdata/bytes.ts";
 
 const LINK_HEARTBEAT_FRAME = "000000000000001e" +
   "08081000180020002800300040004a0a12080a0228001000180050005800";
@@ -18,16 +19,6 @@ function decodeAll(chunks: Uint8Array[], max?: number): Message[] {
   const out: Message[] = [];
   for (const c of chunks) d.push(c, (m) => out.push(m));
   d.finish();
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

@@ -2,23 +2,11 @@ import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { create, MessageSchema } from "../raftpb/schemas.ts";
 import { type Message, MessageType } from "../raftpb/raft_pb.ts";
 import type { Raft } from "../raft.ts";
-import { type LogFields, type Logger, RateLimitedLog } from "../logger.ts";
+import { RateLimitedLog } from "../logger.ts";
 import { H } from "./headers.ts";
 import { HttpError } from "./http_error.ts";
 import { Admission, type AdmissionConfig } from "./admission.ts";
-
-interface Line {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at = (level: string) => (msg: string, fields?: LogFields) =>
-    void lines.push({ level, msg, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { recordingLogger } from "../testdata/recording_logger.ts";
 
 const LOCAL_ID = 0x1n;
 const CLUSTER = 0xc1a5n;

@@ -2,24 +2,12 @@ import { assert, assertEquals } from "@std/assert";
 import { create, MessageSchema } from "../raftpb/schemas.ts";
 import { type Message, MessageType } from "../raftpb/raft_pb.ts";
 import type { Raft } from "../raft.ts";
-import { type LogFields, type Logger, RateLimitedLog, silentLogger } from "../logger.ts";
+import { type Logger, RateLimitedLog, silentLogger } from "../logger.ts";
 import { newPeerStats } from "./stats.ts";
 import { Inbox } from "./inbox.ts";
+import { recordingLogger } from "../testdata/recording_logger.ts";
 
 const PEER = 7n;
-
-interface Line {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at = (level: string) => (msg: string, fields?: LogFields) =>
-    void lines.push({ level, msg, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
 
 function msg(type: MessageType, index: number): Message {
   return create(MessageSchema, { type, from: PEER, to: 1n, index: BigInt(index) });

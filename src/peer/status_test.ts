@@ -1,19 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import type { LogFields, Logger } from "../logger.ts";
 import { PeerStatus } from "./status.ts";
-
-interface Line {
-  level: string;
-  msg: string;
-  fields?: LogFields;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at = (level: string) => (msg: string, fields?: LogFields) =>
-    void lines.push({ level, msg, fields });
-  return { lines, debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
-}
+import { recordingLogger } from "../testdata/recording_logger.ts";
 
 Deno.test("PeerStatus: starts inactive, with no since and no log line", () => {
   const log = recordingLogger();
