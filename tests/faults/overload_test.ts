@@ -54,8 +54,10 @@ Deno.test("overload: a link that carries a tenth of the offered load", async () 
   const rssGrowth = (Deno.memoryUsage().rss - rss0) / 2 ** 20;
   const st = a.transport.peerStatus(2n)!;
   assert(maxQueued <= 512, `sender queue reached ${maxQueued}`);
-  // Socket buffers absorb a few MB at first; after that, drops.
-  assert(st.stats.sendDrops > offered / 4, `${st.stats.sendDrops} of ${offered} dropped`);
+  // Socket buffers absorb a few MB at first; after that, drops (how many
+  // depends on how fast this machine offered; every one is accounted for
+  // below, once the link is fast again).
+  assert(st.stats.sendDrops > 0, `none of ${offered} dropped: the link was not overloaded`);
   assertEquals(a.raft.unreachable.length, st.stats.sendDrops, "every drop is reported to raft");
   assert(rssGrowth < 64, `RSS grew by ${rssGrowth.toFixed(1)} MiB`);
   // One line at once, then one summary per 500 ms interval with its count.
@@ -86,6 +88,12 @@ Deno.test("overload: a link that carries a tenth of the offered load", async () 
     "delivered after the load",
   );
   assertEquals(a.transport.activePeers(), 1);
+  // Nothing vanished: each MsgApp offered was delivered or counted as dropped.
+  const delivered = () => b.raft.received.filter((m) => m.type === MessageType.MsgApp).length;
+  const accounted = () =>
+    delivered() + a.transport.peerStatus(2n)!.stats.sendDrops +
+    b.transport.peerStatus(1n)!.stats.receiveDrops;
+  await waitUntil(() => accounted() === offered, 5000, () => `${accounted()} of ${offered}`);
 });
 
 Deno.test("overload: a receiver whose raft processes a tenth of the offered load", async () => {
