@@ -1,17 +1,24 @@
 // Side-by-side comparison of our transport (bench/peer.ts) with etcd 3.4's
-// own rafthttp (etcdpeer, /work/shared/tools/etcdpeer): for each case and
-// run, every pair of implementations (sender-sink: go-go, deno-deno,
+// own rafthttp (etcdpeer, the Go program in bench/etcdpeer/): for each case
+// and run, every pair of implementations (sender-sink: go-go, deno-deno,
 // go-deno, deno-go) runs back to back as two processes on loopback,
 // following the peer benchmark protocol. Prints a table of medians with the
 // Deno/Go ratios and writes every raw result line to a file.
 //
 //   deno task compare [--runs 3] [--cases send-64,send-1k,ping-hb,snap-256m]
 //     [--pairs go-go,deno-deno,go-deno,deno-go] [--snap-1g] [--out FILE]
+//     [--etcdpeer PATH]
+//
+// etcdpeer is .tools/etcdpeer/etcdpeer in the repository unless --etcdpeer
+// names another binary; when a pair needs it and it is missing or older
+// than its Go sources, it is built first (offline, in GOPATH mode, against
+// Debian's golang-go and golang-etcd-server-dev; see bench/etcdpeer/).
 //
 // A run with a failure, a drop, a lost message, an index gap or a bad
 // snapshot is a failure, not a figure: it is left out of the medians and
 // its row says FAIL. Exit status 1 if any run failed.
 
+import { ensureEtcdpeer, ETCDPEER_BIN, EtcdpeerUnavailable } from "./etcdpeer/build.ts";
 import { freePorts } from "./ports.ts";
 
 interface Case {
@@ -92,6 +99,8 @@ interface Opts {
   pairs: string[];
   out: string;
   etcdpeer: string;
+  /** --etcdpeer was given: use that binary as it is, never build it. */
+  etcdpeerGiven: boolean;
   snapRoot: string;
   timeoutS: number;
   extraDeno: string[];
@@ -103,7 +112,8 @@ function usage(): never {
   console.error(
     `usage: deno task compare [--runs N] [--cases ${DEFAULT_CASES}] [--snap-1g]
   [--pairs go-go,deno-deno,go-deno,deno-go] [--k 250] [--w 1024] [--out FILE]
-  [--etcdpeer /tmp/etcdpeer/etcdpeer] [--snapdir-root DIR] [--timeout S]
+  [--etcdpeer PATH (default .tools/etcdpeer/etcdpeer, built when missing)]
+  [--snapdir-root DIR] [--timeout S]
 cases: send-64 send-1k send-16k ping-hb ping-hb-warm ping-app1k snap-256m snap-1g
 pairs are sender-sink; a run of every pair follows another for each case.`,
   );
@@ -176,7 +186,8 @@ function parseOpts(): Opts {
     cases: selected,
     pairs,
     out: a.out ?? `/tmp/rafthttp-compare-${stamp}.jsonl`,
-    etcdpeer: a.etcdpeer ?? "/tmp/etcdpeer/etcdpeer",
+    etcdpeer: a.etcdpeer ?? ETCDPEER_BIN,
+    etcdpeerGiven: a.etcdpeer !== undefined,
     snapRoot: a["snapdir-root"] ?? "",
     timeoutS: Number(a.timeout ?? 600),
     extraDeno: [],
@@ -582,15 +593,31 @@ function table(rows: Json[]): string {
 
 // ---------------------------------------------------------------------------
 
+/** Gets the Go side ready (building the default binary if needed); an error text if it cannot. */
+async function etcdpeerProblem(opts: Opts): Promise<string | undefined> {
+  if (opts.etcdpeerGiven) {
+    try {
+      if ((await Deno.stat(opts.etcdpeer)).isFile) return undefined;
+    } catch { /* reported below */ }
+    return `--etcdpeer ${opts.etcdpeer} is not a file (leave --etcdpeer out to build bench/etcdpeer)`;
+  }
+  try {
+    await ensureEtcdpeer(opts.etcdpeer, "compare");
+    return undefined;
+  } catch (e) {
+    if (e instanceof EtcdpeerUnavailable) return `cannot build etcdpeer: ${e.message}`;
+    return (e as Error).message;
+  }
+}
+
 async function main(): Promise<number> {
   const opts = parseOpts();
-  try {
-    await Deno.stat(opts.etcdpeer);
-  } catch {
-    console.error(
-      `compare: ${opts.etcdpeer} is missing; build it with /work/shared/tools/etcdpeer/build.sh`,
-    );
-    return 2;
+  if (opts.pairs.some((p) => p.includes("go"))) {
+    const err = await etcdpeerProblem(opts);
+    if (err !== undefined) {
+      console.error(`compare: ${err}`);
+      return 2;
+    }
   }
   const onSignal = () => {
     killAll().finally(() => Deno.exit(130));

@@ -1,29 +1,45 @@
 // bench/peer.ts end to end: a sink and a sender as two processes on
 // 127.0.0.1 play each role of the peer benchmark protocol with small
-// counts; with etcd's own transport (etcdpeer) on the other side too when
-// /tmp/etcdpeer/etcdpeer exists.
+// counts; with etcd's own transport (etcdpeer, bench/etcdpeer/) on the
+// other side too. The etcdpeer binary is .tools/etcdpeer/etcdpeer (built
+// here if missing and Go with Debian's etcd sources is installed), or
+// $ETCDPEER_BIN; without one those tests are skipped.
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { parseFlags } from "../../bench/peer.ts";
 import { payload, PayloadStream, verifyPayloadFile } from "../../bench/payload.ts";
+import { ensureEtcdpeer, EtcdpeerUnavailable } from "../../bench/etcdpeer/build.ts";
 
 import { freePorts } from "../../bench/ports.ts";
 
 const PEER_TS = new URL("../../bench/peer.ts", import.meta.url).pathname;
-const ETCDPEER = Deno.env.get("ETCDPEER_BIN") ?? "/tmp/etcdpeer/etcdpeer";
-const haveEtcdpeer = (() => {
-  try {
-    return Deno.statSync(ETCDPEER).isFile;
-  } catch {
-    return false;
+
+/** The etcdpeer binary, or undefined (with the reason on stderr) when there is none. */
+async function findEtcdpeer(): Promise<string | undefined> {
+  const given = Deno.env.get("ETCDPEER_BIN");
+  if (given !== undefined) {
+    try {
+      if (Deno.statSync(given).isFile) return given;
+    } catch { /* below */ }
+    console.error(`peer_test: skipping the etcdpeer tests: ETCDPEER_BIN=${given} is not a file`);
+    return undefined;
   }
-})();
+  try {
+    return await ensureEtcdpeer(undefined, "peer_test");
+  } catch (e) {
+    if (!(e instanceof EtcdpeerUnavailable)) throw e;
+    console.error(`peer_test: skipping the etcdpeer tests: ${e.message}`);
+    return undefined;
+  }
+}
+
+const ETCDPEER = await findEtcdpeer();
 
 type Impl = "deno" | "go";
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
 
 function spawn(impl: Impl, args: string[]): Deno.ChildProcess {
-  const [bin, pre] = impl === "go" ? [ETCDPEER, []] : [Deno.execPath(), ["run", "-A", PEER_TS]];
+  const [bin, pre] = impl === "go" ? [ETCDPEER!, []] : [Deno.execPath(), ["run", "-A", PEER_TS]];
   return new Deno.Command(bin, { args: [...pre, ...args], stdout: "piped", stderr: "piped" })
     .spawn();
 }
@@ -162,7 +178,7 @@ Deno.test("peer.ts: deno -> deno send, ping and snap follow the protocol", async
 for (const [sinkImpl, senderImpl] of [["go", "deno"], ["deno", "go"]] as const) {
   Deno.test({
     name: `peer.ts with etcdpeer: ${senderImpl} -> ${sinkImpl} send, ping and snap`,
-    ignore: !haveEtcdpeer,
+    ignore: ETCDPEER === undefined,
     async fn() {
       checkSend(await pair(sinkImpl, senderImpl, ["-k", "250"], SEND), 2500, 100);
       checkPing(await pair(sinkImpl, senderImpl, [], PING));
