@@ -1,5 +1,5 @@
 // The payload byte stream of the peer benchmark protocol
-// (/work/shared/docs/bench-protocol.md): xorshift32 with state 0x92D68CA2,
+// (bench/PROTOCOL.md): xorshift32 with state 0x92D68CA2,
 // shifts 13/17/5, each 32-bit output written little-endian; a payload of
 // SIZE bytes is the first SIZE bytes of the stream.
 

@@ -1,8 +1,8 @@
 // The peer benchmark: one raft node's network layer (our Transport) playing
-// one role of the peer benchmark protocol (/work/shared/docs/bench-protocol.md):
+// one role of the peer benchmark protocol (bench/PROTOCOL.md):
 // sink (answers), send (throughput), ping (round trip) or snap (snapshot
 // transfer). etcd's own transport plays the same roles in
-// /work/shared/tools/etcdpeer, so any pair (Go/Go, Deno/Deno, Go->Deno,
+// bench/etcdpeer/ (Go, on etcd 3.4.23's rafthttp), so any pair (Go/Go, Deno/Deno, Go->Deno,
 // Deno->Go) runs the same measurement.
 //
 //   deno task peer --mode sink --id a1 --cluster c1 --listen 127.0.0.1:P1 \

@@ -1,4 +1,4 @@
-// Hex vectors from ../shared/docs/etcd-wire.md and etcd-wire-details.md, all
+// Hex vectors of etcd 3.4's wire format (captured from etcd; the project's wire notes), all
 // produced by etcd's own marshaller, with the messages they encode.
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { EntryType, type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
