@@ -8,7 +8,8 @@
  *
  * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
  *   and `handler()`, a `(Request) => Promise<Response>` for everything under
- *   `/raft`; {@link serve} runs it on `Deno.serve`.
+ *   `/raft`; {@link serve} runs it on `Deno.serve`, {@link serveNode} on
+ *   Node.js's `node:http`.
  * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
  *   `reportUnreachable`, `reportSnapshot`).
  * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
@@ -117,6 +118,12 @@ export {
   silentLogger,
 } from "./src/logger.ts";
 export { serve, type ServeOptions } from "./src/edge/serve.ts";
+export {
+  type NodeServeOptions,
+  type NodeServer,
+  type NodeServerAddr,
+  serveNode,
+} from "./src/edge/node_server.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

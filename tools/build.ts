@@ -10,6 +10,9 @@
 //   dist/runtimes/workerd_member.js    the workerd test member (workerd runs no TypeScript);
 //                                      it imports "@rafthttp/rafthttp", which the workerd
 //                                      config maps to dist/rafthttp.js
+//   dist/runtimes/node_member.js       the Node.js test member, likewise; Node resolves
+//                                      "@rafthttp/rafthttp" to dist/rafthttp.js by the
+//                                      package's own name (dist/package.json's exports)
 // Bun runs tests/runtimes/bun_member.ts as it is; its tsconfig.json maps
 // "@rafthttp/rafthttp" to dist/rafthttp.js. tests/runtimes/types_test.ts packs
 // and installs the package and type-checks consumers against it.
@@ -302,19 +305,27 @@ async function npmPackage(m: Awaited<ReturnType<typeof manifest>>): Promise<void
 /** Builds dist/; returns the path of the module bundle. */
 export async function build(): Promise<string> {
   await bundle("mod.ts", "dist/rafthttp.js");
-  await bundle("tests/runtimes/workerd_member.ts", "dist/runtimes/workerd_member.js", [
-    "--external",
-    "@rafthttp/rafthttp",
-  ]);
+  for (const member of ["workerd_member", "node_member"]) {
+    await bundle(`tests/runtimes/${member}.ts`, `dist/runtimes/${member}.js`, [
+      "--external",
+      "@rafthttp/rafthttp",
+    ]);
+  }
   const out = new URL("dist/rafthttp.js", root);
   const text = await Deno.readTextFile(out);
   // The bundle must stand alone: no imports left but the lazy node:fs/promises
-  // of the default snapshot sink (a custom sink never loads it).
-  const imports = [
+  // of the default snapshot sink (a custom sink never loads it) and the lazy
+  // node:http of serveNode() (loaded when it is called, so workerd never does).
+  const statics = [
     ...[...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gm)].map((m) => m[1]),
-    ...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1]),
+    ...[...text.matchAll(/^\s*import\s*"([^"]+)"/gm)].map((m) => m[1]),
   ];
-  const unexpected = imports.filter((s) => s !== "node:fs/promises");
+  const lazy = ["node:fs/promises", "node:http"];
+  const unexpected = [
+    ...statics,
+    ...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1])
+      .filter((s) => !lazy.includes(s)),
+  ];
   if (unexpected.length > 0) {
     throw new Error(`dist/rafthttp.js still imports ${unexpected.join(", ")}`);
   }

