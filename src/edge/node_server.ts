@@ -43,10 +43,11 @@ export interface NodeServeOptions {
   logger?: Logger;
   /**
    * Milliseconds a client may take to send a whole request, body included
-   * (Node's `requestTimeout`). Default 0: no limit, as a snapshot may take
-   * longer than Node's default of 5 minutes; a silent body is still cut by
-   * the transport's own deadlines, and headers by Node's `headersTimeout`
-   * (60 s).
+   * (Node's `requestTimeout`). Default 300000, Node's default and etcd's
+   * `ReadTimeout` on its peer listener: a snapshot must arrive within 5
+   * minutes, as an etcd member requires. Raise it for larger snapshots over
+   * slow links; 0 turns it off, and with it Node's `headersTimeout` (60 s) on
+   * clients that never finish their headers.
    */
   requestTimeoutMs?: number;
 }
@@ -110,7 +111,7 @@ export async function serveNode(
 
   const server: Server = http.createServer({
     noDelay: true,
-    requestTimeout: options.requestTimeoutMs ?? 0,
+    requestTimeout: options.requestTimeoutMs ?? 300_000,
   });
   server.on("connection", (socket: Socket) => socket.setNoDelay(true));
   let origin = "";
