@@ -117,6 +117,7 @@ export {
   silentLogger,
 } from "./src/logger.ts";
 export { serve, type ServeOptions } from "./src/edge/serve.ts";
+export type { MeterProviderLike } from "./src/metrics/otel.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

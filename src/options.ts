@@ -18,7 +18,7 @@ import {
 import { normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
-import type { MeterProvider } from "npm:@opentelemetry/api@1.10.0";
+import type { MeterProviderLike } from "./metrics/otel.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -63,7 +63,7 @@ export interface TransportOptions {
    * (Deno's built-in exporter under `OTEL_DENO=true`; a no-op when none is
    * registered).
    */
-  meterProvider?: MeterProvider;
+  meterProvider?: MeterProviderLike;
   /** The fetch used for every request to peers (inject one for TLS clients, tests, other runtimes). */
   fetch?: typeof fetch;
   /**

@@ -24,6 +24,25 @@ import type { Instrument, Registry } from "./registry.ts";
 import type { HistogramRecorder } from "./peer_metrics.ts";
 import { Histogram } from "./histogram.ts";
 
+/**
+ * An OpenTelemetry `MeterProvider` from `@opentelemetry/api` (any 1.x):
+ * typed structurally here so that the module's public API does not carry
+ * the whole OpenTelemetry type tree; the transport uses it as the API's
+ * `MeterProvider`.
+ *
+ * @example
+ * ```ts
+ * import type { MeterProviderLike } from "@rafthttp/rafthttp";
+ * import { metrics } from "npm:@opentelemetry/api@1.10.0";
+ * const provider: MeterProviderLike = metrics.getMeterProvider();
+ * console.log(typeof provider.getMeter); // "function"
+ * ```
+ */
+export interface MeterProviderLike {
+  /** Returns the meter of an instrumentation scope. */
+  getMeter(name: string, version?: string, options?: object): unknown;
+}
+
 /** The instrumentation scope name of every instrument. */
 export const METER_NAME = "rafthttp";
 
@@ -38,9 +57,9 @@ export class OtelBridge {
   constructor(
     instruments: readonly Instrument[],
     registry: Registry,
-    provider: MeterProvider = metrics.getMeterProvider(),
+    provider: MeterProviderLike = metrics.getMeterProvider(),
   ) {
-    this.#meter = provider.getMeter(METER_NAME);
+    this.#meter = (provider as MeterProvider).getMeter(METER_NAME);
     for (const i of instruments) {
       const opts = { description: i.help, unit: i.unit };
       if (i.type === "histogram") {
