@@ -15,8 +15,16 @@ import { metric } from "./scrape.ts";
 
 const le = (v: string) => v === "+Inf" ? Infinity : Number(v);
 
+/** The alert expressions of examples/metrics/alerts.yml, by alert name. */
+const ALERTS = (() => {
+  const text = Deno.readTextFileSync(new URL("../../examples/metrics/alerts.yml", import.meta.url));
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/- alert: (\S+)\n\s+expr: (.+)\n/g)) out[m[1]] = m[2];
+  return out;
+})();
+
 /** A member served with /metrics on `port`; `await using` stops it. */
-function member(id: bigint, port: number, probeIntervalMs = 0) {
+function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails = { on: false }) {
   const transport = new Transport({
     id,
     clusterId: CLUSTER,
@@ -27,6 +35,7 @@ function member(id: bigint, port: number, probeIntervalMs = 0) {
     snapshotSink: {
       async save(_m, data) {
         for await (const _ of data) { /* discard */ }
+        if (sinkFails.on) throw new Error("disk full");
       },
     },
   });
@@ -107,8 +116,9 @@ prometheusTest(
 
 prometheusTest("a Prometheus server scrapes two members; values and alerts read back", async () => {
   const [p1, p2] = freePorts(2);
+  const sinkFails = { on: false };
   await using a = member(1n, p1, 100);
-  await using b = member(2n, p2, 100);
+  await using b = member(2n, p2, 100, sinkFails);
   a.transport.addPeer(2n, [b.url]);
   b.transport.addPeer(1n, [a.url]);
   for (let i = 0; i < 20; i++) {
@@ -153,9 +163,32 @@ prometheusTest("a Prometheus server scrapes two members; values and alerts read 
   assertEquals(les[0], "0.0001");
   assertEquals(les[15], "3.2768");
   assertEquals(les[16], "+Inf");
-  // The README's "peer unreachable" alert: silent while both are up...
-  const UNREACHABLE = "etcd_network_active_peers == 0";
+  // The example's alerts: silent while all is well...
+  const UNREACHABLE = ALERTS.EtcdPeerUnreachable;
+  const SNAPSHOTS = ALERTS.EtcdSnapshotFailures;
+  assertEquals(UNREACHABLE, "etcd_network_active_peers == 0");
+  assert(SNAPSHOTS?.includes("etcd_network_snapshot_send_failures"), SNAPSHOTS);
   assertEquals(await prom.query(UNREACHABLE), []);
+  assertEquals(await prom.query(SNAPSHOTS), []);
+  // ...a snapshot the peer fails to store fires the snapshot alert for both sides...
+  sinkFails.on = true;
+  const snap = new SnapshotMessage(
+    msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 5n, term: 1n } } }),
+    new Blob([new Uint8Array(1000)]).stream(),
+    1000,
+  );
+  a.transport.sendSnapshot(snap);
+  assertEquals(await snap.done, false);
+  await waitUntil(
+    async () => {
+      const r = await prom.query(SNAPSHOTS);
+      return r.some((x) => x.metric.To === "2") && r.some((x) => x.metric.From === "1");
+    },
+    15_000,
+    "the snapshot alert for a's send to 2 and b's receive from 1",
+    200,
+  );
+  // ...and the unreachable alert names the peer once that peer is killed.
   // ...and it names the peer once that peer is killed.
   await b.close();
   await waitUntil(
