@@ -9,6 +9,9 @@
  * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
  *   and `handler()`, a `(Request) => Promise<Response>` for everything under
  *   `/raft`; {@link serve} runs it on `Deno.serve`.
+ * - `transport.metrics()`: etcd's rafthttp metrics in the Prometheus text
+ *   format (`serve(transport, { metrics: true })` answers `GET /metrics`),
+ *   and the same instruments on OpenTelemetry (`meterProvider`).
  * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
  *   `reportUnreachable`, `reportSnapshot`).
  * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
