@@ -10,6 +10,9 @@
  *   and `handler()`, a `(Request) => Promise<Response>` for everything under
  *   `/raft`; {@link serve} runs it on `Deno.serve`, {@link serveNode} on
  *   Node.js's `node:http`.
+ * - `transport.metrics()`: etcd's rafthttp metrics in the Prometheus text
+ *   format (`serve(transport, { metrics: true })` answers `GET /metrics`),
+ *   and the same instruments on OpenTelemetry (`meterProvider`).
  * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
  *   `reportUnreachable`, `reportSnapshot`).
  * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
@@ -124,6 +127,7 @@ export {
   type NodeServerAddr,
   serveNode,
 } from "./src/edge/node_server.ts";
+export type { MeterProviderLike } from "./src/metrics/otel.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

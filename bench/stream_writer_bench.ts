@@ -18,6 +18,7 @@ import { RateLimitedLog, silentLogger } from "../src/logger.ts";
 import { UrlPicker } from "../src/peer/url_picker.ts";
 import { PeerStatus } from "../src/peer/status.ts";
 import { newPeerStats } from "../src/peer/stats.ts";
+import { PeerMetrics } from "../src/metrics/peer_metrics.ts";
 import { StreamWriter } from "../src/stream/writer.ts";
 import type { StreamType } from "../src/stream/types.ts";
 import { MessageFrameDecoder } from "../src/codec/message.ts";
@@ -59,6 +60,8 @@ class Harness {
     this.#log = new RateLimitedLog(silentLogger);
     this.writer = new StreamWriter(type, {
       peer: PEER,
+      peerId: "a1",
+      metrics: new PeerMetrics("a1"),
       cfg,
       picker: new UrlPicker(["http://127.0.0.1:1"]),
       status: new PeerStatus("a1", silentLogger),

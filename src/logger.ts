@@ -166,6 +166,24 @@ export class RateLimitedLog {
   }
 }
 
+/**
+ * The field names every line uses: etcd's zap vocabulary. Ids are lowercase
+ * hex strings, as etcd prints them; no field holds a bigint.
+ */
+export const F = {
+  local: "local-member-id",
+  remote: "remote-peer-id",
+  stream: "stream-type",
+  error: "error",
+} as const;
+
+/** Adds `base` (this member's id) ahead of each line's own fields. */
+export function withFields(log: Logger, base: LogFields): Logger {
+  const at = (level: LogLevel) => (msg: string, fields?: LogFields) =>
+    log[level](msg, fields === undefined ? { ...base } : { ...base, ...fields });
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
 /** Wraps a logger so that a logger that throws can never break the transport. */
 export function guardLogger(log: Logger): Logger {
   const guard = (level: LogLevel) => (msg: string, fields?: LogFields) => {

@@ -8,7 +8,8 @@
 import type { Raft } from "./raft.ts";
 import type { SnapshotSink } from "./snapshot/sink.ts";
 import type { Logger } from "./logger.ts";
-import { consoleLogger, guardLogger } from "./logger.ts";
+import { consoleLogger, F, guardLogger, withFields } from "./logger.ts";
+import { formatId } from "./http/headers.ts";
 import {
   DEFAULT_MIN_CLUSTER_VERSION,
   DEFAULT_SERVER_VERSION,
@@ -17,6 +18,7 @@ import {
 import { normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
+import type { MeterProviderLike } from "./metrics/otel.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -55,6 +57,13 @@ export interface TransportOptions {
   minClusterVersion?: string;
   /** Logger; default: the console, from `warn` up. */
   logger?: Logger;
+  /**
+   * Where the OpenTelemetry instruments (the same as `transport.metrics()`)
+   * are created. Default: the global provider of `@opentelemetry/api`
+   * (Deno's built-in exporter under `OTEL_DENO=true`; a no-op when none is
+   * registered).
+   */
+  meterProvider?: MeterProviderLike;
   /** The fetch used for every request to peers (inject one for TLS clients, tests, other runtimes). */
   fetch?: typeof fetch;
   /**
@@ -123,7 +132,9 @@ export interface TransportOptions {
 
 /** Options with every default filled in. */
 export type Config =
-  & Required<Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError" | "auth">>
+  & Required<
+    Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError" | "auth" | "meterProvider">
+  >
   & { snapshotSink: SnapshotSink; onError: (error: Error) => void; auth?: RequestAuth };
 
 /**
@@ -483,7 +494,10 @@ function bounds(o: TransportOptions) {
  */
 export function resolveOptions(o: TransportOptions): Config {
   const versions = identity(o);
-  const logger = guardLogger(o.logger ?? consoleLogger("warn"));
+  // Every line carries this member's id (etcd's local-member-id).
+  const logger = withFields(guardLogger(o.logger ?? consoleLogger("warn")), {
+    [F.local]: formatId(o.id),
+  });
   return {
     id: o.id,
     clusterId: o.clusterId,
@@ -493,7 +507,8 @@ export function resolveOptions(o: TransportOptions): Config {
     ...versions,
     logger,
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
-    onError: o.onError ?? ((e) => logger.error(e.message, { error: e.name })),
+    onError: o.onError ??
+      ((e) => logger.error(e.message, { [F.error]: e.message, "error-type": e.name })),
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
     ...timing(o),
     ...bounds(o),

@@ -94,7 +94,8 @@ Deno.test("options: defaults fill in what is not given", () => {
 /** The option -> default table of the README's "Failure behaviour" section. */
 async function readmeDefaults(): Promise<Map<string, string>> {
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const section = readme.slice(readme.indexOf("## Failure behaviour"));
+  const from = readme.indexOf("## Failure behaviour");
+  const section = readme.slice(from, readme.indexOf("\n## ", from + 1)); // to the next section
   const rows = new Map<string, string>();
   for (const line of section.split("\n")) {
     const m = /^\| (`[^|]+`)\s*\| ([^|]+?)\s*\|/.exec(line);

@@ -7,7 +7,11 @@
 
 import type { Message } from "./raftpb/raft_pb.ts";
 import { type Config, resolveOptions, type TransportOptions } from "./options.ts";
-import { RateLimitedLog } from "./logger.ts";
+import { F, RateLimitedLog } from "./logger.ts";
+import { Registry } from "./metrics/registry.ts";
+import { INSTRUMENTS } from "./metrics/etcd.ts";
+import { EXPOSITION_CONTENT_TYPE, writeExposition } from "./metrics/exposition.ts";
+import { OtelBridge } from "./metrics/otel.ts";
 import { type PeerStatusReport, TransportPeer } from "./peer/peer.ts";
 import { Remote } from "./peer/remote.ts";
 import type { SnapshotMessage } from "./snapshot/message.ts";
@@ -88,11 +92,21 @@ export class Transport implements Transporter, AsyncDisposable {
   #handler: ((req: Request) => Promise<Response>) | undefined;
   #started = false;
   #stopping: Promise<void> | undefined;
+  readonly #registry: Registry;
+  readonly #otel: OtelBridge;
 
   /** Creates a transport; see {@link TransportOptions}. Nothing runs until {@link start}. */
   constructor(options: TransportOptions) {
     this.#cfg = resolveOptions(options);
     this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
+    const peers = this.#peers;
+    const remotes = this.#remotes;
+    this.#registry = new Registry(INSTRUMENTS, {
+      local: formatId(this.#cfg.id),
+      peers: () => peers.values(),
+      remotes: () => [...remotes.values()].filter((r) => !peers.has(r.id)),
+    });
+    this.#otel = new OtelBridge(INSTRUMENTS, this.#registry, options.meterProvider);
   }
 
   /** This member's id. */
@@ -140,7 +154,7 @@ export class Transport implements Transporter, AsyncDisposable {
         continue;
       }
       this.#log.event(`unknown-to:${m.to}`, "debug", "ignored a message to an unknown member", {
-        to: m.to,
+        [F.remote]: formatId(m.to),
       });
     }
   }
@@ -153,9 +167,7 @@ export class Transport implements Transporter, AsyncDisposable {
         `snap-unknown:${m.message.to}`,
         "warn",
         "cannot send a snapshot: member not found",
-        {
-          to: m.message.to,
-        },
+        { [F.remote]: formatId(m.message.to) },
       );
       m.close(false);
       return;
@@ -171,16 +183,13 @@ export class Transport implements Transporter, AsyncDisposable {
         "remote-limit",
         "warn",
         "not adding a remote: the limit of remotes is reached",
-        {
-          remote: id,
-          limit: this.#cfg.maxRemotes,
-        },
+        { [F.remote]: formatId(id), limit: this.#cfg.maxRemotes },
       );
       return;
     }
     this.#remotes.set(id, new Remote(id, urls, this.#cfg, this.#log));
     this.#log.event(`remote:${id}`, "info", "added a remote member (pipeline only)", {
-      remote: id,
+      [F.remote]: formatId(id),
       urls,
     });
   }
@@ -194,10 +203,10 @@ export class Transport implements Transporter, AsyncDisposable {
     if (id === this.#cfg.id) {
       throw new TypeError(`cannot add this member (${formatId(id)}) as its own peer`);
     }
-    const p = new TransportPeer(id, urls, this.#cfg, this.#log);
+    const p = new TransportPeer(id, urls, this.#cfg, this.#log, this.#otel.recorder);
     this.#peers.set(id, p);
     if (this.#started) p.start();
-    this.#log.event(`peer:${id}`, "info", "added a peer", { peer: id, urls });
+    this.#log.event(`peer:${id}`, "info", "added a peer", { [F.remote]: formatId(id), urls });
   }
 
   /** Removes a peer, closing its streams, requests and timers. */
@@ -206,7 +215,7 @@ export class Transport implements Transporter, AsyncDisposable {
     if (p === undefined) return;
     this.#peers.delete(id);
     await p.stop();
-    this.#log.event(`peer:${id}`, "info", "removed a peer", { peer: id });
+    this.#log.event(`peer:${id}`, "info", "removed a peer", { [F.remote]: formatId(id) });
   }
 
   /** Removes every peer. */
@@ -241,6 +250,30 @@ export class Transport implements Transporter, AsyncDisposable {
     return this.#peers.get(id)?.report();
   }
 
+  /**
+   * etcd's rafthttp metrics (and ours, under `rafthttp_`) in the Prometheus
+   * text exposition format 0.0.4, for a `/metrics` endpoint. Series exist
+   * for the current peers; a removed peer's series go with it.
+   */
+  metrics(): string {
+    return writeExposition(this.#registry);
+  }
+
+  /**
+   * A handler answering any request with {@link metrics} (content type
+   * `text/plain; version=0.0.4`): mount it on `/metrics` in any runtime's
+   * server; `serve(transport, { metrics: true })` does on Deno.
+   */
+  metricsHandler(): (req: Request) => Response {
+    return (req) => {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return new Response("Method Not Allowed\n", { status: 405, headers: { Allow: "GET" } });
+      }
+      const body = req.method === "HEAD" ? null : this.metrics();
+      return new Response(body, { headers: { "Content-Type": EXPOSITION_CONTENT_TYPE } });
+    };
+  }
+
   /** Test hook (etcd's Pause): every peer drops what it sends and receives; links stay up. */
   pause(): void {
     for (const p of this.#peers.values()) p.pause(true);
@@ -273,6 +306,7 @@ export class Transport implements Transporter, AsyncDisposable {
       this.#peers.clear();
       this.#remotes.clear();
       await Promise.all(all.map((p) => p.stop()));
+      this.#otel.close();
       this.#log.close();
     })();
     return this.#stopping;

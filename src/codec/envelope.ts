@@ -16,6 +16,8 @@ export interface SnapshotEnvelope {
   message: Message;
   /** Bytes of the last chunk read that already belong to the data. */
   rest: Uint8Array;
+  /** Bytes of the envelope itself: the 8-byte length and the MsgSnap. */
+  size: number;
 }
 
 /**
@@ -29,13 +31,18 @@ export async function readSnapshotEnvelope(
   limit: number,
 ): Promise<SnapshotEnvelope> {
   const decoder = new MessageFrameDecoder({ maxFrameSize: limit });
+  let read = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) {
       decoder.finish(); // throws if the body ended inside the frame
       throw new TruncatedFrameError(0, 8, 0);
     }
+    read += value.length;
     const message = decoder.pushOne(value);
-    if (message !== undefined) return { message, rest: decoder.rest() };
+    if (message !== undefined) {
+      const rest = decoder.rest();
+      return { message, rest, size: read - rest.length };
+    }
   }
 }

@@ -21,6 +21,11 @@ export interface ServeOptions {
   signal?: AbortSignal;
   /** Called once listening (default: silent). */
   onListen?: (addr: Deno.NetAddr) => void;
+  /**
+   * Also answer `GET /metrics` with `transport.metrics()` (Prometheus text
+   * format 0.0.4). Default false: the peer port serves only `/raft`.
+   */
+  metrics?: boolean;
   /** Answers requests outside `/raft` (default: 404). */
   fallback?: (req: Request) => Response | Promise<Response>;
 }
@@ -48,9 +53,11 @@ export function serve(transport: Transport, options: ServeOptions): Deno.HttpSer
   const raft = transport.handler();
   const fallback = options.fallback ??
     (() => new Response("404 page not found\n", { status: 404 }));
+  const metrics = options.metrics === true ? transport.metricsHandler() : undefined;
   const handler = (req: Request) => {
     const path = new URL(req.url).pathname;
-    return path === "/raft" || path.startsWith("/raft/") ? raft(req) : fallback(req);
+    if (path === "/raft" || path.startsWith("/raft/")) return raft(req);
+    return metrics !== undefined && path === "/metrics" ? metrics(req) : fallback(req);
   };
   const base = {
     hostname: options.hostname ?? "127.0.0.1",

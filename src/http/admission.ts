@@ -10,7 +10,7 @@
 
 import type { Message } from "../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
-import type { RateLimitedLog } from "../logger.ts";
+import { F, type RateLimitedLog } from "../logger.ts";
 import { formatId, H, parseId } from "./headers.ts";
 import { checkVersionCompatibility } from "./version.ts";
 import { HttpError } from "./http_error.ts";
@@ -58,7 +58,7 @@ export class Admission {
     }
     if (v === "incompatible") {
       this.#log.event(`refused:version`, "warn", "refused a peer request: incompatible version", {
-        from: req.headers.get(H.from),
+        [F.remote]: req.headers.get(H.from),
         version: req.headers.get(H.serverVersion),
         minClusterVersion: req.headers.get(H.minClusterVersion),
       });
@@ -67,7 +67,7 @@ export class Admission {
     const gotCluster = req.headers.get(H.clusterId);
     if (gotCluster !== this.clusterId) {
       this.#log.event(`refused:cluster`, "error", "refused a peer request: cluster ID mismatch", {
-        from: req.headers.get(H.from),
+        [F.remote]: req.headers.get(H.from),
         remoteClusterId: gotCluster,
         localClusterId: this.clusterId,
       });

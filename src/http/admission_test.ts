@@ -119,7 +119,7 @@ Deno.test("Admission.compatible: incompatible versions are 412, logged", () => {
   assertEquals(t.logger.lines.length, 1, "the second refusal is rate-limited");
   assertEquals(t.logger.lines[0].level, "warn");
   assertEquals(t.logger.lines[0].fields?.version, "2.3.0");
-  assertEquals(t.logger.lines[0].fields?.from, "2");
+  assertEquals(t.logger.lines[0].fields?.["remote-peer-id"], "2");
 });
 
 Deno.test("Admission.compatible: another cluster id (or none) is 412 cluster ID mismatch", () => {
@@ -132,7 +132,7 @@ Deno.test("Admission.compatible: another cluster id (or none) is 412 cluster ID 
   assertEquals(t.logger.lines.length, 1);
   assertEquals(t.logger.lines[0].level, "error");
   assertEquals(t.logger.lines[0].fields, {
-    from: "2",
+    "remote-peer-id": "2",
     remoteClusterId: "beef",
     localClusterId: "c1a5",
   });

@@ -10,6 +10,7 @@ import type { Config } from "../options.ts";
 import type { UrlPicker } from "../peer/url_picker.ts";
 import { type LocalIdentity, requestHeaders } from "./headers.ts";
 import type { Receiver } from "./receiver.ts";
+import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 
 /** The body `/raft/probing` answers with: `{"OK":true,"Now":"<RFC 3339>"}` and a newline. */
 export function probingBody(now = new Date()): string {
@@ -30,6 +31,7 @@ export type ProberConfig = Pick<Config, "probeIntervalMs" | "fetch"> & LocalIden
 export class Prober {
   #cfg: ProberConfig;
   #picker: UrlPicker;
+  #metrics: PeerMetrics;
   #timer: ReturnType<typeof setInterval> | undefined;
   #abort = new AbortController();
   #inFlight: Promise<void> | undefined;
@@ -38,9 +40,11 @@ export class Prober {
   /** Probes that failed in a row. */
   failures = 0;
 
-  constructor(cfg: ProberConfig, picker: UrlPicker) {
+  /** A prober of the peer behind `picker`; each probe is counted in `metrics`. */
+  constructor(cfg: ProberConfig, picker: UrlPicker, metrics: PeerMetrics) {
     this.#cfg = cfg;
     this.#picker = picker;
+    this.#metrics = metrics;
   }
 
   /** Starts probing every `probeIntervalMs` (0 disables it). */
@@ -53,6 +57,7 @@ export class Prober {
 
   async #probe(): Promise<void> {
     const start = performance.now();
+    this.#metrics.probesSent++;
     try {
       const target = `${this.#picker.pick()}/raft/probing`;
       const res = await this.#cfg.fetch(target, {
@@ -69,8 +74,10 @@ export class Prober {
       const rtt = performance.now() - start;
       this.srttMs = this.srttMs === undefined ? rtt : 0.875 * this.srttMs + 0.125 * rtt;
       this.failures = 0;
+      this.#metrics.rttSeconds.observe(rtt / 1000);
     } catch {
       this.failures++;
+      this.#metrics.probesFailed++;
       this.srttMs = undefined; // a stale figure would hide that the peer does not answer
     }
   }

@@ -9,6 +9,7 @@
 
 import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "../peer/stats.ts";
+import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { StreamType } from "../stream/types.ts";
 import type { Admission } from "./admission.ts";
 
@@ -19,6 +20,8 @@ export type Receiver = (req: Request, path: string) => Promise<Response> | Respo
 export interface ReceivingPeer {
   /** The peer's counters (what we receive from it is counted there). */
   readonly stats: PeerStats;
+  /** The rest of its metric counters (snapshot receives, bytes per channel). */
+  readonly metrics: PeerMetrics;
   /** Attaches a stream the peer opened to us; returns the body to answer with. */
   attachOutgoingConn(type: StreamType): ReadableStream<Uint8Array>;
 }

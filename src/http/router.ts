@@ -9,7 +9,7 @@
  */
 
 import type { Config } from "../options.ts";
-import type { RateLimitedLog } from "../logger.ts";
+import { F, type RateLimitedLog } from "../logger.ts";
 import { H } from "./headers.ts";
 import { HttpError } from "./http_error.ts";
 import type { Receiver, ReceiverContext } from "./receiver.ts";
@@ -71,7 +71,7 @@ export function createHandler(
       await req.body?.cancel().catch(() => {});
       if (e instanceof HttpError) return e.toResponse(headers);
       log.event("handler", "error", "unexpected error in the raft handler", {
-        error: e instanceof Error ? e.stack : String(e),
+        [F.error]: e instanceof Error ? e.stack : String(e),
       });
       return new HttpError(500, "internal error").toResponse();
     }
@@ -90,7 +90,7 @@ async function authenticate(
   if (refused === undefined) return;
   log.event("refused:auth", "warn", "refused an unauthenticated request", {
     path,
-    from: req.headers.get(H.from),
+    [F.remote]: req.headers.get(H.from),
     reason: refused,
   });
   throw new HttpError(401, `unauthorized: ${refused}`);

@@ -1,6 +1,6 @@
 /**
  * What every channel of one peer shares: the peer's id, the options it
- * reads, its URLs, its active state, its counters and the log. Built once
+ * reads, its URLs, its active state, its counters (stats and metrics) and the log. Built once
  * per peer (or remote) and handed to its stream writers, readers, pipeline
  * and snapshot sends; each declares the options it reads as `C`.
  *
@@ -12,11 +12,14 @@ import type { PeerStatus } from "./status.ts";
 import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
+import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
   /** The peer's id. */
   readonly peer: bigint;
+  /** The peer's id as etcd prints it (lowercase hex): log fields and metric labels. */
+  readonly peerId: string;
   /** The transport's options, as far as the channel reads them. */
   readonly cfg: C;
   /** The peer's URLs, with failover. */
@@ -25,6 +28,8 @@ export interface PeerContext<C = Config> {
   readonly status: PeerStatus;
   /** The peer's counters. */
   readonly stats: PeerStats;
+  /** The rest of its metric counters. */
+  readonly metrics: PeerMetrics;
   /** The transport's rate-limited log. */
   readonly log: RateLimitedLog;
 }

@@ -10,7 +10,7 @@
  */
 
 import type { Config } from "../options.ts";
-import type { LogFields } from "../logger.ts";
+import { F, type LogFields } from "../logger.ts";
 import type { PeerContext } from "./context.ts";
 import { isCritical } from "../http/responses.ts";
 
@@ -36,13 +36,16 @@ export function channelFailed(ctx: PeerContext<FailureConfig>, f: ChannelFailure
   ctx.picker.unreachable(f.url);
   ctx.status.deactivate(`${f.channel} failed: ${f.error.message}`);
   if (isCritical(f.error)) {
-    ctx.log.event(`critical:${ctx.peer}`, "error", f.error.message, { peer: ctx.peer });
+    ctx.log.event(`critical:${ctx.peer}`, "error", f.error.message, {
+      [F.remote]: ctx.peerId,
+      [F.error]: f.error.message,
+    });
     ctx.cfg.onError(f.error);
     return;
   }
   ctx.log.event(`${f.channel}:${ctx.peer}`, "warn", f.warning, {
-    peer: ctx.peer,
+    [F.remote]: ctx.peerId,
     ...f.fields,
-    error: f.error.message,
+    [F.error]: f.error.message,
   });
 }

@@ -14,6 +14,8 @@ import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";
 import { BoundedQueue } from "../util/bounded_queue.ts";
 import { errorMessage } from "../util/error_message.ts";
+import { F } from "../logger.ts";
+import { formatId } from "../http/headers.ts";
 
 /** The options the inbox reads. */
 export type InboxConfig = Pick<Config, "receiveQueueSize" | "raft">;
@@ -50,6 +52,7 @@ class Lane {
 /** The receive queues of one peer, drained into `Raft.process`. */
 export class Inbox {
   #peer: bigint;
+  #peerId: string;
   #cfg: InboxConfig;
   #log: RateLimitedLog;
   #stats: PeerStats;
@@ -59,6 +62,7 @@ export class Inbox {
 
   constructor(peer: bigint, cfg: InboxConfig, log: RateLimitedLog, stats: PeerStats) {
     this.#peer = peer;
+    this.#peerId = formatId(peer);
     this.#cfg = cfg;
     this.#log = log;
     this.#stats = stats;
@@ -76,16 +80,17 @@ export class Inbox {
     this.#drains.push(this.#drain(this.#received, signal), this.#drain(this.#proposals, signal));
   }
 
-  /** Queues a message for raft; a full queue drops it (counted, logged). */
-  push(m: Message): void {
-    if ((m.type === MessageType.MsgProp ? this.#proposals : this.#received).push(m)) return;
+  /** Queues a message for raft; a full queue drops it (counted, logged) and answers false. */
+  push(m: Message): boolean {
+    if ((m.type === MessageType.MsgProp ? this.#proposals : this.#received).push(m)) return true;
     this.#stats.receiveDrops++;
     this.#log.event(
       `recv-drop:${this.#peer}`,
       "warn",
       "dropped a received raft message: the receive queue is full (raft is not keeping up)",
-      { peer: this.#peer, type: MessageType[m.type] },
+      { [F.remote]: this.#peerId, type: MessageType[m.type] },
     );
+    return false;
   }
 
   /** Waits for the drain loops to end (after the signal aborted) and empties the queues. */
@@ -114,7 +119,7 @@ export class Inbox {
           `process:${this.#peer}`,
           "warn",
           "raft.process failed for a received message",
-          { peer: this.#peer, type: MessageType[m.type], error: errorMessage(e) },
+          { [F.remote]: this.#peerId, type: MessageType[m.type], [F.error]: errorMessage(e) },
         );
       }
     }

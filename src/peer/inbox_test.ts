@@ -136,7 +136,7 @@ Deno.test("Inbox: a full queue drops, counts receiveDrops and logs", async () =>
     const [line] = logger.lines;
     assertEquals(line.level, "warn");
     assert(line.msg.includes("receive queue is full"), line.msg);
-    assertEquals(line.fields, { peer: PEER, type: "MsgApp" });
+    assertEquals(line.fields, { "remote-peer-id": "7", type: "MsgApp" });
   } finally {
     await t.close();
   }
@@ -164,7 +164,7 @@ Deno.test("Inbox: a throwing process is logged and the loop goes on", async () =
     assertEquals(got, [0n, 1n, 2n]);
     assertEquals(logger.lines.length, 1);
     assertEquals(logger.lines[0].fields, {
-      peer: PEER,
+      "remote-peer-id": "7",
       type: "MsgApp",
       error: "raft is broken",
     });

@@ -10,7 +10,9 @@
 import type { Message } from "../raftpb/raft_pb.ts";
 import { MessageType } from "../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
-import type { RateLimitedLog } from "../logger.ts";
+import { F, type RateLimitedLog } from "../logger.ts";
+import { CH, DR, type HistogramRecorder, PeerMetrics } from "../metrics/peer_metrics.ts";
+import type { PeerView, QueueDepths } from "../metrics/registry.ts";
 import type { SnapshotMessage } from "../snapshot/message.ts";
 import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
@@ -82,10 +84,11 @@ export interface PeerStatusReport {
 }
 
 /** The transport's peer: implements {@link Peer}. */
-export class TransportPeer implements Peer {
+export class TransportPeer implements Peer, PeerView {
   readonly id: bigint;
   readonly status: PeerStatus;
   readonly stats: PeerStats = newPeerStats();
+  readonly metrics: PeerMetrics;
   #cfg: Config;
   #log: RateLimitedLog;
   #picker: UrlPicker;
@@ -99,14 +102,24 @@ export class TransportPeer implements Peer {
   #abort = new AbortController();
   #paused = false;
 
-  constructor(id: bigint, urls: string[], cfg: Config, log: RateLimitedLog) {
+  constructor(
+    id: bigint,
+    urls: string[],
+    cfg: Config,
+    log: RateLimitedLog,
+    recorder?: HistogramRecorder,
+  ) {
     this.id = id;
     this.#cfg = cfg;
     this.#log = log;
     this.#picker = new UrlPicker(normalizeUrls(urls));
-    this.status = new PeerStatus(formatId(id), cfg.logger);
+    const peerId = formatId(id);
+    this.status = new PeerStatus(peerId, cfg.logger);
+    this.metrics = new PeerMetrics(peerId, recorder);
     this.#ctx = {
       peer: id,
+      peerId,
+      metrics: this.metrics,
       cfg,
       picker: this.#picker,
       status: this.status,
@@ -119,7 +132,7 @@ export class TransportPeer implements Peer {
     this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
     this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
     this.#pipeline = new Pipeline(this.#ctx);
-    this.#prober = new Prober(cfg, this.#picker);
+    this.#prober = new Prober(cfg, this.#picker, this.metrics);
     this.#inbox = new Inbox(id, cfg, log, this.stats);
   }
 
@@ -136,7 +149,7 @@ export class TransportPeer implements Peer {
   send(m: Message): void {
     if (this.#paused) return;
     let ok: boolean;
-    let channel: string;
+    let channel: StreamType | "pipeline";
     if (m.type === MessageType.MsgSnap) {
       ok = this.#pipeline.send(m);
       channel = "pipeline";
@@ -152,13 +165,14 @@ export class TransportPeer implements Peer {
     }
     if (ok) return;
     this.stats.sendDrops++;
+    this.metrics.sendDrop(CH[channel], DR.queue_full);
     this.#cfg.raft.reportUnreachable(m.to);
     if (m.type === MessageType.MsgSnap) this.#cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
     this.#log.event(
       `drop:${this.id}`,
       "warn",
       "dropped an internal raft message: the sending buffer is full (the peer is slow or unreachable)",
-      { peer: this.id, channel, type: MessageType[m.type] },
+      { [F.remote]: this.metrics.peer, channel, type: MessageType[m.type] },
     );
   }
 
@@ -199,14 +213,16 @@ export class TransportPeer implements Peer {
     if (m.from !== this.id || m.to !== this.#cfg.id) {
       // A peer's stream carries only its own messages to us; anything else is forged or misrouted.
       this.stats.receiveDrops++;
+      this.metrics.receiveDrop(CH[channel], DR.mismatched);
       this.#log.event(
         `forged:${this.id}`,
         "warn",
         "dropped a message whose from/to do not match its stream",
         {
-          peer: this.id,
-          from: m.from,
-          to: m.to,
+          [F.remote]: this.metrics.peer,
+          [F.stream]: channel,
+          from: formatId(m.from),
+          to: formatId(m.to),
           type: MessageType[m.type],
         },
       );
@@ -214,7 +230,27 @@ export class TransportPeer implements Peer {
     }
     this.stats.receivedMessages++;
     this.stats.receivedOn[channel]++;
-    this.#inbox.push(m);
+    if (!this.#inbox.push(m)) this.metrics.receiveDrop(CH[channel], DR.queue_full);
+  }
+
+  /** True while the peer is active. */
+  get active(): boolean {
+    return this.status.active;
+  }
+
+  /** Active-to-inactive transitions so far. */
+  get disconnects(): number {
+    return this.status.disconnects;
+  }
+
+  /** Messages waiting in each queue. */
+  queued(): QueueDepths {
+    return {
+      message: this.#writers.message.queued,
+      msgappv2: this.#writers.msgappv2.queued,
+      pipeline: this.#pipeline.pending,
+      ...this.#inbox.queued,
+    };
   }
 
   /** Pauses or resumes the peer (test hook): sends and received frames are dropped. */
@@ -249,12 +285,7 @@ export class TransportPeer implements Peer {
           incoming: this.#readers.msgappv2.connected,
         },
       },
-      queued: {
-        message: this.#writers.message.queued,
-        msgappv2: this.#writers.msgappv2.queued,
-        pipeline: this.#pipeline.pending,
-        ...this.#inbox.queued,
-      },
+      queued: this.queued(),
       rttMs: this.#prober.srttMs,
       paused: this.#paused,
       stats: structuredClone(this.stats),

@@ -8,7 +8,8 @@
 
 import type { Message } from "../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
-import type { RateLimitedLog } from "../logger.ts";
+import { F, type RateLimitedLog } from "../logger.ts";
+import { CH, DR, PeerMetrics } from "../metrics/peer_metrics.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
@@ -20,6 +21,7 @@ import { normalizeUrls } from "../http/peer_urls.ts";
 export class Remote {
   readonly id: bigint;
   readonly stats: PeerStats = newPeerStats();
+  readonly metrics: PeerMetrics;
   #pipeline: Pipeline;
   #log: RateLimitedLog;
   #paused = false;
@@ -27,9 +29,13 @@ export class Remote {
   constructor(id: bigint, urls: string[], cfg: Config, log: RateLimitedLog) {
     this.id = id;
     this.#log = log;
-    const status = new PeerStatus(formatId(id), cfg.logger);
+    const peerId = formatId(id);
+    const status = new PeerStatus(peerId, cfg.logger);
+    this.metrics = new PeerMetrics(peerId);
     this.#pipeline = new Pipeline({
       peer: id,
+      peerId,
+      metrics: this.metrics,
       cfg,
       picker: new UrlPicker(normalizeUrls(urls)),
       status,
@@ -44,13 +50,12 @@ export class Remote {
     if (this.#paused) return;
     if (this.#pipeline.send(m)) return;
     this.stats.sendDrops++;
+    this.metrics.sendDrop(CH.pipeline, DR.queue_full);
     this.#log.event(
       `remote-drop:${this.id}`,
       "warn",
       "dropped a message to a remote: its queue is full",
-      {
-        remote: this.id,
-      },
+      { [F.remote]: this.metrics.peer },
     );
   }
 

@@ -6,13 +6,14 @@
  * @module
  */
 
-import type { Logger } from "../logger.ts";
+import { F, type Logger } from "../logger.ts";
 
 /** Active/inactive state of one peer. */
 export class PeerStatus {
   #since: Date | undefined;
   #peer: string;
   #log: Logger;
+  #disconnects = 0;
 
   /** Creates the status of `peer` (its hex id, for logs). */
   constructor(peer: string, log: Logger) {
@@ -25,6 +26,11 @@ export class PeerStatus {
     return this.#since !== undefined;
   }
 
+  /** Active-to-inactive transitions so far (etcd_network_disconnected_peers_total). */
+  get disconnects(): number {
+    return this.#disconnects;
+  }
+
   /** When the peer became active, or undefined while inactive. */
   get since(): Date | undefined {
     return this.#since;
@@ -34,7 +40,7 @@ export class PeerStatus {
   activate(): void {
     if (this.#since === undefined) {
       this.#since = new Date();
-      this.#log.info("peer became active", { peer: this.#peer });
+      this.#log.info("peer became active", { [F.remote]: this.#peer });
     }
   }
 
@@ -42,9 +48,10 @@ export class PeerStatus {
   deactivate(reason: string): void {
     if (this.#since !== undefined) {
       this.#since = undefined;
+      this.#disconnects++;
       this.#log.warn("peer became inactive (message send to peer failed)", {
-        peer: this.#peer,
-        reason,
+        [F.remote]: this.#peer,
+        [F.error]: reason,
       });
     }
   }

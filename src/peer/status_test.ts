@@ -23,7 +23,9 @@ Deno.test("PeerStatus: activate sets since once; repeated activate keeps it", as
   s.activate();
   s.activate();
   assert(s.since === since, "a repeated activate must keep the first activation time");
-  assertEquals(log.lines, [{ level: "info", msg: "peer became active", fields: { peer: "2" } }]);
+  assertEquals(log.lines, [
+    { level: "info", msg: "peer became active", fields: { "remote-peer-id": "2" } },
+  ]);
 });
 
 Deno.test("PeerStatus: deactivate clears since and logs the reason once", () => {
@@ -40,8 +42,9 @@ Deno.test("PeerStatus: deactivate clears since and logs the reason once", () => 
   assertEquals(log.lines[1], {
     level: "warn",
     msg: "peer became inactive (message send to peer failed)",
-    fields: { peer: "1f", reason: "connection refused" },
+    fields: { "remote-peer-id": "1f", error: "connection refused" },
   });
+  assertEquals(s.disconnects, 1, "one active-to-inactive transition");
 });
 
 Deno.test("PeerStatus: one line per transition, and a fresh since after reactivation", async () => {

@@ -13,6 +13,8 @@ import { HttpError } from "../http/http_error.ts";
 import { BodyTooLargeError, readLimited } from "../http/body.ts";
 import { decodeMessage } from "../codec/protobuf.ts";
 import { errorMessage } from "../util/error_message.ts";
+import { F } from "../logger.ts";
+import { CH } from "../metrics/peer_metrics.ts";
 
 /** The options the pipeline receiver reads. */
 export type PipelineReceiverConfig = Pick<Config, "maxPipelineBodySize">;
@@ -31,16 +33,17 @@ export function pipelineReceiver(ctx: ReceiverContext, cfg: PipelineReceiverConf
         "refused:garbage",
         "warn",
         "refused a POST /raft body that is not a raft message",
-        { from: req.headers.get(H.from), error: errorMessage(e) },
+        { [F.remote]: req.headers.get(H.from), [F.error]: errorMessage(e) },
       );
       throw new HttpError(400, "error unmarshalling raft message");
     }
     admission.checkSender(req, m);
-    const st = ctx.peer(m.from)?.stats;
-    if (st !== undefined) {
-      st.receivedMessages++;
-      st.receivedOn.pipeline++;
-      st.receivedBytes += body.length;
+    const p = ctx.peer(m.from);
+    if (p !== undefined) {
+      p.stats.receivedMessages++;
+      p.stats.receivedOn.pipeline++;
+      p.stats.receivedBytes += body.length;
+      p.metrics.receivedBytes[CH.pipeline] += body.length;
     }
     await admission.process(m, ctx.signal, "error processing raft message");
     return new Response(null, { status: 204 });

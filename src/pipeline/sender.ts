@@ -20,6 +20,7 @@ import { SnapshotStatus } from "../raft.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { errorMessage } from "../util/error_message.ts";
+import { CH, DR } from "../metrics/peer_metrics.ts";
 
 /** The options the pipeline reads. */
 export type PipelineConfig =
@@ -65,7 +66,10 @@ export class Pipeline {
     for (const wake of this.#waiting.splice(0)) wake();
     await Promise.all(this.#workers);
     const dropped = this.#queue.clear();
-    if (dropped > 0) this.#ctx.stats.sendDrops += dropped;
+    if (dropped > 0) {
+      this.#ctx.stats.sendDrops += dropped;
+      this.#ctx.metrics.sendDrop(CH.pipeline, DR.stopped, dropped);
+    }
   }
 
   async #work(): Promise<void> {
@@ -115,10 +119,12 @@ export class Pipeline {
       stats.sentMessages++;
       stats.sentOn.pipeline++;
       stats.sentBytes += body.length;
+      this.#ctx.metrics.sentBytes[CH.pipeline] += body.length;
       if (snap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Finish);
       return;
     }
     stats.sendDrops++;
+    this.#ctx.metrics.sendDrop(CH.pipeline, DR.post_failed);
     cfg.raft.reportUnreachable(m.to);
     if (snap) cfg.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
     channelFailed(this.#ctx, {

@@ -15,6 +15,9 @@ import { HttpError } from "../http/http_error.ts";
 import { readSnapshotEnvelope } from "../codec/envelope.ts";
 import { errorMessage } from "../util/error_message.ts";
 import { spool } from "./spool.ts";
+import { formatId } from "../http/headers.ts";
+import { F } from "../logger.ts";
+import { CH } from "../metrics/peer_metrics.ts";
 
 /** The options the snapshot receiver reads. */
 export type SnapshotReceiverConfig = Pick<
@@ -38,16 +41,31 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
         `too many snapshots in flight (limit ${cfg.maxConcurrentSnapshotReceives}); retry later`,
       );
     }
+    const started = performance.now();
     inFlight++;
     try {
       const { message, data } = await admitSnapshot(req, req.body, ctx, cfg);
-      await save(message, data, ctx, cfg);
-      ctx.log.event(`snapshot-recv:${message.from}`, "info", "received a snapshot", {
-        from: message.from,
-        index: message.snapshot?.metadata?.index ?? 0n,
-        bytes: data.bytes(),
-      });
-      await ctx.admission.process(message, ctx.signal, "failed to process raft message (%s)");
+      // From here the sender is known: its snapshot receive counters move.
+      const metrics = ctx.peer(message.from)?.metrics;
+      if (metrics !== undefined) metrics.snapshotReceiveInflight++;
+      try {
+        await save(message, data, ctx, cfg);
+        ctx.log.event(`snapshot-recv:${message.from}`, "info", "received a snapshot", {
+          [F.remote]: formatId(message.from),
+          "snapshot-index": String(message.snapshot?.metadata?.index ?? 0n),
+          bytes: data.bytes(),
+        });
+        await ctx.admission.process(message, ctx.signal, "failed to process raft message (%s)");
+      } catch (e) {
+        if (metrics !== undefined) metrics.snapshotReceiveFailures++;
+        throw e;
+      } finally {
+        if (metrics !== undefined) metrics.snapshotReceiveInflight--;
+      }
+      if (metrics !== undefined) {
+        metrics.snapshotReceiveSuccess++;
+        metrics.snapshotReceiveSeconds.observe((performance.now() - started) / 1000);
+      }
       return new Response(null, { status: 204 });
     } finally {
       inFlight--;
@@ -75,9 +93,10 @@ async function admitSnapshot(
   const reader = body.getReader();
   let message: Message;
   let rest: Uint8Array;
+  let size: number;
   try {
     try {
-      ({ message, rest } = await readSnapshotEnvelope(reader, cfg.maxSnapshotEnvelopeSize));
+      ({ message, rest, size } = await readSnapshotEnvelope(reader, cfg.maxSnapshotEnvelopeSize));
     } catch (e) {
       throw new HttpError(400, `failed to decode raft message (${errorMessage(e)})`);
     }
@@ -89,12 +108,20 @@ async function admitSnapshot(
   }
   reader.releaseLock();
   // Counted as they arrive, so that rates show a snapshot in progress.
-  const st = ctx.peer(message.from)?.stats;
+  const p = ctx.peer(message.from);
   let bytes = 0;
   const count = (n: number) => {
     bytes += n;
-    if (st !== undefined) st.receivedBytes += n;
+    if (p !== undefined) {
+      p.stats.receivedBytes += n;
+      p.metrics.receivedBytes[CH.snapshot] += n;
+    }
   };
+  // The envelope counts as received (as etcd does), not as snapshot data.
+  if (p !== undefined) {
+    p.stats.receivedBytes += size;
+    p.metrics.receivedBytes[CH.snapshot] += size;
+  }
   const spooled = spool(body, {
     limit: cfg.snapshotSpoolSize,
     progressTimeoutMs: cfg.snapshotProgressTimeoutMs,
@@ -124,10 +151,10 @@ async function save(
       "warn",
       "failed to receive a snapshot; partial data discarded",
       {
-        from: m.from,
-        index: m.snapshot?.metadata?.index ?? 0n,
+        [F.remote]: formatId(m.from),
+        "snapshot-index": String(m.snapshot?.metadata?.index ?? 0n),
         bytes: data.bytes(),
-        error: errorMessage(e),
+        [F.error]: errorMessage(e),
       },
     );
     throw new HttpError(500, `failed to save KV snapshot (${errorMessage(e)})`);

@@ -20,6 +20,8 @@ import { formatId, requestHeaders } from "../http/headers.ts";
 import { SnapshotStatus } from "../raft.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
+import { F } from "../logger.ts";
+import { CH } from "../metrics/peer_metrics.ts";
 
 /** The options a snapshot send reads. */
 export type SnapshotSenderConfig =
@@ -83,6 +85,8 @@ export async function sendSnapshot(
 ): Promise<void> {
   const { cfg, peer } = ctx;
   const url = ctx.picker.pick();
+  const started = performance.now();
+  ctx.metrics.snapshotSendInflight++;
   const abort = new AbortController();
   const onStop = () => abort.abort(new StoppedError());
   signal.addEventListener("abort", onStop, { once: true });
@@ -97,6 +101,7 @@ export async function sendSnapshot(
     deadline.touch();
     bytes += n;
     ctx.stats.sentBytes += n; // as they go, so that rates show a snapshot in progress
+    ctx.metrics.sentBytes[CH.snapshot] += n;
   }, awaitAnswer);
   let error: Error | undefined;
   try {
@@ -127,7 +132,12 @@ export async function sendSnapshot(
     deadline.cleanup();
     signal.removeEventListener("abort", onStop);
     await release();
+    ctx.metrics.snapshotSendInflight--;
   }
+  if (error === undefined) {
+    ctx.metrics.snapshotSendSuccess++;
+    ctx.metrics.snapshotSendSeconds.observe((performance.now() - started) / 1000);
+  } else if (!(error instanceof StoppedError)) ctx.metrics.snapshotSendFailures++;
   report(snap, ctx, url, bytes, error);
 }
 
@@ -148,13 +158,17 @@ function report(
   error: Error | undefined,
 ): void {
   const { cfg, peer } = ctx;
-  const index = snap.message.snapshot?.metadata?.index ?? 0n;
+  const index = String(snap.message.snapshot?.metadata?.index ?? 0n);
   if (error === undefined) {
     ctx.status.activate();
     ctx.stats.sentMessages++;
     ctx.stats.sentOn.pipeline++;
     cfg.raft.reportSnapshot(peer, SnapshotStatus.Finish);
-    ctx.log.event(`snapshot:${peer}`, "info", "sent a snapshot", { peer, index, bytes });
+    ctx.log.event(`snapshot:${peer}`, "info", "sent a snapshot", {
+      [F.remote]: ctx.peerId,
+      "snapshot-index": index,
+      bytes,
+    });
     snap.close(true);
     return;
   }
@@ -166,6 +180,6 @@ function report(
     url,
     error,
     warning: "failed to send a snapshot",
-    fields: { index },
+    fields: { "snapshot-index": index },
   });
 }

@@ -22,6 +22,8 @@ import { readTextLimited } from "../http/body.ts";
 import { IdleDeadline } from "../util/idle_deadline.ts";
 import { failureReason } from "../util/error_message.ts";
 import { ChunkReader } from "./chunk_reader.ts";
+import { F } from "../logger.ts";
+import { CH } from "../metrics/peer_metrics.ts";
 import { streamPath, type StreamType } from "./types.ts";
 
 /**
@@ -125,7 +127,11 @@ export class StreamReader {
         `stream ${this.type}:${this.#ctx.peer}`,
         "warn",
         "peer does not support this stream type",
-        { peer: this.#ctx.peer, stream: this.type, version: res.headers.get(H.serverVersion) },
+        {
+          [F.remote]: this.#ctx.peerId,
+          [F.stream]: this.type,
+          version: res.headers.get(H.serverVersion),
+        },
       );
       return "failed";
     }
@@ -134,6 +140,7 @@ export class StreamReader {
       return "failed";
     }
     this.#ctx.status.activate();
+    this.#ctx.metrics.streamConnects[2 + CH[this.type]]++;
     this.#connected = true;
     try {
       await this.#read(res.body!, abort);
@@ -174,7 +181,7 @@ export class StreamReader {
       url,
       error,
       warning,
-      fields: { stream: this.type, url },
+      fields: { [F.stream]: this.type, url },
     });
   }
 
@@ -212,7 +219,9 @@ export class StreamReader {
 
   /** Decodes the body until it ends, fails, or stays silent past the read timeout. */
   async #read(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
-    const { cfg, peer, stats } = this.#ctx;
+    const { cfg, peer, stats, peerId } = this.#ctx;
+    const bytesOn = this.#ctx.metrics.receivedBytes;
+    const ch = CH[this.type];
     const decoder = this.type === "message"
       ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
       : new MsgAppV2FrameDecoder(cfg.id, peer, { maxFrameSize: cfg.maxFrameSize });
@@ -228,12 +237,13 @@ export class StreamReader {
             `stream-eof:${this.type}:${peer}`,
             "info",
             "the peer closed the stream",
-            { peer, stream: this.type },
+            { [F.remote]: peerId, [F.stream]: this.type },
           );
           return;
         }
         deadline.touch();
         stats.receivedBytes += value.length;
+        bytesOn[ch] += value.length;
         stats.receivedChunks++;
         decoder.push(value, deliver);
       }
@@ -245,7 +255,7 @@ export class StreamReader {
         `stream-read:${this.type}:${peer}`,
         "warn",
         "lost the stream from the peer",
-        { peer, stream: this.type, error: why },
+        { [F.remote]: peerId, [F.stream]: this.type, [F.error]: why },
       );
     } finally {
       deadline.cleanup();

@@ -8,7 +8,8 @@
 
 import type { Config } from "../options.ts";
 import type { Receiver, ReceiverContext } from "../http/receiver.ts";
-import { H, parseId } from "../http/headers.ts";
+import { formatId, H, parseId } from "../http/headers.ts";
+import { F } from "../logger.ts";
 import { HttpError } from "../http/http_error.ts";
 import { parseStreamPath } from "./types.ts";
 
@@ -25,13 +26,19 @@ export function streamReceiver(ctx: ReceiverContext, cfg: StreamReceiverConfig):
     const from = parseId(fromText);
     if (from === undefined) throw new HttpError(404, "invalid from");
     if (cfg.raft.isIDRemoved(from)) {
-      ctx.log.event(`removed:${from}`, "warn", "refused a stream from a removed member", { from });
+      ctx.log.event(`removed:${from}`, "warn", "refused a stream from a removed member", {
+        [F.remote]: formatId(from),
+        [F.stream]: type,
+      });
       throw new HttpError(410, "removed member");
     }
     const peer = ctx.peer(from);
     if (peer === undefined) {
       admission.learnRemote(req, from);
-      ctx.log.event(`unknown:${from}`, "warn", "refused a stream from an unknown member", { from });
+      ctx.log.event(`unknown:${from}`, "warn", "refused a stream from an unknown member", {
+        [F.remote]: formatId(from),
+        [F.stream]: type,
+      });
       throw new HttpError(404, "error sender not found");
     }
     if (req.headers.get(H.raftTo) !== admission.localId) {

@@ -15,7 +15,8 @@ import { ByteWriter } from "../codec/byte_writer.ts";
 import { writeMessageFrame } from "../codec/message.ts";
 import { linkHeartbeat, MsgAppV2Encoder } from "../codec/msgappv2.ts";
 import { errorMessage } from "../util/error_message.ts";
-import type { LogLevel } from "../logger.ts";
+import { F, type LogLevel } from "../logger.ts";
+import { CH, DR } from "../metrics/peer_metrics.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import type { StreamType } from "./types.ts";
@@ -68,12 +69,15 @@ export class StreamWriter {
   #conn: Connection | undefined;
   #out: ByteWriter;
   #stopped = false;
+  /** The channel's index in the per-channel counters. */
+  readonly #ch: number;
 
   constructor(type: StreamType, ctx: PeerContext<StreamWriterConfig>) {
     this.type = type;
     this.#ctx = ctx;
     this.#queue = new BoundedQueue(ctx.cfg.streamQueueSize);
     this.#out = new ByteWriter(ctx.cfg.streamChunkSize + 1024);
+    this.#ch = CH[type];
   }
 
   /** True while a peer's reader is attached: `pick` may use this stream. */
@@ -108,7 +112,7 @@ export class StreamWriter {
    */
   attach(): ReadableStream<Uint8Array> {
     if (this.#conn !== undefined) {
-      this.#close(this.#conn, "replaced by a newer stream", false, "info");
+      this.#close(this.#conn, "replaced by a newer stream", undefined, "info");
     }
     const conn = new Connection(
       (c, ctl) => this.#pull(c, ctl),
@@ -122,12 +126,13 @@ export class StreamWriter {
     }
     this.#conn = conn;
     conn.timer = setInterval(() => this.#tick(conn), this.#ctx.cfg.linkHeartbeatIntervalMs);
+    this.#ctx.metrics.streamConnects[this.#ch]++;
     this.#ctx.status.activate();
     this.#ctx.log.event(
       `stream-up:${this.type}:${this.#ctx.peer}`,
       "info",
       "established a stream to the peer",
-      { peer: this.#ctx.peer, stream: this.type },
+      { [F.remote]: this.#ctx.peerId, [F.stream]: this.type },
     );
     return conn.stream;
   }
@@ -174,15 +179,17 @@ export class StreamWriter {
         // A message that cannot be encoded (a bigint out of range...) is
         // dropped alone; the stream goes on.
         this.#ctx.stats.sendDrops++;
+        this.#ctx.metrics.sendDrop(this.#ch, DR.encode_failed);
         this.#ctx.cfg.raft.reportUnreachable(this.#ctx.peer);
         this.#ctx.log.event(
           `encode:${this.#ctx.peer}`,
           "error",
           "dropped a message that cannot be encoded",
           {
-            peer: this.#ctx.peer,
+            [F.remote]: this.#ctx.peerId,
+            [F.stream]: this.type,
             type: MessageType[m.type],
-            error: errorMessage(e),
+            [F.error]: errorMessage(e),
           },
         );
       }
@@ -190,6 +197,7 @@ export class StreamWriter {
     this.#ctx.stats.sentMessages += n;
     this.#ctx.stats.sentOn[this.type] += n;
     this.#ctx.stats.sentBytes += w.pos;
+    this.#ctx.metrics.sentBytes[this.#ch] += w.pos;
     if (w.pos > 0) this.#ctx.stats.sentChunks++;
     // A big chunk is handed over as it is (copying it costs more than a
     // fresh buffer); a small one is copied out and the buffer reused.
@@ -206,10 +214,11 @@ export class StreamWriter {
   #fail(conn: Connection, reason: string): void {
     if (conn.closed) return;
     this.#ctx.status.deactivate(`stream ${this.type} write failed: ${reason}`);
-    this.#close(conn, reason, true, "warn");
+    this.#close(conn, reason, DR.stream_closed, "warn");
   }
 
-  #close(conn: Connection, reason: string, dropQueued: boolean, level: LogLevel): void {
+  /** Ends `conn`; with `drop` (a reason of DR), the queued messages are dropped for it. */
+  #close(conn: Connection, reason: string, drop: number | undefined, level: LogLevel): void {
     if (conn.closed) return;
     conn.closed = true;
     clearInterval(conn.timer);
@@ -225,25 +234,22 @@ export class StreamWriter {
       `stream-down:${this.type}:${this.#ctx.peer}`,
       level,
       "closed a stream to the peer",
-      { peer: this.#ctx.peer, stream: this.type, reason },
+      { [F.remote]: this.#ctx.peerId, [F.stream]: this.type, reason },
     );
-    if (dropQueued) this.#dropQueued();
+    if (drop !== undefined) this.#dropQueued(drop);
   }
 
-  #dropQueued(): void {
+  #dropQueued(reason: number): void {
     const dropped = this.#queue.clear();
     if (dropped > 0) {
       this.#ctx.stats.sendDrops += dropped;
+      this.#ctx.metrics.sendDrop(this.#ch, reason, dropped);
       this.#ctx.cfg.raft.reportUnreachable(this.#ctx.peer);
       this.#ctx.log.event(
         `drop:${this.#ctx.peer}`,
         "warn",
         "dropped queued messages: their stream closed",
-        {
-          peer: this.#ctx.peer,
-          stream: this.type,
-          dropped,
-        },
+        { [F.remote]: this.#ctx.peerId, [F.stream]: this.type, dropped },
       );
     }
   }
@@ -251,7 +257,8 @@ export class StreamWriter {
   /** Ends the attached body and drops the queue; the writer accepts no new body. */
   stop(): void {
     this.#stopped = true;
-    if (this.#conn !== undefined) this.#close(this.#conn, "the peer was stopped", true, "debug");
-    else this.#dropQueued();
+    if (this.#conn !== undefined) {
+      this.#close(this.#conn, "the peer was stopped", DR.stopped, "debug");
+    } else this.#dropQueued(DR.stopped);
   }
 }

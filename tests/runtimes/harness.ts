@@ -333,7 +333,7 @@ export function streamsEstablished(
   peer: bigint,
   type: "message" | "msgappv2",
 ): number {
-  return s.events[`established a stream to the peer peer=${peer} stream=${type}`] ?? 0;
+  return s.events[`established a stream to the peer peer=${peer.toString(16)} stream=${type}`] ?? 0;
 }
 
 /** What every member sends every other in {@link exchange}. */

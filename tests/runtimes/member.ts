@@ -377,8 +377,10 @@ export class Member {
       }`;
     const log = (l: LogLevel) => (msg: string, f?: LogFields) => {
       bump(this.#events, msg);
-      if (f?.peer !== undefined) {
-        bump(this.#events, `${msg} peer=${f.peer}${f.stream ? ` stream=${f.stream}` : ""}`);
+      const peer = f?.["remote-peer-id"];
+      if (peer !== undefined) {
+        const stream = f?.["stream-type"];
+        bump(this.#events, `${msg} peer=${peer}${stream ? ` stream=${stream}` : ""}`);
       }
       if (l === "warn" || l === "error") {
         this.#warnings.push(line(l, msg, f));
