@@ -117,6 +117,14 @@ export {
   silentLogger,
 } from "./src/logger.ts";
 export { serve, type ServeOptions } from "./src/edge/serve.ts";
+export {
+  serveUnix,
+  type ServeUnixOptions,
+  type UnixFetch,
+  unixFetch,
+  type UnixFetchOptions,
+} from "./src/edge/unix.ts";
+export type { MemberInfo } from "./src/http/members_receiver.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

@@ -21,7 +21,7 @@ export interface ServeOptions {
   signal?: AbortSignal;
   /** Called once listening (default: silent). */
   onListen?: (addr: Deno.NetAddr) => void;
-  /** Answers requests outside `/raft` (default: 404). */
+  /** Answers requests outside `/raft`, `/version` and `/members` (default: 404). */
   fallback?: (req: Request) => Response | Promise<Response>;
 }
 
@@ -50,7 +50,10 @@ export function serve(transport: Transport, options: ServeOptions): Deno.HttpSer
     (() => new Response("404 page not found\n", { status: 404 }));
   const handler = (req: Request) => {
     const path = new URL(req.url).pathname;
-    return path === "/raft" || path.startsWith("/raft/") ? raft(req) : fallback(req);
+    return path === "/raft" || path.startsWith("/raft/") || path === "/version" ||
+        path === "/members"
+      ? raft(req)
+      : fallback(req);
   };
   const base = {
     hostname: options.hostname ?? "127.0.0.1",

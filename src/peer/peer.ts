@@ -26,6 +26,7 @@ import { Prober } from "../http/probing.ts";
 import { SnapshotStatus } from "../raft.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
+import { isLocalOnly, typeName } from "../http/local_only.ts";
 import { StoppedError } from "../errors.ts";
 
 /**
@@ -184,18 +185,34 @@ export class TransportPeer implements Peer {
     return this.#writers[type].attach();
   }
 
+  /** The peer's URLs. */
+  get urls(): readonly string[] {
+    return this.#picker.urls;
+  }
+
   /** When the peer became active, or undefined. */
   activeSince(): Date | undefined {
     return this.status.since;
   }
 
   /**
-   * A message arrived on a stream: link heartbeats are dropped, proposals
-   * and everything else go to their own bounded queues.
+   * A message arrived on a stream: link heartbeats are dropped, local-only
+   * types refused (counted in `refusedLocal`), messages not from this peer to
+   * us dropped; proposals and everything else go to their own bounded queues.
    */
   receive(m: Message, channel: StreamType): void {
     if (m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n) return;
     if (this.#paused) return;
+    if (isLocalOnly(m.type)) {
+      this.stats.refusedLocal++;
+      this.#log.event(
+        `refused:local-only:${this.id}`,
+        "warn",
+        "dropped a local-only message type that came from the network",
+        { peer: this.id, stream: channel, type: typeName(m.type) },
+      );
+      return;
+    }
     if (m.from !== this.id || m.to !== this.#cfg.id) {
       // A peer's stream carries only its own messages to us; anything else is forged or misrouted.
       this.stats.receiveDrops++;

@@ -13,6 +13,7 @@ import { HttpError } from "../http/http_error.ts";
 import { BodyTooLargeError, readLimited } from "../http/body.ts";
 import { decodeMessage } from "../codec/protobuf.ts";
 import { errorMessage } from "../util/error_message.ts";
+import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
 
 /** The options the pipeline receiver reads. */
 export type PipelineReceiverConfig = Pick<Config, "maxPipelineBodySize">;
@@ -34,6 +35,11 @@ export function pipelineReceiver(ctx: ReceiverContext, cfg: PipelineReceiverConf
         { from: req.headers.get(H.from), error: errorMessage(e) },
       );
       throw new HttpError(400, "error unmarshalling raft message");
+    }
+    if (isLocalOnly(m.type)) {
+      // etcd's node.Step drops these without an error, so etcd answers 204; so do we.
+      refuseLocalOnly(ctx, req, m, "POST /raft");
+      return new Response(null, { status: 204 });
     }
     admission.checkSender(req, m);
     const st = ctx.peer(m.from)?.stats;

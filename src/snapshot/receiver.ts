@@ -15,6 +15,7 @@ import { HttpError } from "../http/http_error.ts";
 import { readSnapshotEnvelope } from "../codec/envelope.ts";
 import { errorMessage } from "../util/error_message.ts";
 import { spool } from "./spool.ts";
+import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
 
 /** The options the snapshot receiver reads. */
 export type SnapshotReceiverConfig = Pick<
@@ -81,7 +82,10 @@ async function admitSnapshot(
     } catch (e) {
       throw new HttpError(400, `failed to decode raft message (${errorMessage(e)})`);
     }
-    if (message.type !== MessageType.MsgSnap) throw new HttpError(400, "wrong raft message type");
+    if (message.type !== MessageType.MsgSnap) {
+      if (isLocalOnly(message.type)) refuseLocalOnly(ctx, req, message, "POST /raft/snapshot");
+      throw new HttpError(400, "wrong raft message type");
+    }
     ctx.admission.checkSender(req, message);
   } catch (e) {
     await reader.cancel().catch(() => {});
