@@ -12,6 +12,7 @@ import type { PeerStatus } from "./status.ts";
 import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
+import type { Link } from "./link.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
@@ -27,4 +28,6 @@ export interface PeerContext<C = Config> {
   readonly stats: PeerStats;
   /** The transport's rate-limited log. */
   readonly log: RateLimitedLog;
+  /** What the peer's streams know of the link (readers report silence, writers act on it). */
+  readonly link: Link;
 }

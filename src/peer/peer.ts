@@ -19,6 +19,7 @@ import { StreamWriter } from "../stream/writer.ts";
 import { type Inbox as StreamInbox, StreamReader } from "../stream/reader.ts";
 import type { StreamType } from "../stream/types.ts";
 import { Inbox } from "./inbox.ts";
+import { Link } from "./link.ts";
 import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
@@ -113,7 +114,10 @@ export class TransportPeer implements Peer {
       status: this.status,
       stats: this.stats,
       log,
+      link: new Link(),
     };
+    // A dead link (a reader's peer went silent) is news for raft at once.
+    this.#ctx.link.onDead(() => cfg.raft.reportUnreachable(id));
     const inbox = (channel: StreamType): StreamInbox => (m) => this.receive(m, channel);
     const writer = (t: StreamType) => new StreamWriter(t, this.#ctx);
     const reader = (t: StreamType) => new StreamReader(t, this.#ctx, inbox(t));

@@ -19,6 +19,7 @@ import type { LogLevel } from "../logger.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import type { StreamType } from "./types.ts";
+import { WriteWindows } from "../peer/link.ts";
 
 /** The options a stream writer reads. */
 export type StreamWriterConfig = Pick<
@@ -44,6 +45,8 @@ class Connection {
   wake: (() => void) | undefined;
   timer: ReturnType<typeof setInterval> | undefined;
   encoder = new MsgAppV2Encoder();
+  /** Messages written into this connection that no later byte from the peer confirms. */
+  windows = new WriteWindows(Date.now());
   readonly stream: ReadableStream<Uint8Array>;
 
   constructor(
@@ -74,6 +77,9 @@ export class StreamWriter {
     this.#ctx = ctx;
     this.#queue = new BoundedQueue(ctx.cfg.streamQueueSize);
     this.#out = new ByteWriter(ctx.cfg.streamChunkSize + 1024);
+    ctx.link.onDead((reason) => {
+      if (this.#conn !== undefined) this.#linkDead(this.#conn, reason);
+    });
   }
 
   /** True while a peer's reader is attached: `pick` may use this stream. */
@@ -187,6 +193,7 @@ export class StreamWriter {
         );
       }
     }
+    if (n > 0) conn.windows.wrote(n, Date.now(), this.#ctx.link.lastHeard);
     this.#ctx.stats.sentMessages += n;
     this.#ctx.stats.sentOn[this.type] += n;
     this.#ctx.stats.sentBytes += w.pos;
@@ -202,6 +209,29 @@ export class StreamWriter {
     else writeMessageFrame(w, m);
   }
 
+  /**
+   * The peer's readers found the link silent (no RST on a cut link, so our
+   * writes kept landing in the socket buffer): what was written since the
+   * last sign of life counts as dropped, the connection is aborted (not
+   * ended: a clean end would wait on the dead socket), and the queue goes
+   * with it. `pick` then uses the pipeline until the peer dials again.
+   */
+  #linkDead(conn: Connection, reason: string): void {
+    if (conn.closed) return;
+    const lost = conn.windows.unconfirmed(this.#ctx.link.lastHeard);
+    if (lost > 0) {
+      this.#ctx.stats.sendDrops += lost;
+      this.#ctx.log.event(
+        `drop-unconfirmed:${this.#ctx.peer}`,
+        "warn",
+        "counted messages written into a dead link as dropped (no sign of life from the peer since)",
+        { peer: this.#ctx.peer, stream: this.type, dropped: lost },
+      );
+    }
+    this.#ctx.status.deactivate(`stream ${this.type}: the link looks dead: ${reason}`);
+    this.#close(conn, `the link looks dead: ${reason}`, true, "warn", true);
+  }
+
   /** A write failed: the peer is deactivated, queued messages dropped and reported once. */
   #fail(conn: Connection, reason: string): void {
     if (conn.closed) return;
@@ -209,14 +239,21 @@ export class StreamWriter {
     this.#close(conn, reason, true, "warn");
   }
 
-  #close(conn: Connection, reason: string, dropQueued: boolean, level: LogLevel): void {
+  #close(
+    conn: Connection,
+    reason: string,
+    dropQueued: boolean,
+    level: LogLevel,
+    abort = false,
+  ): void {
     if (conn.closed) return;
     conn.closed = true;
     clearInterval(conn.timer);
     if (conn.wake !== undefined) conn.wake();
     conn.wake = undefined;
     try {
-      conn.controller.close();
+      if (abort) conn.controller.error(new Error(reason));
+      else conn.controller.close();
     } catch {
       // already cancelled by the consumer
     }
