@@ -7,8 +7,10 @@
  * into the core:
  *
  * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
- *   and `handler()`, a `(Request) => Promise<Response>` for everything under
- *   `/raft`; {@link serve} runs it on `Deno.serve`.
+ *   and `handler()`, a `(Request) => Promise<Response>` for the peer port
+ *   (everything under `/raft`, `GET /version`, `GET /members`, as an etcd
+ *   member serves them); {@link serve} runs it on `Deno.serve`,
+ *   {@link serveUnix} on a unix socket.
  * - {@link Raft}: what your raft node implements (`process`, `isIDRemoved`,
  *   `reportUnreachable`, `reportSnapshot`).
  * - The raftpb schemas and types (`MessageSchema`, `Message`, ...; use them
