@@ -157,10 +157,11 @@ export class StreamWriter {
   }
 
   async #pull(conn: Connection, controller: ReadableStreamDefaultController<Uint8Array>) {
-    conn.lastPull = Date.now();
+    let now = conn.lastPull = Date.now();
     if (this.#queue.length === 0 && !conn.heartbeatDue) {
       await new Promise<void>((resolve) => conn.wake = resolve);
       if (conn.closed) return;
+      now = Date.now(); // idle until now: the write happens now, not at the pull
     }
     const w = this.#out;
     w.reset();
@@ -193,7 +194,7 @@ export class StreamWriter {
         );
       }
     }
-    if (n > 0) conn.windows.wrote(n, Date.now(), this.#ctx.link.lastHeard);
+    if (n > 0) conn.windows.wrote(n, now, this.#ctx.link.lastHeard);
     this.#ctx.stats.sentMessages += n;
     this.#ctx.stats.sentOn[this.type] += n;
     this.#ctx.stats.sentBytes += w.pos;

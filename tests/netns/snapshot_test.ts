@@ -30,9 +30,12 @@ netnsTest(
       "burst",
       "64kb",
       "latency",
-      "20ms",
+      "50ms",
     );
-    await using ms = await startMembers(lan, 3, { linkHeartbeatIntervalMs: 500 });
+    // etcd's timings (link heartbeat 1667 ms, read timeout 3333 ms): the heartbeat streams share
+    // a saturated link, and a packet of theirs lost in tbf's queue waits for TCP's retransmission
+    // timeout (no later packets trigger a fast retransmit), 0.2 s and doubling.
+    await using ms = await startMembers(lan, 3, {});
     await waitUntil(
       async () => {
         const st = await Promise.all(ms.map((m) => m.status()));
@@ -87,10 +90,12 @@ netnsTest(
     assert(mbit <= RATE_MBIT * 1.05, `${Math.round(mbit)} Mbit/s: the tbf limit was not in force`);
     assert(mbit >= RATE_MBIT * 0.5, `${Math.round(mbit)} Mbit/s: far below the link's rate`);
     assert(samples.length >= 10, `only ${samples.length} samples during the snapshot`);
-    assert(
-      samples.every((n) => n >= 3),
-      `a half second without heartbeats from 1 at 2: ${samples}`,
-    );
+    // Heartbeats flow throughout: never a second without one (two empty samples in a row), and
+    // on the whole at least 80 % of their rate (20 a second) while the snapshot ran.
+    const gap = samples.some((n, i) => n === 0 && samples[i + 1] === 0);
+    assert(!gap, `a second without heartbeats from 1 at 2: ${samples}`);
+    const total = samples.reduce((a, b) => a + b, 0);
+    assert(total >= 0.8 * samples.length * (500 / BEAT_MS), `heartbeats from 1 at 2: ${samples}`);
     for (const [a, b] of [[1, 2], [1, 3], [2, 1], [3, 1]]) {
       const out = st[a - 1].peers[String(b)];
       assertEquals(out.stats.sendDrops, 0, `${a}->${b} dropped`);
