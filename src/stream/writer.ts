@@ -213,9 +213,11 @@ export class StreamWriter {
   /**
    * The peer's readers found the link silent (no RST on a cut link, so our
    * writes kept landing in the socket buffer): what was written since the
-   * last sign of life counts as dropped, the connection is aborted (not
-   * ended: a clean end would wait on the dead socket), and the queue goes
-   * with it. `pick` then uses the pipeline until the peer dials again.
+   * last sign of life counts as dropped, the body is ended (erroring it
+   * instead would make Deno.serve print the error on the console, past our
+   * logger; the end is a few bytes into a socket buffer the kernel drops
+   * with the connection), and the queue goes with it. `pick` then uses the
+   * pipeline until the peer dials again.
    */
   #linkDead(conn: Connection, reason: string): void {
     if (conn.closed) return;
@@ -230,7 +232,7 @@ export class StreamWriter {
       );
     }
     this.#ctx.status.deactivate(`stream ${this.type}: the link looks dead: ${reason}`);
-    this.#close(conn, `the link looks dead: ${reason}`, true, "warn", true);
+    this.#close(conn, `the link looks dead: ${reason}`, true, "warn");
   }
 
   /** A write failed: the peer is deactivated, queued messages dropped and reported once. */
@@ -240,21 +242,14 @@ export class StreamWriter {
     this.#close(conn, reason, true, "warn");
   }
 
-  #close(
-    conn: Connection,
-    reason: string,
-    dropQueued: boolean,
-    level: LogLevel,
-    abort = false,
-  ): void {
+  #close(conn: Connection, reason: string, dropQueued: boolean, level: LogLevel): void {
     if (conn.closed) return;
     conn.closed = true;
     clearInterval(conn.timer);
     if (conn.wake !== undefined) conn.wake();
     conn.wake = undefined;
     try {
-      if (abort) conn.controller.error(new Error(reason));
-      else conn.controller.close();
+      conn.controller.close();
     } catch {
       // already cancelled by the consumer
     }
