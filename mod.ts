@@ -7,9 +7,11 @@
  * into the core:
  *
  * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
- *   and `handler()`, a `(Request) => Promise<Response>` for everything under
- *   `/raft`; {@link serve} runs it on `Deno.serve`, {@link serveNode} on
- *   Node.js's `node:http`.
+ *   and `handler()`, a `(Request) => Promise<Response>` for the peer port
+ *   (everything under `/raft`, `GET /version`, `GET /members`, as an etcd
+ *   member serves them); {@link serve} runs it on `Deno.serve`,
+ *   {@link serveNode} on Node.js's `node:http`, {@link serveUnix} on a unix
+ *   socket.
  * - `transport.metrics()`: etcd's rafthttp metrics in the Prometheus text
  *   format (`serve(transport, { metrics: true })` answers `GET /metrics`),
  *   and the same instruments on OpenTelemetry (`meterProvider`).
@@ -128,6 +130,14 @@ export {
   serveNode,
 } from "./src/edge/node_server.ts";
 export type { MeterProviderLike } from "./src/metrics/otel.ts";
+export {
+  serveUnix,
+  type ServeUnixOptions,
+  type UnixFetch,
+  unixFetch,
+  type UnixFetchOptions,
+} from "./src/edge/unix.ts";
+export type { MemberInfo } from "./src/http/members_receiver.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

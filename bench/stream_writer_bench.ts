@@ -15,6 +15,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
 import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";
+import { Link } from "../src/peer/link.ts";
 import { UrlPicker } from "../src/peer/url_picker.ts";
 import { PeerStatus } from "../src/peer/status.ts";
 import { newPeerStats } from "../src/peer/stats.ts";
@@ -64,6 +65,7 @@ class Harness {
       metrics: new PeerMetrics("a1"),
       cfg,
       picker: new UrlPicker(["http://127.0.0.1:1"]),
+      link: new Link(),
       status: new PeerStatus("a1", silentLogger),
       stats: newPeerStats(),
       log: this.#log,

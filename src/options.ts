@@ -11,14 +11,16 @@ import type { Logger } from "./logger.ts";
 import { consoleLogger, F, guardLogger, withFields } from "./logger.ts";
 import { formatId } from "./http/headers.ts";
 import {
+  DEFAULT_CLUSTER_VERSION,
   DEFAULT_MIN_CLUSTER_VERSION,
   DEFAULT_SERVER_VERSION,
   parseMajorMinor,
 } from "./http/version.ts";
-import { normalizeUrls } from "./http/peer_urls.ts";
+import { isUnixUrl, normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
+import type { MemberInfo } from "./http/members_receiver.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -55,6 +57,18 @@ export interface TransportOptions {
   serverVersion?: string;
   /** Announced `X-Min-Cluster-Version`. Default `3.0.0`. */
   minClusterVersion?: string;
+  /**
+   * The cluster version `GET /version` answers as `etcdcluster` (the server
+   * version there is `serverVersion`). Default `3.4.0`: with the default
+   * `serverVersion`, etcd 3.4 leaders then settle the cluster at 3.4.0.
+   */
+  clusterVersion?: string;
+  /**
+   * The member list `GET /members` answers (what a joining etcd member
+   * reads). Default: this member and the transport's peers, with their peer
+   * URLs and no names or client URLs.
+   */
+  members?: () => readonly MemberInfo[];
   /** Logger; default: the console, from `warn` up. */
   logger?: Logger;
   /**
@@ -133,9 +147,17 @@ export interface TransportOptions {
 /** Options with every default filled in. */
 export type Config =
   & Required<
-    Omit<TransportOptions, "snapshotSink" | "snapshotDir" | "onError" | "auth" | "meterProvider">
+    Omit<
+      TransportOptions,
+      "snapshotSink" | "snapshotDir" | "onError" | "auth" | "meterProvider" | "members"
+    >
   >
-  & { snapshotSink: SnapshotSink; onError: (error: Error) => void; auth?: RequestAuth };
+  & {
+    snapshotSink: SnapshotSink;
+    onError: (error: Error) => void;
+    auth?: RequestAuth;
+    members?: () => readonly MemberInfo[];
+  };
 
 /**
  * Default of {@link TransportOptions.dialTimeoutMs}.
@@ -385,19 +407,28 @@ function duration(name: string, v: number | undefined, dflt: number, zeroMeans?:
 }
 
 /** Checks the identity options, throwing TypeError for a wrong type or a malformed version. */
-function identity(o: TransportOptions): { serverVersion: string; minClusterVersion: string } {
+function identity(
+  o: TransportOptions,
+): { serverVersion: string; minClusterVersion: string; clusterVersion: string } {
   if (typeof o.id !== "bigint" || o.id <= 0n) throw new TypeError("id must be a positive bigint");
   if (typeof o.clusterId !== "bigint") throw new TypeError("clusterId must be a bigint");
   const serverVersion = o.serverVersion ?? DEFAULT_SERVER_VERSION;
   const minClusterVersion = o.minClusterVersion ?? DEFAULT_MIN_CLUSTER_VERSION;
-  for (
-    const [n, v] of [["serverVersion", serverVersion], ["minClusterVersion", minClusterVersion]]
-  ) {
+  const clusterVersion = o.clusterVersion ?? DEFAULT_CLUSTER_VERSION;
+  const versions = [
+    ["serverVersion", serverVersion],
+    ["minClusterVersion", minClusterVersion],
+    ["clusterVersion", clusterVersion],
+  ];
+  for (const [n, v] of versions) {
     if (parseMajorMinor(v) === undefined) {
       throw new TypeError(`${n} must be a semver x.y.z, got ${v}`);
     }
   }
-  return { serverVersion, minClusterVersion };
+  if (o.members !== undefined && typeof o.members !== "function") {
+    throw new TypeError("members must be a function returning the member list");
+  }
+  return { serverVersion, minClusterVersion, clusterVersion };
 }
 
 /** The timeouts and intervals, checked; RangeError for a value out of range. */
@@ -487,6 +518,20 @@ function bounds(o: TransportOptions) {
   };
 }
 
+/** The global fetch, with a clear error for unix URLs (which need `unixFetch`). */
+const defaultFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const href = input instanceof Request ? input.url : String(input);
+  if (isUnixUrl(href)) {
+    return Promise.reject(
+      new TypeError(
+        `cannot reach ${href}: unix:// and unixs:// peer URLs need a fetch that can reach ` +
+          `unix sockets; pass fetch: unixFetch().fetch (Deno) or your runtime's equivalent`,
+      ),
+    );
+  }
+  return fetch(input, init);
+};
+
 /**
  * Validates options and fills in defaults. Throws TypeError for a value of
  * the wrong kind (ids, versions, URLs) and RangeError, naming the option,
@@ -503,10 +548,11 @@ export function resolveOptions(o: TransportOptions): Config {
     clusterId: o.clusterId,
     urls: o.urls.length === 0 ? [] : normalizeUrls(o.urls),
     raft: o.raft,
+    members: o.members,
     snapshotSink: o.snapshotSink ?? new FileSnapshotSink(o.snapshotDir ?? "snap"),
     ...versions,
     logger,
-    fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: o.fetch ?? defaultFetch,
     onError: o.onError ??
       ((e) => logger.error(e.message, { [F.error]: e.message, "error-type": e.name })),
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),

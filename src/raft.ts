@@ -49,6 +49,17 @@ export interface Raft {
    * synchronous implementation) is allowed and saves a promise per message.
    * A thrown error or rejection is logged; on `POST /raft` and
    * `/raft/snapshot` it becomes the HTTP error etcd sends.
+   *
+   * Local-only message types never reach it from the network: MsgHup,
+   * MsgBeat, MsgUnreachable, MsgSnapStatus, MsgCheckQuorum (etcd's
+   * `IsLocalMsg`) and etcd 3.6's storage messages (types 19 to 22) are
+   * refused by the transport, counted in the peer's `stats.refusedLocal`
+   * and logged (rate-limited). On the message and msgappv2 streams they are
+   * dropped and the stream goes on; `POST /raft` answers 204, as etcd does
+   * (its `node.Step` drops them silently); `POST /raft/snapshot` answers
+   * 400 "wrong raft message type", as etcd does for any type but MsgSnap.
+   * Messages raft makes for itself are not affected: the transport only
+   * carries messages between members.
    */
   process(m: Message, signal: AbortSignal): Promise<void> | void;
   /** True if `id` was removed from the cluster: its requests are refused. */

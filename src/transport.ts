@@ -19,6 +19,7 @@ import { createHandler } from "./http/router.ts";
 import { Admission } from "./http/admission.ts";
 import { formatId } from "./http/headers.ts";
 import { StoppedError } from "./errors.ts";
+import type { MemberInfo } from "./http/members_receiver.ts";
 
 /**
  * What a raft node needs from its network layer (etcd's `Transporter`).
@@ -35,7 +36,7 @@ import { StoppedError } from "./errors.ts";
 export interface Transporter {
   /** Starts the transport: peers added so far begin dialling. */
   start(): void;
-  /** The HTTP handler for everything under `/raft`. */
+  /** The HTTP handler of the peer port: everything under `/raft`, `GET /version`, `GET /members`. */
   handler(): (req: Request) => Promise<Response>;
   /** Sends messages to their `to` members without blocking; `to == 0` is skipped. */
   send(msgs: Message[]): void;
@@ -121,7 +122,13 @@ export class Transport implements Transporter, AsyncDisposable {
     for (const p of this.#peers.values()) p.start();
   }
 
-  /** The handler for everything under `/raft` (the same function on every call). */
+  /**
+   * The handler of the peer port (the same function on every call): every
+   * endpoint under `/raft`, plus `GET /version` and `GET /members` as an etcd
+   * member serves them (see `clusterVersion` and `members` in the options);
+   * any other path gets etcd's 404. Serve it on any server that speaks
+   * fetch's types (`Deno.serve`, `Bun.serve`, a Worker's `fetch`).
+   */
   handler(): (req: Request) => Promise<Response> {
     this.#handler ??= createHandler(
       {
@@ -131,12 +138,19 @@ export class Transport implements Transporter, AsyncDisposable {
         }),
         log: this.#log,
         peer: (id) => this.#peers.get(id),
+        members: this.#cfg.members ?? (() => this.#members()),
         signal: this.#stop.signal,
       },
       this.#cfg,
       this.#log,
     );
     return this.#handler;
+  }
+
+  /** The default member list of `GET /members`: this member and the peers. */
+  #members(): MemberInfo[] {
+    const self = { id: this.#cfg.id, peerURLs: this.#cfg.urls };
+    return [self, ...[...this.#peers.values()].map((p) => ({ id: p.id, peerURLs: p.urls }))];
   }
 
   /** Routes each message to its peer (or remote); see {@link Transporter.send}. */

@@ -139,6 +139,7 @@ Deno.test("demo view: progress bar, byte units, and rates from counter deltas", 
     receivedBytes: received * 10,
     receivedChunks: 0,
     receiveDrops: 0,
+    refusedLocal: 0,
   });
   const meter = new RateMeter(400);
   assertEquals(meter.rates("1 → 2", stats(100, 1000, 50), 0).outMsgs, 0, "no rate from one sample");

@@ -15,6 +15,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "../logger.ts";
 import type { Transport } from "../transport.ts";
+import { isPeerPortPath } from "../http/router.ts";
 
 /** Where a {@link NodeServer} listens. */
 export interface NodeServerAddr {
@@ -104,9 +105,7 @@ export async function serveNode(
   const hostname = options.hostname ?? "127.0.0.1";
   const handler = (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname;
-    return path === "/raft" || path.startsWith("/raft/")
-      ? raft(req)
-      : Promise.resolve().then(() => fallback(req));
+    return isPeerPortPath(path) ? raft(req) : Promise.resolve().then(() => fallback(req));
   };
 
   const server: Server = http.createServer({

@@ -6,6 +6,7 @@
  */
 
 import type { Transport } from "../transport.ts";
+import { isPeerPortPath } from "../http/router.ts";
 
 /** Options of {@link serve}: where to listen, plus what `Deno.serve` takes. */
 export interface ServeOptions {
@@ -23,10 +24,11 @@ export interface ServeOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /**
    * Also answer `GET /metrics` with `transport.metrics()` (Prometheus text
-   * format 0.0.4). Default false: the peer port serves only `/raft`.
+   * format 0.0.4). Default false: the peer port serves only what an etcd
+   * member's does.
    */
   metrics?: boolean;
-  /** Answers requests outside `/raft` (default: 404). */
+  /** Answers requests outside `/raft`, `/version` and `/members` (default: 404). */
   fallback?: (req: Request) => Response | Promise<Response>;
 }
 
@@ -56,7 +58,7 @@ export function serve(transport: Transport, options: ServeOptions): Deno.HttpSer
   const metrics = options.metrics === true ? transport.metricsHandler() : undefined;
   const handler = (req: Request) => {
     const path = new URL(req.url).pathname;
-    if (path === "/raft" || path.startsWith("/raft/")) return raft(req);
+    if (isPeerPortPath(path)) return raft(req);
     return metrics !== undefined && path === "/metrics" ? metrics(req) : fallback(req);
   };
   const base = {

@@ -1,5 +1,5 @@
 import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
-import { normalizeUrls } from "./peer_urls.ts";
+import { isUnixUrl, normalizeUrls } from "./peer_urls.ts";
 
 Deno.test("normalizeUrls: sorts, and drops a trailing slash", () => {
   assertEquals(
@@ -30,9 +30,12 @@ Deno.test("normalizeUrls: a bad URL is a TypeError naming it and why", () => {
   const cases: [string, string][] = [
     ["not a url", "not a URL"],
     ["10.0.0.1:2380", "not a URL"], // a scheme cannot start with a digit
-    ["member1:2380", "scheme must be http or https"], // scheme "member1:"
-    ["ftp://10.0.0.1:2380", "scheme must be http or https"],
-    ["unix://member1", "scheme must be http or https"],
+    ["member1:2380", "scheme must be http, https, unix or unixs"], // scheme "member1:"
+    ["ftp://10.0.0.1:2380", "scheme must be http, https, unix or unixs"],
+    ["unix://member1", "must have the form unix://host:port"],
+    ["unixs://member1", "must have the form unix://host:port"],
+    ["unix:///tmp/member1.sock", "scheme://host:port only"],
+    ["unix://localhost:2380/raft", "scheme://host:port only"],
     ["http://10.0.0.1:2380/raft", "scheme://host:port only"],
     ["http://10.0.0.1:2380/a/", "scheme://host:port only"],
     ["http://10.0.0.1:2380?x=1", "scheme://host:port only"],
@@ -51,4 +54,14 @@ Deno.test("normalizeUrls: a URL with only a password is refused as credentials",
   const url = "http://:secret@10.0.0.1:2380";
   const e = assertThrows(() => normalizeUrls([url]), TypeError);
   assertStringIncludes(e.message, JSON.stringify(url));
+});
+
+Deno.test("normalizeUrls: unix and unixs URLs are accepted as etcd accepts them, kept as written", () => {
+  assertEquals(
+    normalizeUrls(["unixs://Member-2:2380", "unix://localhost:2380/", "http://10.0.0.1:2380"]),
+    ["http://10.0.0.1:2380", "unix://localhost:2380", "unixs://Member-2:2380"],
+  );
+  assertEquals(isUnixUrl("unix://a:1"), true);
+  assertEquals(isUnixUrl("unixs://a:1"), true);
+  assertEquals(isUnixUrl("http://a:1"), false);
 });

@@ -12,6 +12,7 @@ import type { PeerStats } from "../peer/stats.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { StreamType } from "../stream/types.ts";
 import type { Admission } from "./admission.ts";
+import type { MemberInfo } from "./members_receiver.ts";
 
 /** The server half of a channel. */
 export type Receiver = (req: Request, path: string) => Promise<Response> | Response;
@@ -34,6 +35,8 @@ export interface ReceiverContext {
   readonly log: RateLimitedLog;
   /** The peer with this id, if it is one. */
   peer(id: bigint): ReceivingPeer | undefined;
+  /** The member list `GET /members` answers. */
+  members(): readonly MemberInfo[];
   /** Aborts when the transport stops. */
   readonly signal: AbortSignal;
 }

@@ -1,6 +1,7 @@
 /**
  * The HTTP side of a transport: a web-standard `(Request) => Promise<Response>`
- * for everything under `/raft`. It authenticates (when signing is on), finds
+ * for a member's peer port, as etcd serves it: everything under `/raft`, and
+ * `GET /version` and `GET /members`. It authenticates (when signing is on), finds
  * the route, checks the method, and calls the channel's receiver; every
  * refusal a receiver throws becomes etcd's reply here, and nothing escapes:
  * an unexpected error is logged and answered 500.
@@ -18,6 +19,8 @@ import { pipelineReceiver } from "../pipeline/receiver.ts";
 import { snapshotReceiver } from "../snapshot/receiver.ts";
 import { streamReceiver } from "../stream/receiver.ts";
 import { STREAM_PREFIX } from "../stream/types.ts";
+import { versionReceiver, type VersionReceiverConfig } from "./version_receiver.ts";
+import { membersReceiver } from "./members_receiver.ts";
 import type { PipelineReceiverConfig } from "../pipeline/receiver.ts";
 import type { SnapshotReceiverConfig } from "../snapshot/receiver.ts";
 import type { StreamReceiverConfig } from "../stream/receiver.ts";
@@ -25,6 +28,7 @@ import type { StreamReceiverConfig } from "../stream/receiver.ts";
 /** The options the router and the receivers read. */
 export type RouterConfig =
   & Pick<Config, "auth" | "serverVersion">
+  & VersionReceiverConfig
   & PipelineReceiverConfig
   & SnapshotReceiverConfig
   & StreamReceiverConfig;
@@ -34,6 +38,15 @@ interface Route {
   method?: string;
   headers: Record<string, string>;
   receive: Receiver;
+}
+
+/**
+ * The paths an etcd member's peer port serves, and so the handler: what a
+ * server edge hands to it (everything else goes to the edge's fallback).
+ */
+export function isPeerPortPath(path: string): boolean {
+  return path === "/raft" || path.startsWith("/raft/") || path === "/version" ||
+    path === "/members";
 }
 
 /** Builds the handler of a transport. */
@@ -47,6 +60,8 @@ export function createHandler(
     ["/raft", { method: "POST", headers: cluster, receive: pipelineReceiver(ctx, cfg) }],
     ["/raft/snapshot", { method: "POST", headers: cluster, receive: snapshotReceiver(ctx, cfg) }],
     ["/raft/probing", { headers: {}, receive: probingReceiver }],
+    ["/version", { method: "GET", headers: {}, receive: versionReceiver(cfg) }],
+    ["/members", { method: "GET", headers: cluster, receive: membersReceiver(ctx.members) }],
   ]);
   const stream: Route = {
     method: "GET",

@@ -9,6 +9,8 @@ import { H } from "./headers.ts";
 
 /** The version this transport announces: etcd 3.4's protocol. */
 export const DEFAULT_SERVER_VERSION = "3.4.23";
+/** The cluster version `GET /version` announces by default, as an etcd 3.4 member does. */
+export const DEFAULT_CLUSTER_VERSION = "3.4.0";
 /** The oldest cluster version we can join, as etcd 3.4 announces it. */
 export const DEFAULT_MIN_CLUSTER_VERSION = "3.0.0";
 

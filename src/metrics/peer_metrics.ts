@@ -25,6 +25,8 @@ export const DROP_REASONS = [
   "post_failed",
   "stopped",
   "mismatched",
+  "link_dead",
+  "local_only",
 ] as const;
 /** One of {@link DROP_REASONS}. */
 export type DropReason = typeof DROP_REASONS[number];
@@ -36,6 +38,8 @@ export const DR = {
   post_failed: 3,
   stopped: 4,
   mismatched: 5,
+  link_dead: 6,
+  local_only: 7,
 } as const;
 
 /** The (channel, reason) pairs that can occur when sending, exposed even while zero. */
@@ -44,10 +48,12 @@ export const SEND_DROPS: readonly [Channel, DropReason][] = [
   ["message", "stream_closed"],
   ["message", "encode_failed"],
   ["message", "stopped"],
+  ["message", "link_dead"],
   ["msgappv2", "queue_full"],
   ["msgappv2", "stream_closed"],
   ["msgappv2", "encode_failed"],
   ["msgappv2", "stopped"],
+  ["msgappv2", "link_dead"],
   ["pipeline", "queue_full"],
   ["pipeline", "post_failed"],
   ["pipeline", "stopped"],
@@ -57,8 +63,11 @@ export const SEND_DROPS: readonly [Channel, DropReason][] = [
 export const RECEIVE_DROPS: readonly [Channel, DropReason][] = [
   ["message", "queue_full"],
   ["message", "mismatched"],
+  ["message", "local_only"],
   ["msgappv2", "queue_full"],
   ["msgappv2", "mismatched"],
+  ["msgappv2", "local_only"],
+  ["pipeline", "local_only"],
 ];
 
 /** Where histogram observations also go (the OpenTelemetry bridge), by metric name. */

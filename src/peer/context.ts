@@ -13,6 +13,7 @@ import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
+import type { Link } from "./link.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
@@ -32,4 +33,6 @@ export interface PeerContext<C = Config> {
   readonly metrics: PeerMetrics;
   /** The transport's rate-limited log. */
   readonly log: RateLimitedLog;
+  /** What the peer's streams know of the link (readers report silence, writers act on it). */
+  readonly link: Link;
 }

@@ -21,6 +21,7 @@ import { StreamWriter } from "../stream/writer.ts";
 import { type Inbox as StreamInbox, StreamReader } from "../stream/reader.ts";
 import type { StreamType } from "../stream/types.ts";
 import { Inbox } from "./inbox.ts";
+import { Link } from "./link.ts";
 import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
@@ -28,6 +29,7 @@ import { Prober } from "../http/probing.ts";
 import { SnapshotStatus } from "../raft.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
+import { isLocalOnly, typeName } from "../http/local_only.ts";
 import { StoppedError } from "../errors.ts";
 
 /**
@@ -125,7 +127,10 @@ export class TransportPeer implements Peer, PeerView {
       status: this.status,
       stats: this.stats,
       log,
+      link: new Link(),
     };
+    // A dead link (a reader's peer went silent) is news for raft at once.
+    this.#ctx.link.onDead(() => cfg.raft.reportUnreachable(id));
     const inbox = (channel: StreamType): StreamInbox => (m) => this.receive(m, channel);
     const writer = (t: StreamType) => new StreamWriter(t, this.#ctx);
     const reader = (t: StreamType) => new StreamReader(t, this.#ctx, inbox(t));
@@ -198,18 +203,35 @@ export class TransportPeer implements Peer, PeerView {
     return this.#writers[type].attach();
   }
 
+  /** The peer's URLs. */
+  get urls(): readonly string[] {
+    return this.#picker.urls;
+  }
+
   /** When the peer became active, or undefined. */
   activeSince(): Date | undefined {
     return this.status.since;
   }
 
   /**
-   * A message arrived on a stream: link heartbeats are dropped, proposals
-   * and everything else go to their own bounded queues.
+   * A message arrived on a stream: link heartbeats are dropped, local-only
+   * types refused (counted in `refusedLocal`), messages not from this peer to
+   * us dropped; proposals and everything else go to their own bounded queues.
    */
   receive(m: Message, channel: StreamType): void {
     if (m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n) return;
     if (this.#paused) return;
+    if (isLocalOnly(m.type)) {
+      this.stats.refusedLocal++;
+      this.metrics.receiveDrop(CH[channel], DR.local_only);
+      this.#log.event(
+        `refused:local-only:${this.id}`,
+        "warn",
+        "dropped a local-only message type that came from the network",
+        { [F.remote]: this.metrics.peer, [F.stream]: channel, type: typeName(m.type) },
+      );
+      return;
+    }
     if (m.from !== this.id || m.to !== this.#cfg.id) {
       // A peer's stream carries only its own messages to us; anything else is forged or misrouted.
       this.stats.receiveDrops++;

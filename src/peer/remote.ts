@@ -16,6 +16,7 @@ import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
+import { Link } from "./link.ts";
 
 /** A pipeline-only member. */
 export class Remote {
@@ -41,6 +42,7 @@ export class Remote {
       status,
       stats: this.stats,
       log,
+      link: new Link(),
     });
     this.#pipeline.start();
   }

@@ -26,6 +26,12 @@ export interface PeerStats {
   receivedChunks: number;
   /** Messages received but dropped because a receive queue was full. */
   receiveDrops: number;
+  /**
+   * Messages of a local-only type (MsgHup, MsgBeat, MsgUnreachable,
+   * MsgSnapStatus, MsgCheckQuorum, etcd 3.6's storage messages) that this
+   * peer sent us, refused on any channel and never given to `Raft.process`.
+   */
+  refusedLocal: number;
 }
 
 /**
@@ -51,5 +57,6 @@ export function newPeerStats(): PeerStats {
     receivedBytes: 0,
     receivedChunks: 0,
     receiveDrops: 0,
+    refusedLocal: 0,
   };
 }

@@ -15,6 +15,7 @@ import { decodeMessage } from "../codec/protobuf.ts";
 import { errorMessage } from "../util/error_message.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
+import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
 
 /** The options the pipeline receiver reads. */
 export type PipelineReceiverConfig = Pick<Config, "maxPipelineBodySize">;
@@ -36,6 +37,11 @@ export function pipelineReceiver(ctx: ReceiverContext, cfg: PipelineReceiverConf
         { [F.remote]: req.headers.get(H.from), [F.error]: errorMessage(e) },
       );
       throw new HttpError(400, "error unmarshalling raft message");
+    }
+    if (isLocalOnly(m.type)) {
+      // etcd's node.Step drops these without an error, so etcd answers 204; so do we.
+      refuseLocalOnly(ctx, req, m, "POST /raft");
+      return new Response(null, { status: 204 });
     }
     admission.checkSender(req, m);
     const p = ctx.peer(m.from);

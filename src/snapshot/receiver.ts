@@ -18,6 +18,7 @@ import { spool } from "./spool.ts";
 import { formatId } from "../http/headers.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
+import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
 
 /** The options the snapshot receiver reads. */
 export type SnapshotReceiverConfig = Pick<
@@ -100,7 +101,10 @@ async function admitSnapshot(
     } catch (e) {
       throw new HttpError(400, `failed to decode raft message (${errorMessage(e)})`);
     }
-    if (message.type !== MessageType.MsgSnap) throw new HttpError(400, "wrong raft message type");
+    if (message.type !== MessageType.MsgSnap) {
+      if (isLocalOnly(message.type)) refuseLocalOnly(ctx, req, message, "POST /raft/snapshot");
+      throw new HttpError(400, "wrong raft message type");
+    }
     ctx.admission.checkSender(req, message);
   } catch (e) {
     await reader.cancel().catch(() => {});

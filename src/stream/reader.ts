@@ -227,7 +227,13 @@ export class StreamReader {
       : new MsgAppV2FrameDecoder(cfg.id, peer, { maxFrameSize: cfg.maxFrameSize });
     const reader = new ChunkReader(body);
     const deliver = this.#inbox;
-    const deadline = new IdleDeadline(cfg.streamReadTimeoutMs, silent, (e) => abort.abort(e));
+    const link = this.#ctx.link;
+    const deadline = new IdleDeadline(cfg.streamReadTimeoutMs, silent, (e) => {
+      // The peer is silent on this stream: the path to it looks dead, so the
+      // writers toward it must stop trusting their sockets too (see Link).
+      abort.abort(e);
+      link.dead(e.message);
+    });
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -241,7 +247,7 @@ export class StreamReader {
           );
           return;
         }
-        deadline.touch();
+        link.lastHeard = deadline.touch();
         stats.receivedBytes += value.length;
         bytesOn[ch] += value.length;
         stats.receivedChunks++;

@@ -20,6 +20,7 @@ import { CH, DR } from "../metrics/peer_metrics.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import type { StreamType } from "./types.ts";
+import { WriteWindows } from "../peer/link.ts";
 
 /** The options a stream writer reads. */
 export type StreamWriterConfig = Pick<
@@ -45,6 +46,8 @@ class Connection {
   wake: (() => void) | undefined;
   timer: ReturnType<typeof setInterval> | undefined;
   encoder = new MsgAppV2Encoder();
+  /** Messages written into this connection that no later byte from the peer confirms. */
+  windows = new WriteWindows(Date.now());
   readonly stream: ReadableStream<Uint8Array>;
 
   constructor(
@@ -78,6 +81,9 @@ export class StreamWriter {
     this.#queue = new BoundedQueue(ctx.cfg.streamQueueSize);
     this.#out = new ByteWriter(ctx.cfg.streamChunkSize + 1024);
     this.#ch = CH[type];
+    ctx.link.onDead((reason) => {
+      if (this.#conn !== undefined) this.#linkDead(this.#conn, reason);
+    });
   }
 
   /** True while a peer's reader is attached: `pick` may use this stream. */
@@ -156,10 +162,11 @@ export class StreamWriter {
   }
 
   async #pull(conn: Connection, controller: ReadableStreamDefaultController<Uint8Array>) {
-    conn.lastPull = Date.now();
+    let now = conn.lastPull = Date.now();
     if (this.#queue.length === 0 && !conn.heartbeatDue) {
       await new Promise<void>((resolve) => conn.wake = resolve);
       if (conn.closed) return;
+      now = Date.now(); // idle until now: the write happens now, not at the pull
     }
     const w = this.#out;
     w.reset();
@@ -194,6 +201,7 @@ export class StreamWriter {
         );
       }
     }
+    if (n > 0) conn.windows.wrote(n, now, this.#ctx.link.lastHeard);
     this.#ctx.stats.sentMessages += n;
     this.#ctx.stats.sentOn[this.type] += n;
     this.#ctx.stats.sentBytes += w.pos;
@@ -208,6 +216,32 @@ export class StreamWriter {
   #encode(conn: Connection, w: ByteWriter, m: Message): void {
     if (this.type === "msgappv2") conn.encoder.write(w, m);
     else writeMessageFrame(w, m);
+  }
+
+  /**
+   * The peer's readers found the link silent (no RST on a cut link, so our
+   * writes kept landing in the socket buffer): what was written since the
+   * last sign of life counts as dropped, the body is ended (erroring it
+   * instead would make Deno.serve print the error on the console, past our
+   * logger; the end is a few bytes into a socket buffer the kernel drops
+   * with the connection), and the queue goes with it. `pick` then uses the
+   * pipeline until the peer dials again.
+   */
+  #linkDead(conn: Connection, reason: string): void {
+    if (conn.closed) return;
+    const lost = conn.windows.unconfirmed(this.#ctx.link.lastHeard);
+    if (lost > 0) {
+      this.#ctx.stats.sendDrops += lost;
+      this.#ctx.metrics.sendDrop(this.#ch, DR.link_dead, lost);
+      this.#ctx.log.event(
+        `drop-unconfirmed:${this.#ctx.peer}`,
+        "warn",
+        "counted messages written into a dead link as dropped (no sign of life from the peer since)",
+        { [F.remote]: this.#ctx.peerId, [F.stream]: this.type, dropped: lost },
+      );
+    }
+    this.#ctx.status.deactivate(`stream ${this.type}: the link looks dead: ${reason}`);
+    this.#close(conn, `the link looks dead: ${reason}`, DR.link_dead, "warn");
   }
 
   /** A write failed: the peer is deactivated, queued messages dropped and reported once. */

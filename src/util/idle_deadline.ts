@@ -36,9 +36,9 @@ export class IdleDeadline implements Disposable {
     this.#arm(limitMs);
   }
 
-  /** Something moved: the silence starts again from now. */
-  touch(): void {
-    this.#last = Date.now();
+  /** Something moved: the silence starts again from now (returned, for callers that keep it). */
+  touch(): number {
+    return this.#last = Date.now();
   }
 
   /** From now on, a new limit and reason (a transfer entering another phase). */

@@ -197,7 +197,7 @@ function generate(rnd: Rnd): Case {
         kind: "unknown path",
         req: new Request(
           base +
-            pick(rnd, ["/", "/raft/", "/raft/x", "/raft/stream", "/version", "/raft/snapshot/1"]),
+            pick(rnd, ["/", "/raft/", "/raft/x", "/raft/stream", "/version/", "/raft/snapshot/1"]),
           {
             headers: h,
           },

@@ -78,6 +78,8 @@ export interface EtcdOptions {
   /** `--pre-vote` (etcd 3.4's default is false). */
   preVote?: boolean;
   extraArgs?: string[];
+  /** Working directory (where a `unix://host:port` listener puts its socket file). */
+  cwd?: string;
 }
 
 /** One etcd process. */
@@ -135,6 +137,7 @@ export class Etcd {
     ];
     this.#child = new Deno.Command(ETCD_BIN, {
       args,
+      cwd: o.cwd,
       stdin: "null",
       stdout: "null",
       stderr: "piped",

@@ -1,6 +1,6 @@
 // The Deno member of a mixed cluster (a Transport driven by the test
-// Follower, served on 127.0.0.1 and answering GET /version as an etcd peer
-// does), and the boot of a cluster of real etcd processes plus that member
+// Follower, served on 127.0.0.1; its handler answers GET /version and
+// GET /members as an etcd peer does), and the boot of a cluster of real etcd processes plus that member
 // with the ids etcd computes.
 import { Transport } from "../../src/transport.ts";
 import type { TransportOptions } from "../../src/options.ts";
@@ -39,9 +39,6 @@ export class RecordingLogger implements Logger {
     this.#add("error", msg, fields);
   }
 }
-
-/** What `GET /version` answers on an etcd 3.4 peer port. */
-export const VERSION_BODY = JSON.stringify({ etcdserver: "3.4.23", etcdcluster: "3.4.0" });
 
 /** How a Deno member runs. */
 export interface MemberConfig {
@@ -88,10 +85,9 @@ export class DenoMember {
 
   #handle(req: Request): Promise<Response> | Response {
     const path = new URL(req.url).pathname;
-    if (path === "/version" && req.method === "GET") {
-      return new Response(VERSION_BODY, { headers: { "Content-Type": "application/json" } });
-    }
-    if (path === "/raft" || path.startsWith("/raft/")) {
+    if (
+      path === "/raft" || path.startsWith("/raft/") || path === "/version" || path === "/members"
+    ) {
       if (this.transport === undefined) return new Response("not started\n", { status: 503 });
       if (this.#config?.refuseStreams && path.startsWith("/raft/stream/")) {
         this.refusedStreams++;

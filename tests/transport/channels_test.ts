@@ -2,7 +2,11 @@
 // on the channel etcd would pick.
 import { assert, assertEquals } from "@std/assert";
 import { type Message, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { isLocalOnly } from "../../src/http/local_only.ts";
 import { group, msg, startCluster, startNode, streamsUp, waitUntil } from "../harness.ts";
+
+/** The local-only types among 0..18 (etcd's IsLocalMsg). */
+const LOCAL_ONLY = Array.from({ length: 19 }, (_, i) => i).filter((t) => isLocalOnly(t));
 
 function everyType(from: bigint, to: bigint): Message[] {
   const out: Message[] = [];
@@ -21,19 +25,19 @@ function everyType(from: bigint, to: bigint): Message[] {
   return out;
 }
 
-Deno.test("channels: each message type goes where etcd's pick sends it, among three members", async () => {
+Deno.test("channels: each message type goes where etcd's pick sends it, among three members (local-only types refused at the receiver)", async () => {
   await using nodes = startCluster(3);
   const [a, b, c] = nodes;
   await waitUntil(() => streamsUp(a, b) && streamsUp(a, c), 5000, "streams from 1 up");
   a.transport.send([...everyType(1n, 2n), ...everyType(1n, 3n)]);
   for (const n of [b, c]) {
     await n.raft.until(
-      () => n.raft.received.length === 19,
+      () => n.raft.received.length === 19 - LOCAL_ONLY.length,
       5000,
-      `node ${n.id} gets 19 messages`,
+      `node ${n.id} gets ${19 - LOCAL_ONLY.length} messages`,
     );
     const types = n.raft.received.map((m) => m.type).sort((x, y) => x - y);
-    assertEquals(types, Array.from({ length: 19 }, (_, i) => i));
+    assertEquals(types, Array.from({ length: 19 }, (_, i) => i).filter((t) => !isLocalOnly(t)));
     const app = n.raft.received.find((m) => m.type === MessageType.MsgApp)!;
     assertEquals([app.from, app.to, app.index, app.entries[0].data], [
       1n,
@@ -49,11 +53,13 @@ Deno.test("channels: each message type goes where etcd's pick sends it, among th
       { msgappv2: 1, pipeline: 1, message: 17 },
       "MsgApp on msgappv2, MsgSnap on the pipeline",
     );
+    // The five local-only types went on the message stream and were refused there.
     assertEquals(n.transport.peerStatus(1n)!.stats.receivedOn, {
       msgappv2: 1,
       pipeline: 1,
-      message: 17,
+      message: 17 - LOCAL_ONLY.length,
     });
+    assertEquals(n.transport.peerStatus(1n)!.stats.refusedLocal, LOCAL_ONLY.length);
   }
 });
 
