@@ -22,8 +22,8 @@
 // node_modules that `deno install` fills from Deno's cache, and tsc emits only
 // declarations (`noCheck`: `deno check` checks the sources; tsc alone lacks
 // the Deno and Node globals they use, and emits the same files either way).
-// The emitted `.ts` specifiers become `.js`, and the two Deno types `serve()`
-// names become local interfaces, so a Bun or Node user needs no Deno types.
+// The emitted `.ts` specifiers become `.js`, and the Deno types `serve()` and
+// `serveUnix()` name become local interfaces, so a Bun or Node user needs no Deno types.
 // rafthttp.js carries no `// @ts-self-types`: Deno resolves a declaration's
 // `./x.js` to x.d.ts only with sloppy imports (without them, importing the file
 // directly would fail to type-check), while Deno, tsc and Bun all resolve the
@@ -134,6 +134,32 @@ const DENO_TYPES: [RegExp, string, string][] = [
     "}\n",
   ],
   [
+    /\bDeno\.HttpServer<Deno\.UnixAddr>/g,
+    "DenoUnixHttpServer",
+    "/** What `serveUnix()` returns: `Deno.HttpServer<Deno.UnixAddr>` (Deno only). */\n" +
+    "export interface DenoUnixHttpServer {\n" +
+    "    /** Resolves once the server has finished. */\n" +
+    "    finished: Promise<void>;\n" +
+    "    /** The socket it listens on. */\n" +
+    "    addr: DenoUnixAddr;\n" +
+    "    /** Makes the server block the event loop from finishing again. */\n" +
+    "    ref(): void;\n" +
+    "    /** Makes the server not block the event loop from finishing. */\n" +
+    "    unref(): void;\n" +
+    "    /** Gracefully closes the server. */\n" +
+    "    shutdown(): Promise<void>;\n" +
+    "}\n",
+  ],
+  [
+    /\bDeno\.UnixAddr\b/g,
+    "DenoUnixAddr",
+    "/** `Deno.UnixAddr`: the socket a `serveUnix()` server listens on. */\n" +
+    "export interface DenoUnixAddr {\n" +
+    '    transport: "unix" | "unixpacket";\n' +
+    "    path: string;\n" +
+    "}\n",
+  ],
+  [
     /\bDeno\.NetAddr\b/g,
     "DenoNetAddr",
     "/** `Deno.NetAddr`: the address a `serve()` server listens on. */\n" +
@@ -226,8 +252,11 @@ async function declarations(protobuf: string): Promise<void> {
     for (const file of files) {
       let text = (await Deno.readTextFile(new URL(file, out))).replace(relative, '$1"$2.js"');
       const local: string[] = [];
+      // Matched against the text as emitted: an interface that names another
+      // (a server and its address) brings that one along.
+      const emitted = text;
       for (const [pattern, name, declaration] of DENO_TYPES) {
-        if (text.search(pattern) < 0) continue;
+        if (emitted.search(pattern) < 0) continue;
         text = text.replace(pattern, name);
         local.push(declaration);
       }
