@@ -121,11 +121,21 @@ export async function serveNode(
       res.destroy();
     });
   });
-  // A connection-level error (a reset socket, a malformed request) is Node's
-  // to answer; without a listener it would only be logged to stderr.
-  server.on("clientError", (e: Error, socket: Socket) => {
-    log?.debug("node server: client connection error", { error: e.message });
-    socket.destroy();
+  // A connection-level error: a malformed request, headers too large, a
+  // request over requestTimeoutMs, a reset socket. Answered with a status
+  // where the socket still takes one, then closed; logged at debug.
+  server.on("clientError", (e: Error & { code?: string }, socket: Socket) => {
+    log?.debug("node server: client connection error", { error: e.message, code: e.code });
+    if (e.code === "ECONNRESET" || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = e.code === "HPE_HEADER_OVERFLOW"
+      ? "431 Request Header Fields Too Large"
+      : e.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? "408 Request Timeout"
+      : "400 Bad Request";
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolve, reject) => {

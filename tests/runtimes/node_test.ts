@@ -1,7 +1,8 @@
 // A Node.js 22 member (the bundle on serveNode(), in its own Node process) and
 // Deno members, over HTTP on 127.0.0.1; then serveNode()'s own promises on
 // Node: headers at once, every chunk at once, backpressure both ways, a body
-// cancelled when its client goes away, 500 for a handler that throws.
+// cancelled when its client goes away, 500 for a handler that throws, 400 for
+// a malformed request.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
   allLinked,
@@ -186,6 +187,16 @@ Deno.test({
       // A handler that throws: 500, logged, and the process goes on.
       assertEquals((await get("/t/reject")).status, 500);
       await child.waitFor(/error: node server: the handler failed .*thrown by the test handler/);
+      // A malformed request: 400 from the server, which goes on.
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode("GARBAGE\r\n\r\n"));
+        const buf = new Uint8Array(256);
+        const n = await within(conn.read(buf), 2000, "the answer to a malformed request");
+        assertStringIncludes(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "400 Bad Request");
+      } finally {
+        conn.close();
+      }
       assertEquals((await get("/raft/probing")).status, 200);
 
       // Headers before any body byte, then each chunk as soon as it is written.
