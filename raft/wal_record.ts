@@ -1,0 +1,97 @@
+/**
+ * One WAL record on disk, and the scan that finds where valid records end.
+ *
+ * Layout (little-endian): `crc u32 | length u32 | type u8 | data[length]`,
+ * where `crc` is the CRC-32C of everything after it (length, type, data),
+ * so a torn length, a wrong type and damaged data are all caught.
+ *
+ * @module
+ */
+
+import { crc32c } from "./crc32c.ts";
+
+/** What a record holds. */
+export enum RecordType {
+  /** First record of every segment: format version, sequence, first index. */
+  Metadata = 1,
+  /** A raft log entry (raftpb.Entry bytes). */
+  Entry = 2,
+  /** The latest term/vote/commit (raftpb.HardState bytes). */
+  HardState = 3,
+  /** A snapshot was saved at (index, term): entries up to index are covered by it. */
+  Snapshot = 4,
+}
+
+/** Bytes before a record's data. */
+export const RECORD_HEADER_BYTES = 9;
+// A record larger than this is garbage, not data (raft entries are capped far lower).
+const MAX_RECORD_BYTES = 1 << 30;
+
+/** A decoded record and where it ends in the segment. */
+export interface WalRecord {
+  type: RecordType;
+  data: Uint8Array;
+  end: number;
+}
+
+/** Encodes one record. */
+export function encodeRecord(type: RecordType, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER_BYTES + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(4, data.length, true);
+  out[8] = type;
+  out.set(data, RECORD_HEADER_BYTES);
+  view.setUint32(0, crc32c(out.subarray(4)), true);
+  return out;
+}
+
+/** Decodes the record at `off`, or says why there is no valid record there. */
+export function decodeRecord(buf: Uint8Array, off: number): WalRecord | string {
+  if (buf.length - off < RECORD_HEADER_BYTES) return "short header";
+  const view = new DataView(buf.buffer, buf.byteOffset + off, RECORD_HEADER_BYTES);
+  const length = view.getUint32(4, true);
+  const type = buf[off + 8];
+  if (!(type in RecordType)) return `unknown record type ${type}`;
+  if (length > MAX_RECORD_BYTES) return `implausible length ${length}`;
+  const end = off + RECORD_HEADER_BYTES + length;
+  if (end > buf.length) return "short record";
+  if (crc32c(buf.subarray(off + 4, end)) !== view.getUint32(0, true)) return "bad checksum";
+  return { type, data: buf.subarray(off + RECORD_HEADER_BYTES, end), end };
+}
+
+/** The valid records of a segment and, if it does not end cleanly, where and why. */
+export interface SegmentScan {
+  records: WalRecord[];
+  /** Byte offset just after the last valid record. */
+  goodEnd: number;
+  /** Why the bytes at goodEnd are not a record (undefined when the segment ends cleanly). */
+  badReason?: string;
+  /** True when an intact record exists somewhere after the damaged one. */
+  intactAfter: boolean;
+}
+
+/** Reads records from the start of `buf` until the end or the first invalid one. */
+export function scanSegment(buf: Uint8Array): SegmentScan {
+  const records: WalRecord[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const r = decodeRecord(buf, off);
+    if (typeof r === "string") {
+      return { records, goodEnd: off, badReason: r, intactAfter: hasRecordAfter(buf, off + 1) };
+    }
+    records.push(r);
+    off = r.end;
+  }
+  return { records, goodEnd: off, intactAfter: false };
+}
+
+// Whether a valid record starts at any offset from `from` on. A torn write
+// leaves only garbage after the damage; intact records after it mean the
+// damage is in the middle of data that was once complete. A checksum match
+// by chance is 1 in 2^32 per candidate offset.
+function hasRecordAfter(buf: Uint8Array, from: number): boolean {
+  for (let off = from; off + RECORD_HEADER_BYTES <= buf.length; off++) {
+    if (typeof decodeRecord(buf, off) !== "string") return true;
+  }
+  return false;
+}

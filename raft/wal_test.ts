@@ -1,0 +1,237 @@
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { create, type Entry, EntrySchema, HardStateSchema, type Logger } from "../mod.ts";
+import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
+import { Wal } from "./wal.ts";
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function collecting(): { logger: Logger; warnings: string[] } {
+  const warnings: string[] = [];
+  return { logger: { ...quiet, warn: (m) => warnings.push(m) }, warnings };
+}
+
+function entry(index: bigint, term = 1n, text = `v${index}`): Entry {
+  return create(EntrySchema, { index, term, data: new TextEncoder().encode(text) });
+}
+
+const hs = (term: bigint, commit: bigint, vote = 0n) =>
+  create(HardStateSchema, { term, commit, vote });
+
+const summary = (es: Entry[]) => es.map((e) => `${e.index}@${e.term}`);
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "wal_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function onlySegment(dir: string): Promise<string> {
+  const names = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  assertEquals(names.length, 1);
+  return `${dir}/${names[0]}`;
+}
+
+Deno.test("wal: a new WAL is empty; saved state survives close and reopen", async () => {
+  await withDir(async (dir) => {
+    const first = await Wal.open(dir, { logger: quiet });
+    assertEquals(first.contents.entries, []);
+    assertEquals(first.contents.hardState.term, 0n);
+    await first.wal.save(hs(1n, 0n, 1n), [entry(1n), entry(2n)], true);
+    await first.wal.save(hs(2n, 2n, 3n), [entry(3n, 2n)], false);
+    await first.wal.close();
+    const again = await Wal.open(dir, { logger: quiet });
+    assertEquals(summary(again.contents.entries), ["1@1", "2@1", "3@2"]);
+    assertEquals(new TextDecoder().decode(again.contents.entries[1].data), "v2");
+    const h = again.contents.hardState;
+    assertEquals([h.term, h.commit, h.vote], [2n, 2n, 3n]);
+    assertEquals(again.repaired, undefined);
+    assertEquals(again.wal.lastIndex, 3n);
+    await again.wal.close();
+  });
+});
+
+Deno.test("wal: a later entry replaces the conflicting suffix from its index on", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet });
+    await wal.save(undefined, [1n, 2n, 3n, 4n, 5n].map((i) => entry(i)), false);
+    await wal.save(undefined, [entry(3n, 2n), entry(4n, 2n)], true);
+    await wal.close();
+    const again = await Wal.open(dir, { logger: quiet });
+    assertEquals(summary(again.contents.entries), ["1@1", "2@1", "3@2", "4@2"]);
+    assertEquals(again.wal.lastIndex, 4n);
+    await again.wal.close();
+  });
+});
+
+Deno.test("wal: a gap is accepted only after a snapshot marker that covers it", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet });
+    await wal.save(undefined, [entry(1n), entry(2n)], false);
+    await wal.saveSnapshotMarker({ index: 10n, term: 3n });
+    await wal.save(hs(3n, 10n), [entry(11n, 3n)], true);
+    await wal.close();
+    const again = await Wal.open(dir, { logger: quiet });
+    assertEquals(summary(again.contents.entries), ["11@3"]);
+    assertEquals(again.contents.markers, [{ index: 10n, term: 3n }]);
+    await again.wal.save(undefined, [entry(20n, 3n)], true); // no snapshot covers 12..19
+    await again.wal.close();
+    await assertRejects(() => Wal.open(dir, { logger: quiet }), WalFormatError, "entry 20");
+  });
+});
+
+Deno.test("wal: saves run in call order without awaiting each; closed WAL refuses", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet });
+    const pending = [];
+    for (let i = 1n; i <= 50n; i++) pending.push(wal.save(hs(1n, i), [entry(i)], i % 10n === 0n));
+    await Promise.all(pending);
+    await wal.close();
+    await assertRejects(() => wal.save(undefined, [entry(51n)], true), StorageClosedError);
+    const again = await Wal.open(dir, { logger: quiet });
+    assertEquals(again.contents.entries.length, 50);
+    assertEquals(
+      again.contents.entries.map((e) => e.index),
+      [...Array(50)].map((_, i) => BigInt(i + 1)),
+    );
+    assertEquals(again.contents.hardState.commit, 50n);
+    await again.wal.close();
+  });
+});
+
+// Writes a good batch, then one more entry record; returns the segment's bytes and where
+// the last record begins.
+async function twoBatches(
+  dir: string,
+): Promise<{ path: string; bytes: Uint8Array; lastAt: number }> {
+  const { wal } = await Wal.open(dir, { logger: quiet });
+  await wal.save(hs(1n, 2n), [entry(1n), entry(2n), entry(3n)], true);
+  const path = await onlySegment(dir);
+  const lastAt = (await Deno.stat(path)).size;
+  await wal.save(undefined, [entry(4n, 1n, "the last record")], true);
+  await wal.close();
+  return { path, bytes: await Deno.readFile(path), lastAt };
+}
+
+Deno.test("wal: truncated at every byte of the last record, opens at the last good record", async () => {
+  await withDir(async (dir) => {
+    const { path, bytes, lastAt } = await twoBatches(dir);
+    for (let cut = lastAt; cut <= bytes.length; cut++) {
+      await Deno.writeFile(path, bytes.subarray(0, cut));
+      const { logger, warnings } = collecting();
+      const { wal, contents, repaired } = await Wal.open(dir, { logger });
+      const whole = cut === bytes.length;
+      assertEquals(
+        summary(contents.entries),
+        whole ? ["1@1", "2@1", "3@1", "4@1"] : ["1@1", "2@1", "3@1"],
+      );
+      assertEquals(contents.hardState.commit, 2n);
+      assertEquals(repaired === undefined, whole || cut === lastAt, `cut ${cut}`);
+      assertEquals(warnings.length, repaired ? 1 : 0);
+      if (repaired) assertEquals(repaired.droppedBytes, cut - lastAt);
+      assertEquals((await Deno.stat(path)).size, whole ? bytes.length : lastAt);
+      // The repaired WAL takes new records, which survive the next open.
+      if (!whole) await wal.save(undefined, [entry(4n, 2n)], true);
+      await wal.close();
+      const next = await Wal.open(dir, { logger: quiet });
+      assertEquals(next.contents.entries.at(-1)?.term, whole ? 1n : 2n);
+      assertEquals(next.repaired, undefined);
+      await next.wal.close();
+    }
+  });
+});
+
+Deno.test("wal: any flipped byte of the last record is a corrupt tail that is cut", async () => {
+  await withDir(async (dir) => {
+    const { path, bytes, lastAt } = await twoBatches(dir);
+    for (let at = lastAt; at < bytes.length; at++) {
+      const damaged = bytes.slice();
+      damaged[at] ^= 0x5a;
+      await Deno.writeFile(path, damaged);
+      const { wal, contents, repaired } = await Wal.open(dir, { logger: quiet });
+      assertEquals(summary(contents.entries), ["1@1", "2@1", "3@1"], `byte ${at}`);
+      assertEquals(repaired?.offset, lastAt);
+      await wal.close();
+    }
+  });
+});
+
+Deno.test("wal: garbage or zeros after the last record are cut", async () => {
+  await withDir(async (dir) => {
+    const { path, bytes } = await twoBatches(dir);
+    const tails = [
+      new Uint8Array(4096),
+      Uint8Array.from({ length: 777 }, (_, i) => (i * 31) & 0xff),
+    ];
+    for (const tail of tails) {
+      await Deno.writeFile(path, new Uint8Array([...bytes, ...tail]));
+      const { wal, contents, repaired } = await Wal.open(dir, { logger: quiet });
+      assertEquals(contents.entries.length, 4);
+      assertEquals(repaired?.droppedBytes, tail.length);
+      await wal.close();
+    }
+  });
+});
+
+Deno.test("wal: a flipped byte in an earlier record, with intact records after it, is refused", async () => {
+  await withDir(async (dir) => {
+    const { path, bytes, lastAt } = await twoBatches(dir);
+    // Every byte before the last record: the segment header and the first batch.
+    let refused = 0;
+    for (let at = 0; at < lastAt; at++) {
+      const damaged = bytes.slice();
+      damaged[at] ^= 0x01;
+      await Deno.writeFile(path, damaged);
+      const err = await assertRejects(() => Wal.open(dir, { logger: quiet }), WalCorruptError);
+      assert(err.message.includes("intact data follows"));
+      refused++;
+    }
+    assertEquals(refused, lastAt);
+    assertEquals(await Deno.readFile(path).then((b) => b.length), bytes.length); // not cut
+  });
+});
+
+Deno.test("wal: segments are cut at a size, replayed in order and released after a snapshot", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet, segmentBytes: 300 });
+    for (let i = 1n; i <= 60n; i++) await wal.save(hs(1n, i), [entry(i)], i % 5n === 0n);
+    const cut = wal.segments.length;
+    assert(cut >= 5, `only ${cut} segments`);
+    await wal.close();
+    const again = await Wal.open(dir, { logger: quiet, segmentBytes: 300 });
+    assertEquals(again.contents.entries.length, 60);
+    await again.wal.saveSnapshotMarker({ index: 40n, term: 1n });
+    const released = await again.wal.releaseTo(40n);
+    assert(released >= 2, `released ${released}`);
+    await again.wal.save(hs(1n, 61n), [entry(61n)], true);
+    await again.wal.close();
+    const last = await Wal.open(dir, { logger: quiet, segmentBytes: 300 });
+    assertEquals(last.wal.segments.length, cut - released);
+    const idx = last.contents.entries.map((e) => e.index);
+    assert(idx[0] <= 41n, `first kept entry ${idx[0]}`);
+    assertEquals(idx.at(-1), 61n);
+    assertEquals(last.contents.hardState.commit, 61n);
+    assertEquals(last.contents.markers.at(-1), { index: 40n, term: 1n });
+    await last.wal.close();
+  });
+});
+
+Deno.test("wal: damage in an older segment, or a missing one, is refused", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet, segmentBytes: 200 });
+    for (let i = 1n; i <= 30n; i++) await wal.save(hs(1n, i), [entry(i)], false);
+    const files = [...wal.segments];
+    await wal.close();
+    assert(files.length >= 3);
+    const second = `${dir}/${files[1]}`;
+    const good = await Deno.readFile(second);
+    const torn = good.subarray(0, good.length - 3); // a short tail, but not in the last segment
+    await Deno.writeFile(second, torn);
+    await assertRejects(() => Wal.open(dir, { logger: quiet }), WalCorruptError);
+    await Deno.remove(second);
+    await assertRejects(() => Wal.open(dir, { logger: quiet }), WalFormatError, "missing");
+  });
+});
