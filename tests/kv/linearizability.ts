@@ -1,0 +1,224 @@
+/**
+ * A linearizability checker for histories of a key-value store (Wing & Gong's
+ * search with Lowe's memoization, as Porcupine does it): is there one order
+ * of the operations, each placed between its call and its return, in which
+ * every get returns the latest put? Keys are independent registers, so the
+ * history is checked key by key (P-compositionality), which keeps each
+ * search small.
+ *
+ * An operation whose outcome is unknown (the client gave up: timeout, a
+ * killed member) has no return time: a put may have taken effect at any
+ * point after its call, or never; a get without an answer constrains nothing.
+ *
+ * @module
+ */
+
+/** What a client asked. */
+export type KvInput = { op: "put"; key: string; value: string } | { op: "get"; key: string };
+
+/** One client operation as observed. */
+export interface Operation {
+  /** Which client issued it (for reports only). */
+  client: number;
+  input: KvInput;
+  /** When the call was issued (any monotonic clock, e.g. performance.now()). */
+  call: number;
+  /** When the answer arrived; undefined when the outcome is unknown. */
+  return?: number;
+  /** For a get that was answered: the value read, undefined for "not found". */
+  output?: string;
+}
+
+/** The verdict: "ok", "illegal" (with the key and why), or "unknown" (budget exhausted). */
+export type CheckResult =
+  | { result: "ok"; keys: number; operations: number }
+  | { result: "illegal"; key: string; operations: Operation[]; longestPrefix: Operation[] }
+  | { result: "unknown"; reason: string };
+
+/** Limits that make the checker answer "unknown" instead of running on. */
+export interface CheckBudget {
+  /** Wall-clock limit for the whole history, in milliseconds (default 10 000). */
+  timeoutMs?: number;
+  /** Search steps per key (default 5 000 000). */
+  maxSteps?: number;
+}
+
+interface Event {
+  op: number; // index into the key's operations
+  isCall: boolean;
+  time: number;
+  prev: Event | undefined;
+  next: Event | undefined;
+  match: Event | undefined; // call <-> return
+}
+
+/**
+ * Checks `history` for linearizability with a key-value register per key.
+ *
+ * @example
+ * ```ts
+ * import { checkKv } from "./linearizability.ts";
+ * const r = checkKv([
+ *   { client: 1, input: { op: "put", key: "a", value: "1" }, call: 0, return: 2 },
+ *   { client: 2, input: { op: "get", key: "a" }, call: 3, return: 4, output: undefined },
+ * ]);
+ * console.log(r.result); // "illegal": the read after the acknowledged write missed it
+ * ```
+ */
+export function checkKv(history: readonly Operation[], budget: CheckBudget = {}): CheckResult {
+  const deadline = performance.now() + (budget.timeoutMs ?? 10_000);
+  const maxSteps = budget.maxSteps ?? 5_000_000;
+  const byKey = new Map<string, Operation[]>();
+  for (const op of history) {
+    if (op.input.op === "get" && op.return === undefined) continue; // an unanswered read
+    const list = byKey.get(op.input.key) ?? [];
+    list.push(op);
+    byKey.set(op.input.key, list);
+  }
+  for (const [key, ops] of byKey) {
+    const r = checkRegister(ops, deadline, maxSteps);
+    if (r === "timeout") {
+      return { result: "unknown", reason: `time budget exhausted on key ${key}` };
+    }
+    if (r === "steps") return { result: "unknown", reason: `step budget exhausted on key ${key}` };
+    if (r !== true) return { result: "illegal", key, operations: ops, longestPrefix: r };
+  }
+  return { result: "ok", keys: byKey.size, operations: history.length };
+}
+
+// Call and return events in time order; at equal times calls come first, so
+// operations that touch in time count as concurrent (the permissive reading).
+function eventList(ops: readonly Operation[]): Event {
+  const events: Event[] = [];
+  ops.forEach((o, i) => {
+    const call: Event = {
+      op: i,
+      isCall: true,
+      time: o.call,
+      prev: undefined,
+      next: undefined,
+      match: undefined,
+    };
+    const ret: Event = {
+      op: i,
+      isCall: false,
+      time: o.return ?? Infinity,
+      prev: undefined,
+      next: undefined,
+      match: call,
+    };
+    call.match = ret;
+    events.push(call, ret);
+  });
+  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1));
+  const head: Event = {
+    op: -1,
+    isCall: false,
+    time: -Infinity,
+    prev: undefined,
+    next: undefined,
+    match: undefined,
+  };
+  let last = head;
+  for (const e of events) {
+    e.prev = last;
+    last.next = e;
+    last = e;
+  }
+  return head;
+}
+
+function lift(call: Event): void {
+  call.prev!.next = call.next;
+  if (call.next) call.next.prev = call.prev;
+  const ret = call.match!;
+  ret.prev!.next = ret.next;
+  if (ret.next) ret.next.prev = ret.prev;
+}
+
+function unlift(call: Event): void {
+  const ret = call.match!;
+  ret.prev!.next = ret;
+  if (ret.next) ret.next.prev = ret;
+  call.prev!.next = call;
+  if (call.next) call.next.prev = call;
+}
+
+// The register model: a put always succeeds; a get must read the current value.
+function step(state: string | undefined, op: Operation): [boolean, string | undefined] {
+  if (op.input.op === "put") return [true, op.input.value];
+  return [op.output === state, state];
+}
+
+/** Searches one key's history: true, the longest linearizable prefix, or a budget reason. */
+function checkRegister(
+  ops: readonly Operation[],
+  deadline: number,
+  maxSteps: number,
+): true | Operation[] | "timeout" | "steps" {
+  const head = eventList(ops);
+  const set = new LinearizedSet(ops.length);
+  const seen = new Set<string>();
+  const stack: { call: Event; state: string | undefined }[] = [];
+  let best: Operation[] = [];
+  let state: string | undefined = undefined;
+  let entry = head.next;
+  for (let steps = 0; entry !== undefined; steps++) {
+    if (steps >= maxSteps) return "steps";
+    if ((steps & 0x3ff) === 0 && performance.now() > deadline) return "timeout";
+    if (!entry.isCall) {
+      // A pending put's return: every answered operation is placed; the rest can go last.
+      if (entry.time === Infinity) return true;
+      // Backtracking: remember the deepest placement reached, for the report.
+      if (stack.length > best.length) best = stack.map((s) => ops[s.call.op]);
+      const top = stack.pop();
+      if (top === undefined) return best;
+      set.flip(top.call.op);
+      state = top.state;
+      unlift(top.call);
+      entry = top.call.next;
+      continue;
+    }
+    const [ok, next] = step(state, ops[entry.op]);
+    if (ok) {
+      set.flip(entry.op);
+      const key = `${set.h1}:${set.h2}|${next === undefined ? "\u0000" : "=" + next}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        stack.push({ call: entry, state });
+        state = next;
+        lift(entry);
+        entry = head.next;
+        continue;
+      }
+      set.flip(entry.op);
+    }
+    entry = entry.next;
+  }
+  return true;
+}
+
+// The set of linearized operations, identified by a 64-bit Zobrist hash
+// (XOR of a random word pair per member) kept up to date in O(1) per flip.
+// Two different sets colliding is a 1 in 2^64 event per comparison.
+class LinearizedSet {
+  h1 = 0;
+  h2 = 0;
+  #keys: Uint32Array;
+
+  constructor(n: number) {
+    this.#keys = new Uint32Array(2 * n);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < this.#keys.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.#keys[i] = x >>> 0;
+    }
+  }
+
+  flip(i: number): void {
+    this.h1 = (this.h1 ^ this.#keys[2 * i]) >>> 0;
+    this.h2 = (this.h2 ^ this.#keys[2 * i + 1]) >>> 0;
+  }
+}
