@@ -1,0 +1,570 @@
+/**
+ * RaftCore: the Raft state machine of one member (etcd's `raft` struct).
+ * Pure: no clock, no I/O. Messages to send accumulate in `msgs`; the
+ * RawNode hands them out in a Ready.
+ *
+ * @module
+ */
+
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type Entry,
+  EntrySchema,
+  EntryType,
+  type HardState,
+  HardStateSchema,
+  type Message,
+  MessageSchema,
+  MessageType,
+  type Snapshot,
+} from "../mod.ts";
+import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts";
+import { RaftError } from "./errors.ts";
+import { NO_LIMIT } from "./entries.ts";
+import { RaftLog } from "./log.ts";
+import { CAMPAIGN_TRANSFER, isCampaignTransfer, voteRespMsgType } from "./messages.ts";
+import { ProgressTracker } from "./tracker.ts";
+import { ReadOnly } from "./read_only.ts";
+import { stepLeader } from "./step_leader.ts";
+import { stepCandidate, stepFollower } from "./step_follower.ts";
+import { SnapshotTemporarilyUnavailableError } from "./errors.ts";
+
+/** The role of a member. */
+export type StateType = "follower" | "candidate" | "leader" | "pre-candidate";
+
+/** A confirmed ReadIndex: once `index` is applied, a read for `requestCtx` is linearizable. */
+export interface ReadState {
+  /** The commit index at the time of the request. */
+  index: bigint;
+  /** The context passed to readIndex(). */
+  requestCtx: Uint8Array;
+}
+
+/** Why a campaign starts. */
+export type CampaignType = "pre-election" | "election" | "transfer";
+
+/** Fields of a message to build. */
+export type MessageInit = MessageInitShape<typeof MessageSchema>;
+
+/** No member: 0 is never a member id. */
+export const NONE = 0n;
+
+/** The Raft state machine of one member. */
+export class RaftCore {
+  /** This member's id. */
+  readonly id: bigint;
+  /** The settings, defaults filled in. */
+  readonly cfg: ResolvedConfig;
+  /** Current term. */
+  term = 0n;
+  /** Who this member voted for in `term` (0: nobody). */
+  vote = NONE;
+  /** The log. */
+  readonly log: RaftLog;
+  /** Membership and replication progress. */
+  prs: ProgressTracker;
+  /** Current role. */
+  state: StateType = "follower";
+  /** This member is a learner (receives the log, never votes). */
+  isLearner = false;
+  /** Messages waiting to be sent. */
+  msgs: Message[] = [];
+  /** Confirmed ReadIndex requests waiting to be handed out. */
+  readStates: ReadState[] = [];
+  /** The known leader (0: none). */
+  lead = NONE;
+  /** The member leadership is being transferred to (0: none). */
+  leadTransferee = NONE;
+  /** The index of the latest conf change proposed; a new one waits until it is applied. */
+  pendingConfIndex = 0n;
+  /** ReadIndex requests waiting for heartbeat confirmation. */
+  readOnly = new ReadOnly();
+  /** ReadIndex requests waiting for the first commit of this leader's term. */
+  pendingReadIndex: Message[] = [];
+  /** Ticks since the last election timeout reset. */
+  electionElapsed = 0;
+  /** Ticks since the last heartbeat (leader only). */
+  heartbeatElapsed = 0;
+  /** This term's election timeout, in [electionTick, 2*electionTick). */
+  randomizedElectionTimeout = 0;
+
+  /** Builds a member from its config and what its storage holds. */
+  constructor(config: RaftConfig) {
+    this.cfg = resolveConfig(config);
+    this.id = this.cfg.id;
+    this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
+    this.prs = new ProgressTracker(this.cfg.maxInflightMsgs);
+    const { hardState, confState } = this.cfg.storage.initialState();
+    const next = this.log.lastIndex() + 1n;
+    for (const id of confState.voters) this.prs.addVoter(id, next);
+    for (const id of confState.learners) this.prs.addLearner(id, next);
+    this.isLearner = this.prs.progress.get(this.id)?.isLearner ?? false;
+    if (hardState.term !== 0n || hardState.vote !== 0n || hardState.commit !== 0n) {
+      this.loadState(hardState);
+    }
+    if (this.cfg.applied > 0n) this.log.appliedTo(this.cfg.applied);
+    this.becomeFollower(this.term, NONE);
+  }
+
+  private loadState(hs: HardState): void {
+    if (hs.commit < this.log.committed || hs.commit > this.log.lastIndex()) {
+      throw new RaftError(
+        `hard state commit ${hs.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]; ` +
+          "the storage lost entries",
+      );
+    }
+    this.log.committed = hs.commit;
+    this.term = hs.term;
+    this.vote = hs.vote;
+  }
+
+  /** The state to persist: term, vote, commit. */
+  hardState(): HardState {
+    return create(HardStateSchema, {
+      term: this.term,
+      vote: this.vote,
+      commit: this.log.committed,
+    });
+  }
+
+  /** True if this member may campaign: a voter of the current configuration. */
+  promotable(): boolean {
+    const pr = this.prs.progress.get(this.id);
+    return pr !== undefined && !pr.isLearner;
+  }
+
+  /** Queues a message; sets from, and the term except on vote traffic and forwarded requests. */
+  send(init: MessageInit): void {
+    const m = create(MessageSchema, init);
+    m.from = this.id;
+    const t = m.type;
+    const isVote = t === MessageType.MsgVote || t === MessageType.MsgVoteResp ||
+      t === MessageType.MsgPreVote || t === MessageType.MsgPreVoteResp;
+    if (isVote) {
+      if (m.term === 0n) throw new RaftError(`vote message ${MessageType[t]} must carry a term`);
+    } else if (t !== MessageType.MsgProp && t !== MessageType.MsgReadIndex) {
+      m.term = this.term;
+    }
+    this.msgs.push(m);
+  }
+
+  /** Forwards a message unchanged except for from (MsgProp, MsgReadIndex, MsgTransferLeader). */
+  forward(m: Message, to: bigint): void {
+    m.to = to;
+    if (m.type === MessageType.MsgTransferLeader) m.term = this.term;
+    m.from = m.from === NONE ? this.id : m.from;
+    this.msgs.push(m);
+  }
+
+  // --- role changes ---
+
+  private reset(term: bigint): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.leadTransferee = NONE;
+    this.prs.resetVotes();
+    const last = this.log.lastIndex();
+    for (const [id, pr] of this.prs.progress) {
+      pr.match = id === this.id ? last : 0n;
+      pr.next = last + 1n;
+      pr.state = "probe";
+      pr.probeSent = false;
+      pr.pendingSnapshot = 0n;
+      pr.inflights.reset();
+    }
+    this.pendingConfIndex = 0n;
+    this.readOnly = new ReadOnly();
+    this.pendingReadIndex = [];
+  }
+
+  resetRandomizedElectionTimeout(): void {
+    const e = this.cfg.electionTick;
+    this.randomizedElectionTimeout = e + Math.floor(this.cfg.random() * e);
+  }
+
+  /** Becomes a follower of `lead` (0: unknown) in `term`. */
+  becomeFollower(term: bigint, lead: bigint): void {
+    this.reset(term);
+    this.lead = lead;
+    this.state = "follower";
+    this.cfg.logger.debug("became follower", { id: this.id, term, lead });
+  }
+
+  /** Becomes a candidate: next term, votes for itself. */
+  becomeCandidate(): void {
+    if (this.state === "leader") throw new RaftError("invalid transition leader -> candidate");
+    this.reset(this.term + 1n);
+    this.vote = this.id;
+    this.state = "candidate";
+    this.cfg.logger.info("became candidate", { id: this.id, term: this.term });
+  }
+
+  /** Becomes a pre-candidate: asks for pre-votes without changing term or vote. */
+  becomePreCandidate(): void {
+    if (this.state === "leader") throw new RaftError("invalid transition leader -> pre-candidate");
+    this.prs.resetVotes();
+    this.lead = NONE;
+    this.state = "pre-candidate";
+    this.cfg.logger.info("became pre-candidate", { id: this.id, term: this.term });
+  }
+
+  /** Becomes the leader of the current term and appends an empty entry to commit. */
+  becomeLeader(): void {
+    if (this.state === "follower") throw new RaftError("invalid transition follower -> leader");
+    this.reset(this.term);
+    this.lead = this.id;
+    this.state = "leader";
+    this.prs.progress.get(this.id)?.becomeReplicate();
+    // Conf changes wait until everything of earlier terms is applied.
+    this.pendingConfIndex = this.log.lastIndex();
+    this.appendEntry([create(EntrySchema, {})]);
+    this.cfg.logger.info("became leader", { id: this.id, term: this.term });
+  }
+
+  // --- ticks ---
+
+  /** Advances the logical clock by one tick. */
+  tick(): void {
+    if (this.state === "leader") this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.step(create(MessageSchema, { type: MessageType.MsgHup, from: this.id }));
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        this.step(create(MessageSchema, { type: MessageType.MsgCheckQuorum, from: this.id }));
+      }
+      // A transfer that did not finish within an election timeout is abandoned.
+      if (this.state === "leader") this.leadTransferee = NONE;
+    }
+    if (this.state !== "leader") return;
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0;
+      this.step(create(MessageSchema, { type: MessageType.MsgBeat, from: this.id }));
+    }
+  }
+
+  // --- stepping ---
+
+  /** Feeds one message (from the network or local) into the state machine. */
+  step(m: Message): void {
+    if (!this.stepTerm(m)) return;
+    switch (m.type) {
+      case MessageType.MsgHup:
+        this.hup();
+        return;
+      case MessageType.MsgVote:
+      case MessageType.MsgPreVote:
+        this.handleVoteRequest(m);
+        return;
+    }
+    if (this.state === "leader") stepLeader(this, m);
+    else if (this.state === "follower") stepFollower(this, m);
+    else stepCandidate(this, m);
+  }
+
+  /** Applies the term rules; returns false if the message is to be ignored. */
+  private stepTerm(m: Message): boolean {
+    if (m.term === 0n) return true; // local message or forwarded request
+    if (m.term > this.term) return this.stepHigherTerm(m);
+    if (m.term < this.term) {
+      this.stepLowerTerm(m);
+      return false;
+    }
+    return true;
+  }
+
+  private stepHigherTerm(m: Message): boolean {
+    const isVoteReq = m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote;
+    if (isVoteReq) {
+      const force = isCampaignTransfer(m.context);
+      const inLease = this.cfg.checkQuorum && this.lead !== NONE &&
+        this.electionElapsed < this.cfg.electionTick;
+      // Under a live leader's lease, a vote request is a disruption: ignore it.
+      if (!force && inLease) return false;
+    }
+    if (m.type === MessageType.MsgPreVote) return true; // never change term for a pre-vote
+    if (m.type === MessageType.MsgPreVoteResp && !m.reject) return true; // term moves on quorum
+    const fromLeader = m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat ||
+      m.type === MessageType.MsgSnap;
+    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    return true;
+  }
+
+  private stepLowerTerm(m: Message): void {
+    const fromOldLeader = m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp;
+    if ((this.cfg.checkQuorum || this.cfg.preVote) && fromOldLeader) {
+      // Tell a stale leader (cut off, so its term lags) about our term so it steps down.
+      this.send({ to: m.from, type: MessageType.MsgAppResp });
+    } else if (m.type === MessageType.MsgPreVote) {
+      this.send({ to: m.from, term: this.term, type: MessageType.MsgPreVoteResp, reject: true });
+    }
+  }
+
+  private hup(): void {
+    if (this.state === "leader") return;
+    if (!this.promotable()) {
+      this.cfg.logger.warn("not a voter of the configuration; not campaigning", { id: this.id });
+      return;
+    }
+    if (this.log.committed > this.log.applied && this.hasUnappliedConfChange()) {
+      this.cfg.logger.warn("a committed conf change is not yet applied; not campaigning", {
+        id: this.id,
+      });
+      return;
+    }
+    this.campaign(this.cfg.preVote ? "pre-election" : "election");
+  }
+
+  private hasUnappliedConfChange(): boolean {
+    const ents = this.log.slice(this.log.applied + 1n, this.log.committed + 1n, NO_LIMIT);
+    return ents.some((e) => e.type !== EntryType.EntryNormal);
+  }
+
+  private handleVoteRequest(m: Message): void {
+    const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) ||
+      (m.type === MessageType.MsgPreVote && m.term > this.term);
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      // A granted vote answers with the request's term: a pre-vote's future term too.
+      this.send({ to: m.from, term: m.term, type: voteRespMsgType(m.type) });
+      if (m.type === MessageType.MsgVote) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ to: m.from, term: this.term, type: voteRespMsgType(m.type), reject: true });
+    }
+  }
+
+  /** Starts an election (or pre-election). */
+  campaign(t: CampaignType): void {
+    let term: bigint;
+    let voteMsg: MessageType;
+    if (t === "pre-election") {
+      this.becomePreCandidate();
+      voteMsg = MessageType.MsgPreVote;
+      term = this.term + 1n;
+    } else {
+      this.becomeCandidate();
+      voteMsg = MessageType.MsgVote;
+      term = this.term;
+    }
+    if (this.poll(this.id, voteRespMsgType(voteMsg), true) === "won") {
+      if (t === "pre-election") this.campaign("election");
+      else this.becomeLeader();
+      return;
+    }
+    const context = t === "transfer" ? CAMPAIGN_TRANSFER : new Uint8Array();
+    for (const id of this.prs.voterIds()) {
+      if (id === this.id) continue;
+      this.send({
+        to: id,
+        term,
+        type: voteMsg,
+        index: this.log.lastIndex(),
+        logTerm: this.log.lastTerm(),
+        context,
+      });
+    }
+  }
+
+  /** Records a vote and returns the election's outcome so far. */
+  poll(id: bigint, _t: MessageType, granted: boolean): "won" | "lost" | "pending" {
+    this.prs.recordVote(id, granted);
+    return this.prs.tallyVotes().result;
+  }
+
+  // --- leader: replication ---
+
+  /** Appends entries proposed to the leader; returns false if it cannot take them. */
+  appendEntry(es: Entry[]): boolean {
+    let li = this.log.lastIndex();
+    for (const e of es) {
+      li++;
+      e.term = this.term;
+      e.index = li;
+    }
+    li = this.log.append(es);
+    this.prs.progress.get(this.id)?.maybeUpdate(li);
+    this.maybeCommit();
+    return true;
+  }
+
+  /** Advances the commit index to what a quorum matched in this term; true if it moved. */
+  maybeCommit(): boolean {
+    const moved = this.log.maybeCommit(this.prs.committed(), this.term);
+    if (moved) this.releasePendingReadIndex();
+    return moved;
+  }
+
+  private releasePendingReadIndex(): void {
+    if (this.pendingReadIndex.length === 0 || !this.committedEntryInCurrentTerm()) return;
+    const held = this.pendingReadIndex;
+    this.pendingReadIndex = [];
+    for (const m of held) stepLeader(this, m);
+  }
+
+  /** True once this leader committed an entry of its own term (needed before serving reads). */
+  committedEntryInCurrentTerm(): boolean {
+    return (this.log.termOrUndefined(this.log.committed) ?? 0n) === this.term;
+  }
+
+  /** Sends MsgApp to every other member. */
+  bcastAppend(): void {
+    for (const id of this.prs.memberIds()) if (id !== this.id) this.sendAppend(id);
+  }
+
+  /** Sends MsgApp (or MsgSnap) to `to`, even with no new entries. */
+  sendAppend(to: bigint): void {
+    this.maybeSendAppend(to, true);
+  }
+
+  /**
+   * Sends entries after the follower's next index, or a snapshot if they
+   * were compacted; returns true if a message was sent.
+   */
+  maybeSendAppend(to: bigint, sendIfEmpty: boolean): boolean {
+    const pr = this.prs.progress.get(to);
+    if (!pr || pr.isPaused()) return false;
+    const prevTerm = this.log.termOrUndefined(pr.next - 1n);
+    let ents: Entry[] | undefined;
+    try {
+      ents = this.log.entries(pr.next, this.cfg.maxSizePerMsg);
+    } catch {
+      ents = undefined;
+    }
+    if (ents !== undefined && ents.length === 0 && !sendIfEmpty) return false;
+    if (prevTerm === undefined || ents === undefined) return this.sendSnapshot(to);
+    this.send({
+      to,
+      type: MessageType.MsgApp,
+      index: pr.next - 1n,
+      logTerm: prevTerm,
+      entries: ents,
+      commit: this.log.committed,
+    });
+    if (ents.length > 0) {
+      const last = ents[ents.length - 1].index;
+      if (pr.state === "replicate") {
+        pr.optimisticUpdate(last);
+        pr.inflights.add(last);
+      } else if (pr.state === "probe") {
+        pr.probeSent = true;
+      }
+    }
+    return true;
+  }
+
+  private sendSnapshot(to: bigint): boolean {
+    const pr = this.prs.progress.get(to)!;
+    if (!pr.recentActive) return false; // do not push a snapshot at a member that seems down
+    let snap: Snapshot;
+    try {
+      snap = this.log.snapshot();
+    } catch (e) {
+      if (e instanceof SnapshotTemporarilyUnavailableError) return false;
+      throw e;
+    }
+    const index = snap.metadata?.index ?? 0n;
+    if (index === 0n) throw new RaftError("need a snapshot for a follower, but storage has none");
+    pr.becomeSnapshot(index);
+    this.send({ to, type: MessageType.MsgSnap, snapshot: snap });
+    return true;
+  }
+
+  /** Sends a heartbeat carrying min(match, commit): never a commit index beyond the follower's log. */
+  sendHeartbeat(to: bigint, ctx: Uint8Array | undefined): void {
+    const match = this.prs.progress.get(to)?.match ?? 0n;
+    const commit = match < this.log.committed ? match : this.log.committed;
+    this.send({ to, type: MessageType.MsgHeartbeat, commit, context: ctx ?? new Uint8Array() });
+  }
+
+  /** Sends heartbeats to every other member. */
+  bcastHeartbeat(ctx?: Uint8Array): void {
+    const c = ctx ?? this.readOnly.lastPendingRequestCtx();
+    for (const id of this.prs.memberIds()) if (id !== this.id) this.sendHeartbeat(id, c);
+  }
+
+  /** Tells `to` to campaign at once (leadership transfer). */
+  sendTimeoutNow(to: bigint): void {
+    this.send({ to, type: MessageType.MsgTimeoutNow });
+  }
+
+  // --- follower: handling the leader's messages ---
+
+  /** Appends the leader's entries if the log matches, else rejects with a hint. */
+  handleAppendEntries(m: Message): void {
+    if (m.index < this.log.committed) {
+      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.committed });
+      return;
+    }
+    const last = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (last !== undefined) {
+      this.send({ to: m.from, type: MessageType.MsgAppResp, index: last });
+      return;
+    }
+    const probe = m.index < this.log.lastIndex() ? m.index : this.log.lastIndex();
+    const hint = this.log.findConflictByTerm(probe, m.logTerm);
+    this.send({
+      to: m.from,
+      type: MessageType.MsgAppResp,
+      index: m.index,
+      reject: true,
+      rejectHint: hint,
+      logTerm: this.log.termOrUndefined(hint) ?? 0n,
+    });
+  }
+
+  /** Commits what the leader says (bounded by our match) and answers. */
+  handleHeartbeat(m: Message): void {
+    this.log.commitTo(m.commit);
+    this.send({ to: m.from, type: MessageType.MsgHeartbeatResp, context: m.context });
+  }
+
+  /** Restores a snapshot from the leader if it is newer than our log. */
+  handleSnapshot(m: Message): void {
+    const snap = m.snapshot;
+    if (snap && this.restore(snap)) {
+      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.lastIndex() });
+    } else {
+      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.committed });
+    }
+  }
+
+  private restore(s: Snapshot): boolean {
+    const meta = s.metadata;
+    if (!meta || meta.index <= this.log.committed) return false;
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      // We already have that entry: just fast-forward the commit index.
+      this.log.commitTo(meta.index);
+      return false;
+    }
+    this.log.restore(s);
+    this.prs = new ProgressTracker(this.cfg.maxInflightMsgs);
+    const next = this.log.lastIndex() + 1n;
+    for (const id of meta.confState?.voters ?? []) this.prs.addVoter(id, next);
+    for (const id of meta.confState?.learners ?? []) this.prs.addLearner(id, next);
+    this.isLearner = this.prs.progress.get(this.id)?.isLearner ?? false;
+    this.prs.progress.get(this.id)?.maybeUpdate(next - 1n);
+    this.cfg.logger.info("restored snapshot", { id: this.id, index: meta.index, term: meta.term });
+    return true;
+  }
+}
