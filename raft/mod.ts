@@ -1,11 +1,55 @@
 /**
- * A Raft core with etcd raft's message semantics, to run behind the
- * transport's `Raft` interface. Work in progress: storage first.
+ * A Raft core with etcd raft's message semantics (etcd 3.4's `raft`
+ * package, rewritten): elections with PreVote and CheckQuorum, log
+ * replication with probe/replicate flow control, snapshots, single-step
+ * membership changes, ReadIndex and leadership transfer. It is a pure
+ * state machine: no clock, no I/O. The application calls `tick()` on its
+ * own clock, steps received messages in, and processes each
+ * {@link Ready}: persist `hardState` + `entries` (+ `snapshot`), send
+ * `messages` (through the transport), apply `committedEntries`, then
+ * `advance()`.
  *
- * @example
+ * @example A three-member cluster exchanging messages in memory
  * ```ts
- * import { MemoryStorage } from "@rafthttp/rafthttp/raft";
- * console.log(new MemoryStorage().lastIndex()); // 0n
+ * import { fromBinary } from "@bufbuild/protobuf";
+ * import { ConfChangeSchema, EntryType, type Message } from "@rafthttp/rafthttp";
+ * import { MemoryStorage, RawNode } from "@rafthttp/rafthttp/raft";
+ *
+ * const ids = [1n, 2n, 3n];
+ * const members = ids.map((id) => {
+ *   const storage = new MemoryStorage();
+ *   const node = new RawNode({ id, storage });
+ *   node.bootstrap(ids);
+ *   return { id, storage, node, applied: [] as string[] };
+ * });
+ * let inbox: Message[] = [];
+ * const run = () => {
+ *   for (let round = 0; round < 50; round++) {
+ *     for (const m of members) {
+ *       while (m.node.hasReady()) {
+ *         const rd = m.node.ready();
+ *         if (rd.hardState) m.storage.setHardState(rd.hardState); // persist first,
+ *         m.storage.append(rd.entries);
+ *         inbox.push(...rd.messages); // then send,
+ *         for (const e of rd.committedEntries) { // then apply
+ *           if (e.type === EntryType.EntryConfChange) {
+ *             m.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
+ *           } else if (e.data.length > 0) m.applied.push(new TextDecoder().decode(e.data));
+ *         }
+ *         m.node.advance(rd);
+ *       }
+ *     }
+ *     const batch = inbox;
+ *     inbox = [];
+ *     for (const msg of batch) members.find((m) => m.id === msg.to)!.node.step(msg);
+ *   }
+ * };
+ * run();
+ * members[0].node.campaign();
+ * run();
+ * members[0].node.propose(new TextEncoder().encode("hello"));
+ * run();
+ * console.log(members.map((m) => m.applied.join())); // [ "hello", "hello", "hello" ]
  * ```
  *
  * @module
@@ -21,13 +65,20 @@ export type {
   SnapshotMetadata,
 } from "../mod.ts";
 /** The raftpb enums the core's types use (re-exported from the transport's module). */
-export { ConfChangeType, EntryType, MessageType } from "../mod.ts";
+export { ConfChangeType, EntryType, MessageType, SnapshotStatus } from "../mod.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { ProtoMessage, UnknownField } from "../mod.ts";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */
 export { WireType } from "../mod.ts";
+export type { LogFields, Logger } from "../mod.ts";
 export type { InitialState, Storage } from "./storage.ts";
 export { MemoryStorage } from "./memory_storage.ts";
+export type { RaftConfig } from "./config.ts";
+export { RawNode, type Status } from "./raw_node.ts";
+export type { Ready, SoftState } from "./ready.ts";
+export type { ReadState, StateType } from "./raft.ts";
+export type { ProgressState } from "./progress.ts";
+export { bootstrapPeers } from "./bootstrap.ts";
 export {
   CompactedError,
   ConfigError,
