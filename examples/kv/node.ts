@@ -1,0 +1,452 @@
+/**
+ * One member of the KV service: a Raft core (RawNode) on durable storage,
+ * the rafthttp Transport to the other members, and the KV store it
+ * applies to. Implements the transport's `Raft` interface (what arrives is
+ * stepped into the core) and the API's `KvService` (what clients ask).
+ *
+ * @module
+ */
+
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  type ConfChange,
+  ConfChangeSchema,
+  ConfChangeType,
+  type ConfState,
+  consoleLogger,
+  create,
+  type Entry,
+  EntryType,
+  type Logger,
+  MemberRemovedError,
+  type Message,
+  type Raft,
+  serve,
+  type SnapshotStatus,
+  Transport,
+} from "../../mod.ts";
+import { ProposalDroppedError, RawNode, type Ready } from "../../raft/mod.ts";
+import { DiskStorage } from "../../raft/disk_storage.ts";
+import type { KvArgs } from "./args.ts";
+import { jsonCodec, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
+import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
+import type { KvService } from "./http_api.ts";
+import { RaftLoop } from "./loop.ts";
+import { Members } from "./members.ts";
+import { bootstrapIfNew } from "./bootstrap.ts";
+import { compactIndexFor } from "./snapshot_policy.ts";
+import { KvStore } from "./store.ts";
+import { AppliedIndexWaiters, Waiters } from "./waiters.ts";
+
+/** raftexample's cluster id. */
+export const CLUSTER_ID = 0x1000n;
+
+/** What a member needs: its command line, and optionally a codec and logger. */
+export interface KvNodeOptions {
+  /** The parsed command line (see `parseArgs`). */
+  args: Omit<KvArgs, "port" | "host" | "testHooks">;
+  /** Proposal encoding; default {@link jsonCodec}. */
+  codec?: ProposalCodec;
+  /** Logger of the member and its transport; default: the console from `warn`. */
+  logger?: Logger;
+  /** Called once when this member was removed from the cluster (it has stopped itself). */
+  onRemoved?: () => void;
+  /** Called once when the member hit an error it cannot go on from (it has stopped itself). */
+  onFatal?: (e: Error) => void;
+  /** PreVote and CheckQuorum (etcd options); default true. */
+  preVote?: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/**
+ * A running member; create it with {@link KvNode.start}, end it with `stop`.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await KvNode.start({ args: parseArgs(Deno.args) });
+ * await node.put("/a", "1");
+ * console.log(await node.get("/a", false)); // 1
+ * await node.stop();
+ * ```
+ */
+export class KvNode implements KvService, Raft {
+  readonly id: bigint;
+  readonly #o: KvNodeOptions;
+  readonly #log: Logger;
+  readonly #codec: ProposalCodec;
+  readonly #codecHasIds: boolean;
+  readonly #disk: DiskStorage;
+  readonly #members: Members;
+  readonly #store = new KvStore();
+  readonly #proposals = new Waiters<void>();
+  readonly #confChanges = new Waiters<void>();
+  readonly #reads = new Waiters<bigint>();
+  readonly #appliedWaiters = new AppliedIndexWaiters();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #raft!: RawNode;
+  #loop!: RaftLoop;
+  #transport!: Transport;
+  #server!: Deno.HttpServer<Deno.NetAddr>;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #applied = 0n;
+  #snapshotIndex = 0n;
+  #confState: ConfState | undefined;
+  #snapshotsReceived = 0;
+  #stopping: Promise<void> | undefined;
+  #nextCcId = BigInt(Math.floor(Math.random() * 2 ** 40)) << 12n;
+
+  private constructor(o: KvNodeOptions, disk: DiskStorage, members: Members) {
+    this.id = o.args.id;
+    this.#o = o;
+    this.#log = o.logger ?? consoleLogger("warn");
+    this.#codec = o.codec ?? jsonCodec;
+    this.#codecHasIds = this.#codec.decode(this.#codec.encode({ key: "", value: "", id: "x" }))
+      .id === "x";
+    this.#disk = disk;
+    this.#members = members;
+  }
+
+  /** Opens the data directory (recovering snapshot + WAL), joins the peers and starts ticking. */
+  static async start(o: KvNodeOptions): Promise<KvNode> {
+    const a = o.args;
+    await Deno.mkdir(a.dataDir, { recursive: true });
+    const disk = await DiskStorage.open(`${a.dataDir}/raft`);
+    try {
+      const members = await Members.load(a.dataDir, a.cluster);
+      const node = new KvNode(o, disk, members);
+      await node.#init();
+      return node;
+    } catch (e) {
+      await disk.close();
+      throw e;
+    }
+  }
+
+  async #init(): Promise<void> {
+    const a = this.#o.args;
+    const storage = this.#disk.storage;
+    if (!a.join) await bootstrapIfNew(this.#disk, a.cluster.length);
+    const snap = storage.snapshot();
+    const index = snap.metadata?.index ?? 0n;
+    if (index > 0n) this.#store.restore(snap.data);
+    this.#applied = this.#snapshotIndex = index;
+    this.#confState = snap.metadata?.confState;
+    this.#appliedWaiters.advance(index);
+    const preVote = this.#o.preVote ?? true;
+    this.#raft = new RawNode({
+      id: this.id,
+      storage,
+      electionTick: 10,
+      heartbeatTick: 1,
+      maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: 256,
+      applied: index,
+      preVote,
+      checkQuorum: preVote,
+      logger: this.#log,
+    });
+    this.#loop = new RaftLoop(this.#raft, (rd) => this.#handleReady(rd), this.#log, (e) => {
+      this.#fail(e);
+    });
+    this.#startTransport();
+    this.#ticker = setInterval(() => this.#loop.run((r) => r.tick()), a.tickMs);
+    this.#loop.run(() => {}); // apply what the log has committed beyond the snapshot now
+  }
+
+  #startTransport(): void {
+    const self = this.#members.url(this.id);
+    if (self === undefined) throw new Error(`no peer URL for member ${this.id}`);
+    this.#transport = new Transport({
+      id: this.id,
+      clusterId: CLUSTER_ID,
+      urls: [self],
+      raft: this,
+      logger: this.#log,
+      snapshotDir: `${this.#o.args.dataDir}/snap-in`,
+      onError: (e) => {
+        if (e instanceof MemberRemovedError) this.#removed("a peer says so");
+        else this.#log.error(e.message, { error: e.name });
+      },
+    });
+    const url = new URL(self);
+    this.#server = serve(this.#transport, {
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(url.port),
+    });
+    this.#transport.start();
+    this.#syncPeers();
+  }
+
+  /**
+   * Adds the known members as peers: all of them on a fresh log, only the
+   * snapshot's voters after one (later conf changes add the rest as they
+   * are applied again); peers the snapshot no longer lists are dropped.
+   */
+  #syncPeers(): void {
+    const voters = this.#confState?.voters ?? [];
+    const inConf = (id: bigint) => voters.length === 0 || voters.includes(id);
+    for (const [id, u] of this.#members.current()) {
+      if (id !== this.id && inConf(id)) this.#transport.addPeer(id, [u]);
+    }
+    for (const id of this.#transport.peers()) {
+      if (!inConf(id)) void this.#transport.removePeer(id);
+    }
+  }
+
+  // ---- the transport's Raft interface ----
+
+  /** Steps a message from a peer into the core (queued behind the Ready being handled). */
+  process(m: Message): void {
+    this.#loop.run((r) => r.step(m));
+  }
+
+  /** True if `id` was removed: its requests are refused with 410, and it stops. */
+  isIDRemoved(id: bigint): boolean {
+    return this.#members.isRemoved(id);
+  }
+
+  /** A message to `id` was not delivered: raft probes it again. */
+  reportUnreachable(id: bigint): void {
+    this.#loop.run((r) => r.reportUnreachable(id));
+  }
+
+  /** A snapshot to `id` finished or failed. */
+  reportSnapshot(id: bigint, status: SnapshotStatus): void {
+    this.#loop.run((r) => r.reportSnapshot(id, status));
+  }
+
+  // ---- the KV service ----
+
+  /** Writes `key`; resolves once the entry is committed and applied on this member. */
+  async put(key: string, value: string): Promise<void> {
+    const id = crypto.randomUUID();
+    const waitKey = this.#codecHasIds ? id : `${key}\u0000${value}`;
+    const data = this.#codec.encode({ key, value, id: this.#codecHasIds ? id : undefined });
+    const done = this.#proposals.wait(waitKey, this.#timeout, `PUT ${key}`);
+    this.#proposeUntilAccepted((r) => r.propose(data), () => this.#proposals.has(waitKey));
+    await done;
+  }
+
+  /** Reads `key`: through ReadIndex (linearizable), or from the applied state if `stale`. */
+  async get(key: string, stale: boolean): Promise<string | undefined> {
+    this.#checkRunning();
+    if (stale) return this.#store.get(key);
+    const started = Date.now();
+    const ctx = crypto.getRandomValues(new Uint8Array(16));
+    const ctxKey = hex(ctx);
+    const confirmed = this.#reads.wait(ctxKey, this.#timeout, `GET ${key}`);
+    this.#readIndexUntilAnswered(ctx, ctxKey);
+    const index = await confirmed;
+    const left = this.#timeout - (Date.now() - started);
+    await this.#deadline(this.#appliedWaiters.wait(index), left, `GET ${key}`);
+    return this.#store.get(key);
+  }
+
+  /** Adds member `id` (its peer URL in the conf change's context); resolves once applied here. */
+  addMember(id: bigint, url: string): Promise<void> {
+    return this.#confChange(ConfChangeType.ConfChangeAddNode, id, encoder.encode(url));
+  }
+
+  /** Removes member `id`; resolves once applied here. */
+  removeMember(id: bigint): Promise<void> {
+    return this.#confChange(ConfChangeType.ConfChangeRemoveNode, id, new Uint8Array());
+  }
+
+  /** The test hooks: cut and mend the link to a peer, and the raft status. */
+  cutPeer(id: bigint): void {
+    this.#transport.cutPeer(id);
+  }
+
+  /** Undoes {@link cutPeer}. */
+  mendPeer(id: bigint): void {
+    this.#transport.mendPeer(id);
+  }
+
+  /** Raft status plus what this member applied. */
+  status(): Record<string, unknown> {
+    const s = this.#raft.status();
+    return {
+      id: s.id,
+      term: s.term,
+      lead: s.lead,
+      state: s.state,
+      commit: s.commit,
+      applied: this.#applied,
+      snapshotIndex: this.#snapshotIndex,
+      snapshotsReceived: this.#snapshotsReceived,
+      firstIndex: this.#disk.storage.firstIndex(),
+      lastIndex: this.#disk.storage.lastIndex(),
+      keys: this.#store.size,
+      voters: this.#confState?.voters ?? [],
+    };
+  }
+
+  /** The peer server's address. */
+  get peerAddr(): Deno.NetAddr {
+    return this.#server.addr;
+  }
+
+  /** Stops ticking, fails waiting requests, and releases the transport, server and files. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      clearInterval(this.#ticker);
+      for (const t of this.#timers) clearTimeout(t);
+      this.#timers.clear();
+      const err = new NodeStoppedError();
+      this.#proposals.rejectAll(err);
+      this.#confChanges.rejectAll(err);
+      this.#reads.rejectAll(err);
+      this.#appliedWaiters.rejectAll(err);
+      await this.#loop.stop();
+      await this.#transport.stop();
+      await this.#server.shutdown();
+      await this.#disk.close();
+    })();
+    return this.#stopping;
+  }
+
+  // ---- internals ----
+
+  get #timeout(): number {
+    return this.#o.args.requestTimeoutMs;
+  }
+
+  #checkRunning(): void {
+    if (this.#stopping !== undefined) throw new NodeStoppedError();
+  }
+
+  #later(fn: () => void, ms: number): void {
+    if (this.#stopping !== undefined) return;
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  /** Proposes; while raft drops it (no leader yet), tries again every 100 ms as long as `wanted`. */
+  #proposeUntilAccepted(propose: (r: RawNode) => void, wanted: () => boolean): void {
+    this.#checkRunning();
+    this.#loop.run((r) => {
+      if (!wanted()) return;
+      try {
+        propose(r);
+      } catch (e) {
+        if (!(e instanceof ProposalDroppedError)) throw e;
+        this.#later(() => this.#proposeUntilAccepted(propose, wanted), 100);
+      }
+    });
+  }
+
+  /** Asks for a read index; asks again every 300 ms until answered (a lost request is harmless). */
+  #readIndexUntilAnswered(ctx: Uint8Array, ctxKey: string): void {
+    if (!this.#reads.has(ctxKey)) return;
+    this.#loop.run((r) => r.readIndex(ctx));
+    this.#later(() => this.#readIndexUntilAnswered(ctx, ctxKey), 300);
+  }
+
+  async #confChange(type: ConfChangeType, nodeId: bigint, context: Uint8Array): Promise<void> {
+    this.#checkRunning();
+    const id = ++this.#nextCcId;
+    const cc = create(ConfChangeSchema, { id, type, nodeId, context });
+    const key = `${id}`;
+    const done = this.#confChanges.wait(key, this.#timeout, `conf change of member ${nodeId}`);
+    this.#proposeUntilAccepted((r) => r.proposeConfChange(cc), () => this.#confChanges.has(key));
+    await done;
+  }
+
+  #deadline(p: Promise<void>, ms: number, what: string): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeoutError(what, this.#timeout)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** Persist, then send, then apply (raftexample's order); `advance` follows. */
+  async #handleReady(rd: Ready): Promise<void> {
+    await this.#disk.save(rd);
+    if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
+      this.#restoreSnapshot(rd);
+    }
+    this.#transport.send(rd.messages);
+    for (const rs of rd.readStates) this.#reads.resolve(hex(rs.requestCtx), rs.index);
+    for (const e of rd.committedEntries) await this.#apply(e);
+    this.#appliedWaiters.advance(this.#applied);
+    await this.#maybeSnapshot();
+  }
+
+  #restoreSnapshot(rd: Ready): void {
+    const snap = rd.snapshot!;
+    this.#store.restore(snap.data);
+    this.#applied = this.#snapshotIndex = snap.metadata!.index;
+    this.#confState = snap.metadata!.confState;
+    this.#snapshotsReceived++;
+    this.#syncPeers();
+    this.#log.info("applied a snapshot from the leader", { index: this.#applied });
+  }
+
+  async #apply(e: Entry): Promise<void> {
+    if (e.index <= this.#applied) return;
+    if (e.type === EntryType.EntryNormal && e.data.length > 0) this.#applyWrite(e);
+    else if (e.type === EntryType.EntryConfChange) await this.#applyConfChange(e);
+    this.#applied = e.index;
+  }
+
+  #applyWrite(e: Entry): void {
+    try {
+      const p = this.#codec.decode(e.data);
+      this.#store.apply(p);
+      this.#proposals.resolve(this.#codecHasIds ? p.id ?? "" : `${p.key}\u0000${p.value}`);
+    } catch (err) {
+      if (!(err instanceof ProposalDecodeError)) throw err;
+      this.#log.warn("skipped an entry that is not a proposal", {
+        index: e.index,
+        error: err.message,
+      });
+    }
+  }
+
+  async #applyConfChange(e: Entry): Promise<void> {
+    const cc: ConfChange = fromBinary(ConfChangeSchema, e.data);
+    this.#confState = this.#raft.applyConfChange(cc);
+    if (cc.type === ConfChangeType.ConfChangeAddNode && cc.context.length > 0) {
+      const url = decoder.decode(cc.context);
+      await this.#members.add(cc.nodeId, url);
+      if (cc.nodeId !== this.id) this.#transport.addPeer(cc.nodeId, [url]);
+    } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
+      await this.#members.remove(cc.nodeId);
+      if (cc.nodeId === this.id) this.#removed("the conf change was applied");
+      else await this.#transport.removePeer(cc.nodeId);
+    }
+    this.#confChanges.resolve(`${cc.id}`, undefined);
+  }
+
+  /** Every `snapshotCount` applied entries: snapshot the map, keep `catchUpEntries` behind it. */
+  async #maybeSnapshot(): Promise<void> {
+    const a = this.#o.args;
+    if (this.#applied - this.#snapshotIndex <= BigInt(a.snapshotCount)) return;
+    const storage = this.#disk.storage;
+    const snap = storage.createSnapshot(this.#applied, this.#confState, this.#store.snapshot());
+    const compactTo = compactIndexFor(this.#applied, a.catchUpEntries, storage.firstIndex());
+    await this.#disk.saveSnapshot(snap, compactTo ?? 0n);
+    this.#log.info("took a snapshot", { index: this.#applied, compactedTo: compactTo });
+    this.#snapshotIndex = this.#applied;
+  }
+
+  #removed(why: string): void {
+    if (this.#stopping !== undefined) return;
+    this.#log.warn(`member ${this.id} was removed from the cluster (${why}); stopping`);
+    queueMicrotask(() => {
+      void this.stop().then(() => this.#o.onRemoved?.());
+    });
+  }
+
+  #fail(e: Error): void {
+    this.#log.error("this member cannot go on; stopping", { error: e.message });
+    void this.stop().finally(() => this.#o.onFatal?.(e));
+  }
+}
