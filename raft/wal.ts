@@ -15,6 +15,7 @@ import { type Entry, EntrySchema, type HardState, HardStateSchema, type Logger }
 import { consoleLogger } from "../mod.ts";
 import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
+import { SegmentWriter, writeAll } from "./wal_writer.ts";
 import { type WalContents, WalReplay } from "./wal_replay.ts";
 import {
   checkMetadata,
@@ -34,6 +35,8 @@ export type { SnapshotMarker } from "./wal_segment.ts";
 export interface WalOptions {
   /** Cut a new segment once the current one reaches this size (default 64 MiB). */
   segmentBytes?: number;
+  /** Zero-fill the segment this far ahead of the writes (default 4 MiB; 0 disables). */
+  preallocateBytes?: number;
   /** Where repairs are reported (default: console, warnings and up). */
   logger?: Logger;
 }
@@ -68,8 +71,8 @@ export interface WalOpenResult {
  */
 export class Wal {
   #segments: SegmentName[];
-  #file: Deno.FsFile | undefined;
-  #size: number;
+  #file: SegmentWriter | undefined;
+  #preallocate: number;
   #hardState: HardState;
   #marker: SnapshotMarker | undefined;
   #lastIndex: bigint;
@@ -79,13 +82,13 @@ export class Wal {
     readonly dir: string,
     readonly segmentBytes: number,
     segments: SegmentName[],
-    file: Deno.FsFile,
-    size: number,
+    file: SegmentWriter,
+    preallocate: number,
     replay: WalReplay,
   ) {
     this.#segments = segments;
     this.#file = file;
-    this.#size = size;
+    this.#preallocate = preallocate;
     this.#hardState = replay.hardState;
     this.#marker = replay.markers.at(-1);
     this.#lastIndex = replay.lastIndex;
@@ -116,16 +119,23 @@ export class Wal {
     const last = segments[segments.length - 1];
     if (lastSize === 0) { // the whole segment was torn: write its head again
       await writeSegmentHead(dir, last, headRecords(replay.hardState, replay.markers.at(-1)));
-      lastSize = (await Deno.stat(`${dir}/${last.file}`)).size;
+      lastSize = (await Deno.stat(`${dir}/${last.file}`)).size; // written without a zero tail
     }
-    const file = await Deno.open(`${dir}/${last.file}`, { write: true, append: true });
-    const wal = new Wal(dir, opts.segmentBytes ?? 64 << 20, segments, file, lastSize, replay);
+    const segmentBytes = opts.segmentBytes ?? 64 << 20;
+    const prealloc = Math.min(opts.preallocateBytes ?? 4 << 20, segmentBytes);
+    const file = await SegmentWriter.open(`${dir}/${last.file}`, lastSize, prealloc);
+    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, replay);
     return { wal, contents: replay, repaired };
   }
 
   /** The index of the last entry written (or of a newer snapshot marker). */
   get lastIndex(): bigint {
     return this.#lastIndex;
+  }
+
+  /** Bytes of records in the current segment (its file may be longer: zero-filled ahead). */
+  get segmentWrittenBytes(): number {
+    return this.#file?.bytes ?? 0;
   }
 
   /** The segment files, oldest first. */
@@ -183,11 +193,7 @@ export class Wal {
     return this.#enqueue("close", async () => {
       const f = this.#file!;
       this.#file = undefined;
-      try {
-        await f.syncData();
-      } finally {
-        f.close();
-      }
+      await f.close();
     });
   }
 
@@ -206,11 +212,9 @@ export class Wal {
   }
 
   async #write(records: Uint8Array[], sync: boolean): Promise<void> {
-    const batch = concat(records);
-    await writeAll(this.#file!, batch);
-    this.#size += batch.length;
-    if (this.#size >= this.segmentBytes) return this.#cut();
-    if (sync) await this.#file!.syncData();
+    await this.#file!.append(concat(records));
+    if (this.#file!.bytes >= this.segmentBytes) return this.#cut();
+    if (sync) await this.#file!.sync();
   }
 
   // Starts the next segment. The full one is synced first, so only the last
@@ -218,7 +222,8 @@ export class Wal {
   // rename, and begins with the latest hardState and marker so that older
   // segments can be released.
   async #cut(): Promise<void> {
-    await this.#file!.syncData();
+    await this.#file!.finish();
+    this.#file = undefined;
     const prev = this.#segments[this.#segments.length - 1];
     const next = {
       seq: prev.seq + 1n,
@@ -226,10 +231,9 @@ export class Wal {
       file: segmentFileName(prev.seq + 1n, this.#lastIndex + 1n),
     };
     const head = headRecords(this.#hardState, this.#marker);
-    this.#size = await writeSegmentHead(this.dir, next, head);
-    this.#file!.close();
-    this.#file = await Deno.open(`${this.dir}/${next.file}`, { write: true, append: true });
+    const size = await writeSegmentHead(this.dir, next, head);
     this.#segments.push(next);
+    this.#file = await SegmentWriter.open(`${this.dir}/${next.file}`, size, this.#preallocate);
   }
 }
 
@@ -271,7 +275,7 @@ async function replaySegment(
   const buf = await Deno.readFile(path);
   const scan = scanSegment(buf);
   let repaired: SegmentReplay["repaired"];
-  if (scan.badReason !== undefined) {
+  if (scan.badReason !== undefined && !scan.zeroTail) {
     if (!isLast || scan.intactAfter) throw new WalCorruptError(path, scan.goodEnd, scan.badReason);
     await Deno.truncate(path, scan.goodEnd);
     repaired = {
@@ -305,8 +309,4 @@ function concat(parts: Uint8Array[]): Uint8Array {
     off += p.length;
   }
   return out;
-}
-
-async function writeAll(f: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
 }

@@ -68,6 +68,8 @@ export interface SegmentScan {
   badReason?: string;
   /** True when an intact record exists somewhere after the damaged one. */
   intactAfter: boolean;
+  /** True when everything from goodEnd on is zero: the clean end of a preallocated file. */
+  zeroTail: boolean;
 }
 
 /** Reads records from the start of `buf` until the end or the first invalid one. */
@@ -77,12 +79,19 @@ export function scanSegment(buf: Uint8Array): SegmentScan {
   while (off < buf.length) {
     const r = decodeRecord(buf, off);
     if (typeof r === "string") {
-      return { records, goodEnd: off, badReason: r, intactAfter: hasRecordAfter(buf, off + 1) };
+      if (allZero(buf, off)) return { records, goodEnd: off, intactAfter: false, zeroTail: true };
+      const intactAfter = hasRecordAfter(buf, off + 1);
+      return { records, goodEnd: off, badReason: r, intactAfter, zeroTail: false };
     }
     records.push(r);
     off = r.end;
   }
-  return { records, goodEnd: off, intactAfter: false };
+  return { records, goodEnd: off, intactAfter: false, zeroTail: false };
+}
+
+function allZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 // Whether a valid record starts at any offset from `from` on. A torn write

@@ -110,39 +110,52 @@ async function twoBatches(
   const { wal } = await Wal.open(dir, { logger: quiet });
   await wal.save(hs(1n, 2n), [entry(1n), entry(2n), entry(3n)], true);
   const path = await onlySegment(dir);
-  const lastAt = (await Deno.stat(path)).size;
+  const lastAt = wal.segmentWrittenBytes;
   await wal.save(undefined, [entry(4n, 1n, "the last record")], true);
+  const end = wal.segmentWrittenBytes;
   await wal.close();
-  return { path, bytes: await Deno.readFile(path), lastAt };
+  const file = await Deno.readFile(path);
+  assert(file.length > end, "preallocated");
+  assert(file.subarray(end).every((b) => b === 0), "zero tail");
+  return { path, bytes: file.slice(0, end), lastAt };
 }
 
-Deno.test("wal: truncated at every byte of the last record, opens at the last good record", async () => {
-  await withDir(async (dir) => {
-    const { path, bytes, lastAt } = await twoBatches(dir);
-    for (let cut = lastAt; cut <= bytes.length; cut++) {
-      await Deno.writeFile(path, bytes.subarray(0, cut));
-      const { logger, warnings } = collecting();
-      const { wal, contents, repaired } = await Wal.open(dir, { logger });
-      const whole = cut === bytes.length;
-      assertEquals(
-        summary(contents.entries),
-        whole ? ["1@1", "2@1", "3@1", "4@1"] : ["1@1", "2@1", "3@1"],
-      );
-      assertEquals(contents.hardState.commit, 2n);
-      assertEquals(repaired === undefined, whole || cut === lastAt, `cut ${cut}`);
-      assertEquals(warnings.length, repaired ? 1 : 0);
-      if (repaired) assertEquals(repaired.droppedBytes, cut - lastAt);
-      assertEquals((await Deno.stat(path)).size, whole ? bytes.length : lastAt);
-      // The repaired WAL takes new records, which survive the next open.
-      if (!whole) await wal.save(undefined, [entry(4n, 2n)], true);
-      await wal.close();
-      const next = await Wal.open(dir, { logger: quiet });
-      assertEquals(next.contents.entries.at(-1)?.term, whole ? 1n : 2n);
-      assertEquals(next.repaired, undefined);
-      await next.wal.close();
-    }
+// A crash mid-write leaves a prefix of the record: in a file cut there (no preallocation),
+// or followed by the zeros of the preallocated tail.
+for (const zeroTail of [false, true]) {
+  const title = `wal: torn at every byte of the last record${zeroTail ? ", zeros after" : ""}`;
+  Deno.test(`${title}, opens at the last good record`, async () => {
+    await withDir(async (dir) => {
+      const { path, bytes, lastAt } = await twoBatches(dir);
+      for (let cut = lastAt; cut <= bytes.length; cut++) {
+        const torn = new Uint8Array(zeroTail ? bytes.length + 4096 : cut);
+        torn.set(bytes.subarray(0, cut));
+        await Deno.writeFile(path, torn);
+        const { logger, warnings } = collecting();
+        const { wal, contents, repaired } = await Wal.open(dir, {
+          logger,
+          preallocateBytes: 1 << 16,
+        });
+        const whole = cut === bytes.length;
+        const want = ["1@1", "2@1", "3@1", ...(whole ? ["4@1"] : [])];
+        assertEquals(summary(contents.entries), want);
+        assertEquals(contents.hardState.commit, 2n);
+        assertEquals(repaired === undefined, whole || cut === lastAt, `cut ${cut}`);
+        assertEquals(warnings.length, repaired ? 1 : 0);
+        if (repaired) assertEquals(repaired.droppedBytes, torn.length - lastAt);
+        if (repaired) assertEquals((await Deno.stat(path)).size, lastAt);
+        assertEquals(wal.segmentWrittenBytes, whole ? bytes.length : lastAt);
+        // The repaired WAL takes new records, which survive the next open.
+        if (!whole) await wal.save(undefined, [entry(4n, 2n)], true);
+        await wal.close();
+        const next = await Wal.open(dir, { logger: quiet, preallocateBytes: 1 << 16 });
+        assertEquals(next.contents.entries.at(-1)?.term, whole ? 1n : 2n);
+        assertEquals(next.repaired, undefined);
+        await next.wal.close();
+      }
+    });
   });
-});
+}
 
 Deno.test("wal: any flipped byte of the last record is a corrupt tail that is cut", async () => {
   await withDir(async (dir) => {
@@ -159,19 +172,22 @@ Deno.test("wal: any flipped byte of the last record is a corrupt tail that is cu
   });
 });
 
-Deno.test("wal: garbage or zeros after the last record are cut", async () => {
+Deno.test("wal: garbage after the last record is cut; zeros are the clean end", async () => {
   await withDir(async (dir) => {
     const { path, bytes } = await twoBatches(dir);
-    const tails = [
-      new Uint8Array(4096),
-      Uint8Array.from({ length: 777 }, (_, i) => (i * 31) & 0xff),
-    ];
-    for (const tail of tails) {
+    const garbage = Uint8Array.from({ length: 777 }, (_, i) => (i * 31) & 0xff);
+    const zeros = new Uint8Array(4096);
+    const oneBitInZeros = Uint8Array.from(zeros, (_, i) => (i === 100 ? 1 : 0));
+    for (const tail of [garbage, oneBitInZeros, zeros]) {
       await Deno.writeFile(path, new Uint8Array([...bytes, ...tail]));
       const { wal, contents, repaired } = await Wal.open(dir, { logger: quiet });
       assertEquals(contents.entries.length, 4);
-      assertEquals(repaired?.droppedBytes, tail.length);
+      assertEquals(repaired?.droppedBytes, tail === zeros ? undefined : tail.length);
+      await wal.save(undefined, [entry(5n)], true);
       await wal.close();
+      const again = await Wal.open(dir, { logger: quiet });
+      assertEquals(again.contents.entries.length, 5);
+      await again.wal.close();
     }
   });
 });
@@ -186,11 +202,11 @@ Deno.test("wal: a flipped byte in an earlier record, with intact records after i
       damaged[at] ^= 0x01;
       await Deno.writeFile(path, damaged);
       const err = await assertRejects(() => Wal.open(dir, { logger: quiet }), WalCorruptError);
+      assertEquals(await Deno.readFile(path), damaged); // nothing was cut
       assert(err.message.includes("intact data follows"));
       refused++;
     }
     assertEquals(refused, lastAt);
-    assertEquals(await Deno.readFile(path).then((b) => b.length), bytes.length); // not cut
   });
 });
 
