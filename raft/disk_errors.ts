@@ -14,7 +14,7 @@ import { RaftError } from "./errors.ts";
  *
  * @example
  * ```ts
- * import { WalCorruptError } from "./disk_errors.ts";
+ * import { WalCorruptError } from "@rafthttp/rafthttp/raft";
  * const e = new WalCorruptError("/data/wal/0000000000000000-0000000000000001.wal", 120, "bad checksum");
  * console.log(e.name, e.offset); // WalCorruptError 120
  * ```
@@ -36,7 +36,7 @@ export class WalCorruptError extends RaftError {
  *
  * @example
  * ```ts
- * import { WalFormatError } from "./disk_errors.ts";
+ * import { WalFormatError } from "@rafthttp/rafthttp/raft";
  * console.log(new WalFormatError("segment 3 is missing").name); // WalFormatError
  * ```
  */
@@ -55,7 +55,7 @@ export class WalFormatError extends RaftError {
  *
  * @example
  * ```ts
- * import { StorageClosedError } from "./disk_errors.ts";
+ * import { StorageClosedError } from "@rafthttp/rafthttp/raft";
  * console.log(new StorageClosedError("save").message);
  * ```
  */
@@ -72,7 +72,7 @@ export class StorageClosedError extends RaftError {
  *
  * @example
  * ```ts
- * import { SnapshotMissingError } from "./disk_errors.ts";
+ * import { SnapshotMissingError } from "@rafthttp/rafthttp/raft";
  * console.log(new SnapshotMissingError("/data", 500n).name); // SnapshotMissingError
  * ```
  */

@@ -14,7 +14,16 @@ import { MemoryStorage } from "./memory_storage.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
 import { type SnapshotMarker, Wal, type WalContents, type WalOpenResult } from "./wal.ts";
 
-/** The parts of a raft `Ready` that must be persisted. */
+/**
+ * The parts of a raft `Ready` that must be persisted (a `Ready` is one).
+ *
+ * @example
+ * ```ts
+ * import type { PersistableReady } from "@rafthttp/rafthttp/raft";
+ * const nothing: PersistableReady = { entries: [], mustSync: false };
+ * console.log(nothing.entries.length); // 0
+ * ```
+ */
 export interface PersistableReady {
   /** New term/vote/commit, when changed. */
   hardState?: HardState;
@@ -26,7 +35,16 @@ export interface PersistableReady {
   mustSync: boolean;
 }
 
-/** Options of {@link DiskStorage.open}. */
+/**
+ * Options of {@link DiskStorage.open}.
+ *
+ * @example
+ * ```ts
+ * import type { DiskStorageOptions } from "@rafthttp/rafthttp/raft";
+ * const opts: DiskStorageOptions = { segmentBytes: 16 << 20, keepSnapshots: 5 };
+ * console.log(opts.keepSnapshots); // 5
+ * ```
+ */
 export interface DiskStorageOptions {
   /** WAL segment size (default 64 MiB). */
   segmentBytes?: number;
@@ -45,8 +63,8 @@ const indexOf = (s: Snapshot | undefined) => s?.metadata?.index ?? 0n;
  *
  * @example
  * ```ts
- * import { create, EntrySchema, HardStateSchema } from "../mod.ts";
- * import { DiskStorage } from "./disk_storage.ts";
+ * import { create, EntrySchema, HardStateSchema } from "@rafthttp/rafthttp";
+ * import { DiskStorage } from "@rafthttp/rafthttp/raft";
  * const dir = await Deno.makeTempDir();
  * const disk = await DiskStorage.open(dir);
  * const entries = [create(EntrySchema, { index: 1n, term: 1n })];

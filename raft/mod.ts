@@ -90,3 +90,18 @@ export {
   UnavailableError,
   UnknownPeerError,
 } from "./errors.ts";
+export { DiskStorage, type DiskStorageOptions, type PersistableReady } from "./disk_storage.ts";
+export {
+  type SnapshotMarker,
+  Wal,
+  type WalContents,
+  type WalOpenResult,
+  type WalOptions,
+} from "./wal.ts";
+export { snapFileName, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
+export {
+  SnapshotMissingError,
+  StorageClosedError,
+  WalCorruptError,
+  WalFormatError,
+} from "./disk_errors.ts";

@@ -18,7 +18,18 @@ const HEADER_BYTES = MAGIC.length + 4;
 const NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 const hex16 = (n: bigint) => n.toString(16).padStart(16, "0");
 
-/** A snapshot file on disk. */
+/**
+ * A snapshot file on disk.
+ *
+ * @example
+ * ```ts
+ * import { Snapshotter } from "@rafthttp/rafthttp/raft";
+ * const dir = await Deno.makeTempDir();
+ * const files = await (await Snapshotter.open(dir)).list();
+ * console.log(files.length); // 0
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface SnapshotFile {
   /** Term of the snapshot's last entry. */
   term: bigint;
@@ -28,7 +39,15 @@ export interface SnapshotFile {
   path: string;
 }
 
-/** The file name of the snapshot at (term, index). */
+/**
+ * The file name of the snapshot at (term, index), as etcd names them.
+ *
+ * @example
+ * ```ts
+ * import { snapFileName } from "@rafthttp/rafthttp/raft";
+ * console.log(snapFileName(2n, 20n)); // "0000000000000002-0000000000000014.snap"
+ * ```
+ */
 export function snapFileName(term: bigint, index: bigint): string {
   return `${hex16(term)}-${hex16(index)}.snap`;
 }
@@ -38,8 +57,8 @@ export function snapFileName(term: bigint, index: bigint): string {
  *
  * @example
  * ```ts
- * import { create, SnapshotSchema } from "../mod.ts";
- * import { Snapshotter } from "./snapshotter.ts";
+ * import { create, SnapshotSchema } from "@rafthttp/rafthttp";
+ * import { Snapshotter } from "@rafthttp/rafthttp/raft";
  * const dir = await Deno.makeTempDir();
  * const snaps = await Snapshotter.open(dir);
  * await snaps.save(create(SnapshotSchema, { data: new Uint8Array([7]), metadata: { index: 9n, term: 2n } }));

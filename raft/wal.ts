@@ -31,7 +31,16 @@ import {
 export type { WalContents } from "./wal_replay.ts";
 export type { SnapshotMarker } from "./wal_segment.ts";
 
-/** Options of {@link Wal.open}. */
+/**
+ * Options of {@link Wal.open}.
+ *
+ * @example
+ * ```ts
+ * import type { WalOptions } from "@rafthttp/rafthttp/raft";
+ * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0 };
+ * console.log(opts.segmentBytes); // 8388608
+ * ```
+ */
 export interface WalOptions {
   /** Cut a new segment once the current one reaches this size (default 64 MiB). */
   segmentBytes?: number;
@@ -41,7 +50,19 @@ export interface WalOptions {
   logger?: Logger;
 }
 
-/** What opening found and repaired. */
+/**
+ * What opening found and repaired.
+ *
+ * @example
+ * ```ts
+ * import { Wal } from "@rafthttp/rafthttp/raft";
+ * const dir = await Deno.makeTempDir();
+ * const { wal, contents, repaired } = await Wal.open(dir);
+ * console.log(contents.entries.length, repaired); // 0 undefined
+ * await wal.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface WalOpenResult {
   /** The open WAL, ready to append. */
   wal: Wal;
@@ -56,8 +77,8 @@ export interface WalOpenResult {
  *
  * @example
  * ```ts
- * import { create, EntrySchema, HardStateSchema } from "../mod.ts";
- * import { Wal } from "./wal.ts";
+ * import { create, EntrySchema, HardStateSchema } from "@rafthttp/rafthttp";
+ * import { Wal } from "@rafthttp/rafthttp/raft";
  * const dir = await Deno.makeTempDir();
  * const { wal } = await Wal.open(dir);
  * const e = create(EntrySchema, { index: 1n, term: 1n, data: new Uint8Array([1]) });

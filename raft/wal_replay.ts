@@ -12,7 +12,19 @@ import { WalFormatError } from "./disk_errors.ts";
 import { RecordType, type WalRecord } from "./wal_record.ts";
 import { decodeMarker, type SnapshotMarker } from "./wal_segment.ts";
 
-/** The state a WAL holds. */
+/**
+ * The state a WAL holds.
+ *
+ * @example
+ * ```ts
+ * import { Wal } from "@rafthttp/rafthttp/raft";
+ * const dir = await Deno.makeTempDir();
+ * const { wal, contents } = await Wal.open(dir);
+ * console.log(contents.hardState.term, contents.markers); // 0n []
+ * await wal.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface WalContents {
   /** The latest hardState (all zero for a new WAL). */
   hardState: HardState;

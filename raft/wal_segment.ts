@@ -18,7 +18,16 @@ export interface SegmentName {
   file: string;
 }
 
-/** A point the log was compacted to by a snapshot. */
+/**
+ * A point the log was compacted to by a snapshot.
+ *
+ * @example
+ * ```ts
+ * import type { SnapshotMarker } from "@rafthttp/rafthttp/raft";
+ * const m: SnapshotMarker = { index: 100n, term: 3n };
+ * console.log(m.index); // 100n
+ * ```
+ */
 export interface SnapshotMarker {
   /** The snapshot's last included index. */
   index: bigint;
