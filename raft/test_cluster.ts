@@ -6,7 +6,15 @@
  */
 
 import { fromBinary } from "@bufbuild/protobuf";
-import { ConfChangeSchema, type Entry, EntryType, type Message, type MessageType } from "../mod.ts";
+import {
+  ConfChangeSchema,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type Message,
+  MessageType,
+  SnapshotStatus,
+} from "../mod.ts";
 import type { RaftConfig } from "./config.ts";
 import { MemoryStorage } from "./memory_storage.ts";
 import { RawNode } from "./raw_node.ts";
@@ -19,6 +27,8 @@ export interface TestMember {
   storage: MemoryStorage;
   applied: Entry[];
   readStates: { index: bigint; requestCtx: Uint8Array }[];
+  confState?: ConfState;
+  snapshotData?: string;
 }
 
 /** Decides whether a message is delivered. */
@@ -29,6 +39,8 @@ export class TestCluster {
   readonly members = new Map<bigint, TestMember>();
   queue: Message[] = [];
   filter: Filter = () => true;
+  /** Report a delivered MsgSnap as finished to its sender, as the transport does. */
+  reportSnapshots = true;
   /** Every message delivered, for assertions. */
   delivered: Message[] = [];
 
@@ -51,6 +63,18 @@ export class TestCluster {
     return m;
   }
 
+  /** Snapshots `id`'s state at its applied index and drops the log before it. */
+  compact(id: bigint): void {
+    const m = this.get(id);
+    const index = m.node.status().applied;
+    m.storage.createSnapshot(
+      index,
+      m.confState,
+      new TextEncoder().encode(this.appliedData(id).join()),
+    );
+    m.storage.compact(index);
+  }
+
   get(id: bigint): TestMember {
     return this.members.get(id)!;
   }
@@ -62,14 +86,18 @@ export class TestCluster {
       while (m.node.hasReady()) {
         any = true;
         const rd = m.node.ready();
-        if (rd.snapshot) m.storage.applySnapshot(rd.snapshot);
+        if (rd.snapshot) {
+          m.storage.applySnapshot(rd.snapshot);
+          m.confState = rd.snapshot.metadata?.confState;
+          m.snapshotData = new TextDecoder().decode(rd.snapshot.data);
+        }
         if (rd.hardState) m.storage.setHardState(rd.hardState);
         m.storage.append(rd.entries);
         this.queue.push(...rd.messages);
         m.readStates.push(...rd.readStates);
         for (const e of rd.committedEntries) {
           if (e.type === EntryType.EntryConfChange) {
-            m.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
+            m.confState = m.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
           }
           m.applied.push(e);
         }
@@ -100,6 +128,9 @@ export class TestCluster {
       to.node.step(msg);
     } catch {
       // dropped proposals and unknown peers are normal here
+    }
+    if (msg.type === MessageType.MsgSnap && this.reportSnapshots) {
+      this.members.get(msg.from)?.node.reportSnapshot(msg.to, SnapshotStatus.Finish);
     }
   }
 
