@@ -297,13 +297,17 @@ async function replaySegment(
   const scan = scanSegment(buf);
   let repaired: SegmentReplay["repaired"];
   if (scan.badReason !== undefined && !scan.zeroTail) {
-    if (!isLast || scan.intactAfter) throw new WalCorruptError(path, scan.goodEnd, scan.badReason);
+    if (!isLast || (scan.intactAfter && !scan.unwrittenSectors)) {
+      throw new WalCorruptError(path, scan.goodEnd, scan.badReason);
+    }
     await Deno.truncate(path, scan.goodEnd);
     repaired = {
       file: path,
       offset: scan.goodEnd,
       droppedBytes: buf.length - scan.goodEnd,
-      reason: scan.badReason,
+      reason: scan.unwrittenSectors
+        ? `${scan.badReason}; unwritten sectors: the rest of that unsynced batch is dropped`
+        : scan.badReason,
     };
   }
   const [meta, ...rest] = scan.records;

@@ -68,9 +68,19 @@ export interface SegmentScan {
   badReason?: string;
   /** True when an intact record exists somewhere after the damaged one. */
   intactAfter: boolean;
+  /**
+   * True when the damage looks like sectors that never reached the disk:
+   * zeros from goodEnd to a sector boundary, or a whole zero sector before
+   * the next intact record. After a power loss, the pages of an unsynced
+   * batch can persist out of order, leaving intact records after a hole.
+   */
+  unwrittenSectors: boolean;
   /** True when everything from goodEnd on is zero: the clean end of a preallocated file. */
   zeroTail: boolean;
 }
+
+/** The disk's unit of atomic writes assumed when telling a torn batch from corruption. */
+export const SECTOR_BYTES = 512;
 
 /** Reads records from the start of `buf` until the end or the first invalid one. */
 export function scanSegment(buf: Uint8Array): SegmentScan {
@@ -79,28 +89,41 @@ export function scanSegment(buf: Uint8Array): SegmentScan {
   while (off < buf.length) {
     const r = decodeRecord(buf, off);
     if (typeof r === "string") {
-      if (allZero(buf, off)) return { records, goodEnd: off, intactAfter: false, zeroTail: true };
-      const intactAfter = hasRecordAfter(buf, off + 1);
-      return { records, goodEnd: off, badReason: r, intactAfter, zeroTail: false };
+      const clean = { records, goodEnd: off, intactAfter: false, unwrittenSectors: false };
+      if (allZero(buf, off, buf.length)) return { ...clean, zeroTail: true };
+      const next = nextRecordAfter(buf, off + 1);
+      if (next < 0) return { ...clean, badReason: r, zeroTail: false };
+      const unwrittenSectors = holeBefore(buf, off, next);
+      return { ...clean, badReason: r, intactAfter: true, unwrittenSectors, zeroTail: false };
     }
     records.push(r);
     off = r.end;
   }
-  return { records, goodEnd: off, intactAfter: false, zeroTail: false };
+  return { records, goodEnd: off, intactAfter: false, unwrittenSectors: false, zeroTail: false };
 }
 
-function allZero(buf: Uint8Array, from: number): boolean {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+function allZero(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
 }
 
-// Whether a valid record starts at any offset from `from` on. A torn write
-// leaves only garbage after the damage; intact records after it mean the
-// damage is in the middle of data that was once complete. A checksum match
-// by chance is 1 in 2^32 per candidate offset.
-function hasRecordAfter(buf: Uint8Array, from: number): boolean {
-  for (let off = from; off + RECORD_HEADER_BYTES <= buf.length; off++) {
-    if (typeof decodeRecord(buf, off) !== "string") return true;
+// Zeros from `from` to the next sector boundary, or a whole aligned zero sector in [from, to).
+function holeBefore(buf: Uint8Array, from: number, to: number): boolean {
+  const boundary = Math.ceil(from / SECTOR_BYTES) * SECTOR_BYTES;
+  if (boundary > from && boundary <= buf.length && allZero(buf, from, boundary)) return true;
+  for (let s = boundary; s + SECTOR_BYTES <= to; s += SECTOR_BYTES) {
+    if (allZero(buf, s, s + SECTOR_BYTES)) return true;
   }
   return false;
+}
+
+// Where the first valid record at an offset from `from` on starts (-1: none).
+// A torn write leaves only garbage after the damage; intact records after it
+// mean the damage is in data that was once complete, unless sectors were
+// lost. A checksum match by chance is 1 in 2^32 per candidate offset.
+function nextRecordAfter(buf: Uint8Array, from: number): number {
+  for (let off = from; off + RECORD_HEADER_BYTES <= buf.length; off++) {
+    if (typeof decodeRecord(buf, off) !== "string") return off;
+  }
+  return -1;
 }

@@ -210,6 +210,42 @@ Deno.test("wal: a flipped byte in an earlier record, with intact records after i
   });
 });
 
+// After a power loss, the pages of a batch that was never synced may reach the disk out of
+// order: a hole of zeros, then intact records. That is a torn tail, not corruption.
+Deno.test("wal: a hole of unwritten sectors in the last batch is a torn tail", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(dir, { logger: quiet, preallocateBytes: 0 });
+    await wal.save(hs(1n, 1n), [entry(1n)], true);
+    const batchStart = wal.segmentWrittenBytes;
+    const ends: number[] = [];
+    for (let i = 2n; i <= 40n; i++) {
+      await wal.save(undefined, [entry(i, 1n, "x".repeat(100))], false);
+      ends.push(wal.segmentWrittenBytes);
+    }
+    await wal.close();
+    const path = await onlySegment(dir);
+    const good = await Deno.readFile(path);
+    const holed = (from: number, to: number) => good.slice().fill(0, from, to);
+    // A whole sector inside the batch with records after it; zeros up to a sector boundary.
+    for (const [from, to] of [[1024, 1536], [batchStart, 512]]) {
+      await Deno.writeFile(path, holed(from, to));
+      const { wal, contents, repaired } = await Wal.open(dir, { logger: quiet });
+      const kept = ends.filter((e) => e <= from).length;
+      assertEquals(contents.entries.length, 1 + kept, `hole at ${from}`);
+      assert(repaired?.reason.includes("unwritten sectors"), repaired?.reason);
+      await wal.close();
+    }
+    // The same hole in a segment that is not the last one is corruption.
+    await Deno.writeFile(path, good);
+    const { wal: cutting } = await Wal.open(dir, { logger: quiet, segmentBytes: 1 });
+    await cutting.save(undefined, [entry(41n)], true); // full: starts a new segment
+    assertEquals(cutting.segments.length, 2);
+    await cutting.close();
+    await Deno.writeFile(path, holed(1024, 1536));
+    await assertRejects(() => Wal.open(dir, { logger: quiet }), WalCorruptError);
+  });
+});
+
 Deno.test("wal: segments are cut at a size, replayed in order and released after a snapshot", async () => {
   await withDir(async (dir) => {
     const { wal } = await Wal.open(dir, { logger: quiet, segmentBytes: 300 });
