@@ -30,6 +30,8 @@ export interface LevelResult {
   /** Acknowledged writes checked on every member, and how many of them were missing somewhere. */
   sampled: number;
   missing: number;
+  /** Up to five of the missing keys, for a look at the members' logs. */
+  missingKeys: string[];
 }
 
 interface Write {
@@ -68,7 +70,7 @@ export async function runLevel(
   const elapsed = performance.now() - start;
   const readableAt = await allReadable(cluster, lastOfClient.filter((w) => w !== undefined));
   const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
-  const { sampled, missing } = await sampleMissing(cluster, acked, 300);
+  const { sampled, missing, missingKeys } = await sampleMissing(cluster, acked, 300);
   latencies.sort((a, b) => a - b);
   return {
     impl: cluster.impl.name,
@@ -85,6 +87,7 @@ export async function runLevel(
       : acked.length / (allReadableMs / 1000),
     sampled,
     missing,
+    missingKeys,
   };
 }
 
@@ -114,6 +117,7 @@ async function allReadable(cluster: KvCluster, writes: Write[]): Promise<number 
 async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
   const step = Math.max(1, Math.floor(acked.length / n));
   const sample = acked.filter((_, i) => i % step === 0).slice(0, n);
+  const missingKeys: string[] = [];
   let missing = 0;
   for (let i = 0; i < sample.length; i += 32) {
     const batch = sample.slice(i, i + 32);
@@ -124,7 +128,11 @@ async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
       }
       return true;
     }));
-    missing += ok.filter((x) => !x).length;
+    batch.forEach((w, k) => {
+      if (ok[k]) return;
+      missing++;
+      if (missingKeys.length < 5) missingKeys.push(w.key);
+    });
   }
-  return { sampled: sample.length, missing };
+  return { sampled: sample.length, missing, missingKeys };
 }
