@@ -84,6 +84,7 @@ export class KvNode implements KvService, Raft {
   readonly #proposals = new Waiters<void>();
   readonly #confChanges = new Waiters<void>();
   readonly #reads = new Waiters<bigint>();
+  readonly #seenConfChanges = new Set<string>();
   readonly #appliedWaiters = new AppliedIndexWaiters();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #raft!: RawNode;
@@ -95,6 +96,7 @@ export class KvNode implements KvService, Raft {
   #snapshotIndex = 0n;
   #confState: ConfState | undefined;
   #snapshotsReceived = 0;
+  #leaving = false;
   #stopping: Promise<void> | undefined;
   #nextCcId = BigInt(Math.floor(Math.random() * 2 ** 40)) << 12n;
 
@@ -316,6 +318,7 @@ export class KvNode implements KvService, Raft {
 
   #checkRunning(): void {
     if (this.#stopping !== undefined) throw new NodeStoppedError();
+    if (this.#leaving) throw new NodeStoppedError("this member was removed from the cluster");
   }
 
   #later(fn: () => void, ms: number): void {
@@ -329,7 +332,7 @@ export class KvNode implements KvService, Raft {
 
   /** Proposes; while raft drops it (no leader yet), tries again every 100 ms as long as `wanted`. */
   #proposeUntilAccepted(propose: (r: RawNode) => void, wanted: () => boolean): void {
-    this.#checkRunning();
+    if (this.#stopping !== undefined || this.#leaving) return; // its waiter fails or has failed
     this.#loop.run((r) => {
       if (!wanted()) return;
       try {
@@ -354,8 +357,33 @@ export class KvNode implements KvService, Raft {
     const cc = create(ConfChangeSchema, { id, type, nodeId, context });
     const key = `${id}`;
     const done = this.#confChanges.wait(key, this.#timeout, `conf change of member ${nodeId}`);
-    this.#proposeUntilAccepted((r) => r.proposeConfChange(cc), () => this.#confChanges.has(key));
+    this.#proposeConfChange(cc, key);
     await done;
+  }
+
+  /**
+   * A leader turns a forwarded conf change into a no-op while another is
+   * pending (a new leader: until its first entry is applied), and a
+   * forwarded proposal can be lost. So, until it shows up in this member's
+   * log, the change is proposed again every second. A repeat that does land
+   * is harmless: adding a member twice or removing it twice is a no-op.
+   */
+  #proposeConfChange(cc: ConfChange, key: string): void {
+    const wanted = () => this.#confChanges.has(key) && !this.#seenConfChanges.has(key);
+    this.#proposeUntilAccepted((r) => r.proposeConfChange(cc), wanted);
+    this.#later(() => {
+      if (wanted()) this.#proposeConfChange(cc, key);
+    }, 1000);
+  }
+
+  /** Notes which of this member's conf changes reached its log (see #proposeConfChange). */
+  #noteConfChanges(entries: Entry[]): void {
+    if (this.#confChanges.size === 0) return;
+    for (const e of entries) {
+      if (e.type !== EntryType.EntryConfChange) continue;
+      const key = `${fromBinary(ConfChangeSchema, e.data).id}`;
+      if (this.#confChanges.has(key)) this.#seenConfChanges.add(key);
+    }
   }
 
   #deadline(p: Promise<void>, ms: number, what: string): Promise<void> {
@@ -369,6 +397,7 @@ export class KvNode implements KvService, Raft {
   /** Persist, then send, then apply (raftexample's order); `advance` follows. */
   async #handleReady(rd: Ready): Promise<void> {
     await this.#disk.save(rd);
+    this.#noteConfChanges(rd.entries);
     if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
       this.#restoreSnapshot(rd);
     }
@@ -423,6 +452,7 @@ export class KvNode implements KvService, Raft {
       else await this.#transport.removePeer(cc.nodeId);
     }
     this.#confChanges.resolve(`${cc.id}`, undefined);
+    this.#seenConfChanges.delete(`${cc.id}`);
   }
 
   /** Every `snapshotCount` applied entries: snapshot the map, keep `catchUpEntries` behind it. */
@@ -437,12 +467,18 @@ export class KvNode implements KvService, Raft {
     this.#snapshotIndex = this.#applied;
   }
 
+  /**
+   * This member is out of the cluster: it takes no more requests and stops.
+   * It lingers a few ticks first, so that the Ready after its removal still
+   * goes out: a leader that removed itself hands leadership over with
+   * MsgTimeoutNow there (else the others wait for an election timeout).
+   */
   #removed(why: string): void {
-    if (this.#stopping !== undefined) return;
+    if (this.#stopping !== undefined || this.#leaving) return;
+    this.#leaving = true;
+    const linger = 5 * this.#o.args.tickMs;
     this.#log.warn(`member ${this.id} was removed from the cluster (${why}); stopping`);
-    queueMicrotask(() => {
-      void this.stop().then(() => this.#o.onRemoved?.());
-    });
+    this.#later(() => void this.stop().then(() => this.#o.onRemoved?.()), linger);
   }
 
   #fail(e: Error): void {
