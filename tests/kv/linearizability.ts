@@ -222,3 +222,34 @@ class LinearizedSet {
     this.h2 = (this.h2 ^ this.#keys[2 * i + 1]) >>> 0;
   }
 }
+
+/**
+ * A readable account of a verdict: for "illegal", the key's operations in
+ * call order (the first `limit`), each marked with whether the longest
+ * linearization found could place it.
+ *
+ * @example
+ * ```ts
+ * import { checkKv, formatResult } from "./linearizability.ts";
+ * const r = checkKv([{ client: 1, input: { op: "get", key: "a" }, call: 0, return: 1, output: "x" }]);
+ * console.log(formatResult(r).split("\n")[0]); // illegal on key "a" (1 operations, 0 placed)
+ * ```
+ */
+export function formatResult(r: CheckResult, limit = 40): string {
+  if (r.result === "ok") return `ok: ${r.operations} operations on ${r.keys} keys`;
+  if (r.result === "unknown") return `unknown: ${r.reason}`;
+  const placed = new Set(r.longestPrefix);
+  const ops = [...r.operations].sort((a, b) => a.call - b.call);
+  const lines = [`illegal on key "${r.key}" (${ops.length} operations, ${placed.size} placed)`];
+  for (const o of ops.slice(0, limit)) {
+    const what = o.input.op === "put"
+      ? `put ${JSON.stringify(o.input.value)}`
+      : `get -> ${o.output === undefined ? "not found" : JSON.stringify(o.output)}`;
+    const ret = o.return === undefined ? "no answer" : o.return.toFixed(1);
+    lines.push(
+      `  ${placed.has(o) ? "+" : " "} client ${o.client} [${o.call.toFixed(1)}, ${ret}] ${what}`,
+    );
+  }
+  if (ops.length > limit) lines.push(`  ... ${ops.length - limit} more`);
+  return lines.join("\n");
+}

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { checkKv, type Operation } from "./linearizability.ts";
+import { checkKv, formatResult, type Operation } from "./linearizability.ts";
 import { History } from "./history.ts";
 
 const put = (
@@ -193,4 +193,15 @@ Deno.test("history: records calls, answers and unknown outcomes", () => {
   assertEquals(h.acknowledgedPuts().length, 1);
   assertEquals(c, 2);
   assertEquals(checkKv(ops).result, "ok");
+});
+
+Deno.test("linearizability: formatResult explains each verdict", () => {
+  const bad = checkKv([put(1, "a", "1", 0, 1), get(2, "a", undefined, 2, 3), put(3, "a", "2", 4)]);
+  const text = formatResult(bad);
+  assertEquals(text.split("\n")[0], 'illegal on key "a" (3 operations, 1 placed)');
+  assert(text.includes('+ client 1 [0.0, 1.0] put "1"'), text);
+  assert(text.includes("  client 2 [2.0, 3.0] get -> not found"), text);
+  assert(text.includes("no answer"), text);
+  assertEquals(formatResult(checkKv([put(1, "a", "1", 0, 1)])), "ok: 1 operations on 1 keys");
+  assert(formatResult({ result: "unknown", reason: "r" }).startsWith("unknown"));
 });
