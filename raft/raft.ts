@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MessageInitShape } from "@bufbuild/protobuf";
+import { clone, type MessageInitShape } from "@bufbuild/protobuf";
 import {
   create,
   type Entry,
@@ -149,12 +149,16 @@ export class RaftCore {
     this.msgs.push(m);
   }
 
-  /** Forwards a message unchanged except for from (MsgProp, MsgReadIndex, MsgTransferLeader). */
+  /**
+   * Forwards a copy of a request to the leader (MsgProp, MsgReadIndex,
+   * MsgTransferLeader), keeping its originator in `from`.
+   */
   forward(m: Message, to: bigint): void {
-    m.to = to;
-    if (m.type === MessageType.MsgTransferLeader) m.term = this.term;
-    m.from = m.from === NONE ? this.id : m.from;
-    this.msgs.push(m);
+    const f = clone(MessageSchema, m);
+    f.to = to;
+    if (f.type === MessageType.MsgTransferLeader) f.term = this.term;
+    if (f.from === NONE) f.from = this.id;
+    this.msgs.push(f);
   }
 
   // --- role changes ---
@@ -311,8 +315,11 @@ export class RaftCore {
 
   private stepLowerTerm(m: Message): void {
     const fromOldLeader = m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp;
-    if ((this.cfg.checkQuorum || this.cfg.preVote) && fromOldLeader) {
-      // Tell a stale leader (cut off, so its term lags) about our term so it steps down.
+    // Tell a leader whose term lags ours about our term, so that it steps down and a new
+    // election brings us back. etcd does this under CheckQuorum or PreVote; we also do it
+    // when we cannot campaign ourselves (a joining member that is not yet in its own
+    // configuration), since otherwise nothing would ever raise the leader's term.
+    if ((this.cfg.checkQuorum || this.cfg.preVote || !this.promotable()) && fromOldLeader) {
       this.send({ to: m.from, type: MessageType.MsgAppResp });
     } else if (m.type === MessageType.MsgPreVote) {
       this.send({ to: m.from, term: this.term, type: MessageType.MsgPreVoteResp, reject: true });
@@ -395,13 +402,13 @@ export class RaftCore {
   // --- leader: replication ---
 
   /** Appends entries proposed to the leader; returns false if it cannot take them. */
-  appendEntry(es: Entry[]): boolean {
+  appendEntry(proposed: Entry[]): boolean {
     let li = this.log.lastIndex();
-    for (const e of es) {
+    // Fresh entries: the proposer's objects may be shared (a duplicated message) and must not change.
+    const es = proposed.map((e) => {
       li++;
-      e.term = this.term;
-      e.index = li;
-    }
+      return create(EntrySchema, { type: e.type, term: this.term, index: li, data: e.data });
+    });
     li = this.log.append(es);
     this.prs.progress.get(this.id)?.maybeUpdate(li);
     this.maybeCommit();

@@ -55,6 +55,8 @@ export interface SimMemberOptions {
   snapshotEvery: number;
   /** Entries kept in the log behind a snapshot. */
   keep: number;
+  /** Ticks of the election timeout. */
+  electionTick: number;
 }
 
 const decoder = new TextDecoder();
@@ -92,6 +94,7 @@ export class SimMember {
       random: () => this.rnd.next(),
       preVote: this.opts.preVote,
       checkQuorum: this.opts.checkQuorum,
+      electionTick: this.opts.electionTick,
       maxSizePerMsg: 256,
       maxInflightMsgs: 4,
     });

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { clone } from "@bufbuild/protobuf";
-import { type Message, MessageSchema } from "../mod.ts";
+import type { Message } from "../mod.ts";
 import type { SimRandom } from "./sim_random.ts";
 
 /** How hostile the network is. */
@@ -50,7 +49,7 @@ export class SimNetwork {
   }
 
   /**
-   * A random message that is due (reordering), as a private copy, and
+   * A random message that is due (reordering), and
    * whether a partition cut it on the way; undefined if none is due.
    */
   take(now: number): { msg: Message; lost: boolean } | undefined {
@@ -60,7 +59,7 @@ export class SimNetwork {
     const i = this.rnd.pick(due);
     const [f] = this.#inflight.splice(i, 1);
     // A partition also cuts what is in flight.
-    return { msg: clone(MessageSchema, f.msg), lost: this.cut(f.msg.from, f.msg.to) };
+    return { msg: f.msg, lost: this.cut(f.msg.from, f.msg.to) };
   }
 
   /** Messages in flight. */

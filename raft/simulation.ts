@@ -30,7 +30,7 @@ export interface SimulationOptions {
   seed: number;
   /** Initial members (3 or 5). Default 3. */
   members?: number;
-  /** Random steps before the healing phase. Default 400. */
+  /** Random steps before the healing phase. Default 600. */
   steps?: number;
   /** Rounds the healed cluster gets to converge. Default 3000. */
   settleRounds?: number;
@@ -89,6 +89,7 @@ class Simulation implements SimWorld {
   readonly #preVote: boolean;
   readonly #checkQuorum: boolean;
   readonly #initial: number;
+  readonly #electionTick: number;
 
   constructor(readonly opts: SimulationOptions) {
     this.rnd = new SimRandom(opts.seed);
@@ -96,6 +97,7 @@ class Simulation implements SimWorld {
     this.#initial = opts.members ?? 3;
     this.#preVote = this.rnd.chance(0.5);
     this.#checkQuorum = this.rnd.chance(0.5);
+    this.#electionTick = 3 + this.rnd.int(8);
     const faults = {
       drop: this.rnd.next() * 0.2,
       duplicate: this.rnd.next() * 0.1,
@@ -105,7 +107,7 @@ class Simulation implements SimWorld {
     this.stats = {
       seed: opts.seed,
       members: this.#initial,
-      steps: opts.steps ?? 400,
+      steps: opts.steps ?? 600,
       terms: 0,
       committed: 0n,
       acknowledged: 0,
@@ -120,7 +122,9 @@ class Simulation implements SimWorld {
     for (const id of ids) this.createMember(id, ids);
     this.log(
       `seed ${opts.seed}: ${this.#initial} members, preVote ${this.#preVote}, ` +
-        `checkQuorum ${this.#checkQuorum}, faults ${JSON.stringify(faults)}`,
+        `checkQuorum ${this.#checkQuorum}, electionTick ${this.#electionTick}, faults ${
+          JSON.stringify(faults)
+        }`,
     );
   }
 
@@ -134,6 +138,7 @@ class Simulation implements SimWorld {
       checkQuorum: this.#checkQuorum,
       snapshotEvery: 5 + this.rnd.int(25),
       keep: this.rnd.int(4),
+      electionTick: this.#electionTick,
     }, this);
     if (bootstrap) {
       m.start();
@@ -169,9 +174,9 @@ class Simulation implements SimWorld {
       [20, () => this.tickAll()],
       [10, () => this.propose()],
       [4, () => this.read()],
-      [1.5, () => this.crash()],
+      [0.8, () => this.crash()],
       [4, () => this.restart()],
-      [1, () => this.partition()],
+      [0.6, () => this.partition()],
       [2, () => this.heal()],
       [1, () => this.changeMembership()],
       [0.7, () => this.transfer()],
@@ -219,7 +224,17 @@ class Simulation implements SimWorld {
     const to = this.members.get(m.to);
     const sender = this.members.get(m.from)?.node;
     const isSnap = m.type === MessageType.MsgSnap;
-    if (lost || !to?.node || to.removedPeers.has(m.from)) {
+    if (to?.node && to.removedPeers.has(m.from)) {
+      // The transport refuses a removed member and tells it so (HTTP 410): it stops.
+      const removed = this.members.get(m.from);
+      if (removed?.node) {
+        this.log(`member ${m.from} learns from ${m.to} that it was removed, and stops`);
+        removed.node = undefined;
+        removed.removed = true;
+      }
+      return;
+    }
+    if (lost || !to?.node) {
       if (isSnap) sender?.reportSnapshot(m.to, SnapshotStatus.Failure);
       else if (this.rnd.chance(0.3)) sender?.reportUnreachable(m.to);
       return;
@@ -280,7 +295,10 @@ class Simulation implements SimWorld {
   private crash(): void {
     const live = this.live();
     if (live.length === 0) return;
-    const m = this.rnd.pick(live);
+    // Leaders are crashed more often: their failover is where bugs hide.
+    const m = this.rnd.chance(0.4)
+      ? this.leaderMember() ?? this.rnd.pick(live)
+      : this.rnd.pick(live);
     const persistFirst = this.rnd.chance(0.5);
     m.crash(persistFirst);
     this.stats.crashes++;
