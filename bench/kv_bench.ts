@@ -166,15 +166,16 @@ const fmt = (n: number | undefined, digits = 0) =>
 /** The results as a Markdown table, with our rate relative to raftexample's. */
 export function formatTable(results: LevelResult[], unavailable: Map<string, string>): string {
   const lines = [
-    "| implementation | clients | PUT/s (acked) | p50 ms | p99 ms | all readable ms | PUT/s (all readable) | missing / sampled |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| implementation | clients | PUT/s (acked) | p50 ms | p99 ms | all readable ms | PUT/s (all readable) | missing / sampled | bench client CPU |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     lines.push(
       `| ${r.impl} | ${r.clients} | ${fmt(r.putsPerSec)} | ${fmt(r.p50Ms, 2)} | ${
         fmt(r.p99Ms, 2)
       } | ` +
-        `${fmt(r.allReadableMs)} | ${fmt(r.readablePutsPerSec)} | ${r.missing} / ${r.sampled} |`,
+        `${fmt(r.allReadableMs)} | ${fmt(r.readablePutsPerSec)} | ${r.missing} / ${r.sampled} | ` +
+        `${r.clientCpuPercent === undefined ? "-" : `${r.clientCpuPercent}%`} |`,
     );
   }
   for (const [name, why] of unavailable) {

@@ -37,14 +37,19 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   }
 }
 
-/** Sends one request with a timeout; resolves with status and body, or undefined on failure. */
+/**
+ * Sends one request; resolves with status and body, or undefined on failure.
+ * `timeout` is a time limit in ms, or a signal shared by many requests (one
+ * timer for a whole load phase instead of one per request).
+ */
 export async function request(
   url: string,
   init: RequestInit = {},
-  timeoutMs = 2000,
+  timeout: number | AbortSignal = 2000,
 ): Promise<{ status: number; body: string } | undefined> {
   try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const signal = typeof timeout === "number" ? AbortSignal.timeout(timeout) : timeout;
+    const res = await fetch(url, { ...init, signal });
     return { status: res.status, body: await res.text() };
   } catch {
     return undefined;

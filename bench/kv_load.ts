@@ -32,6 +32,18 @@ export interface LevelResult {
   missing: number;
   /** Up to five of the missing keys, for a look at the members' logs. */
   missingKeys: string[];
+  /** CPU the bench client itself used during the PUTs, in % of one core (Linux only). */
+  clientCpuPercent: number | undefined;
+}
+
+// This process's user+system CPU time in ms, from /proc (undefined elsewhere).
+function cpuMs(): number | undefined {
+  try {
+    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
 }
 
 interface Write {
@@ -50,14 +62,16 @@ export async function runLevel(
   const acked: Write[] = [];
   const lastOfClient: (Write | undefined)[] = new Array(clients).fill(undefined);
   let errors = 0;
+  const cpuStart = cpuMs();
   const start = performance.now();
   const deadline = start + durationMs;
+  const abort = AbortSignal.timeout(durationMs + 10_000); // a PUT stuck past the run fails
   await Promise.all([...Array(clients)].map(async (_, c) => {
     const api = cluster.apis[c % cluster.apis.length];
     for (let seq = 0; performance.now() < deadline; seq++) {
       const w = { key: `${tag}-c${c}-${seq}`, value: `${c}.${seq}` };
       const t0 = performance.now();
-      const r = await request(`${api}/${w.key}`, { method: "PUT", body: w.value }, 5000);
+      const r = await request(`${api}/${w.key}`, { method: "PUT", body: w.value }, abort);
       if (r?.status !== 204) {
         errors++;
         continue;
@@ -68,6 +82,7 @@ export async function runLevel(
     }
   }));
   const elapsed = performance.now() - start;
+  const cpuEnd = cpuMs();
   const readableAt = await allReadable(cluster, lastOfClient.filter((w) => w !== undefined));
   const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
   const { sampled, missing, missingKeys } = await sampleMissing(cluster, acked, 300);
@@ -88,6 +103,9 @@ export async function runLevel(
     sampled,
     missing,
     missingKeys,
+    clientCpuPercent: cpuStart === undefined || cpuEnd === undefined
+      ? undefined
+      : Math.round((cpuEnd - cpuStart) / elapsed * 100),
   };
 }
 
