@@ -11,6 +11,14 @@ import { Inflights } from "./inflights.ts";
  * probe: send one MsgApp at a time until a match is found; replicate:
  * stream optimistically within the in-flight window; snapshot: wait for a
  * snapshot to be applied.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressState, Status } from "@rafthttp/rafthttp/raft";
+ * const lagging = (st: Status) =>
+ *   [...(st.progress ?? [])].filter(([, p]) => p.state !== ("replicate" satisfies ProgressState));
+ * console.log(lagging({ id: 1n, term: 2n, vote: 1n, lead: 1n, state: "leader", commit: 4n, applied: 4n }));
+ * ```
  */
 export type ProgressState = "probe" | "replicate" | "snapshot";
 

@@ -24,11 +24,20 @@ export class ProgressTracker {
   /** Votes received in the current election. */
   readonly votes = new Map<bigint, boolean>();
 
+  #memberIds: bigint[] | undefined;
+  #voterIds: bigint[] | undefined;
+
   /** `maxInflight` sizes each new Progress's window. */
   constructor(readonly maxInflight: number) {}
 
+  private changed(): void {
+    this.#memberIds = undefined;
+    this.#voterIds = undefined;
+  }
+
   /** Adds (or, for a learner, promotes) a member with a Progress starting at `next`. */
   addVoter(id: bigint, next: bigint): void {
+    this.changed();
     this.learners.delete(id);
     this.voters.add(id);
     const pr = this.progress.get(id);
@@ -42,12 +51,14 @@ export class ProgressTracker {
   /** Adds a learner; a voter is never demoted (as etcd 3.4 refuses it). */
   addLearner(id: bigint, next: bigint): void {
     if (this.voters.has(id) || this.learners.has(id)) return;
+    this.changed();
     this.learners.add(id);
     this.progress.set(id, this.newProgress(next, true));
   }
 
   /** Removes a member entirely. */
   remove(id: bigint): void {
+    this.changed();
     this.voters.delete(id);
     this.learners.delete(id);
     this.progress.delete(id);
@@ -99,14 +110,14 @@ export class ProgressTracker {
     this.votes.clear();
   }
 
-  /** Voter ids in ascending order (deterministic message order). */
-  voterIds(): bigint[] {
-    return sortIds(this.voters);
+  /** Voter ids in ascending order (deterministic message order). Do not modify. */
+  voterIds(): readonly bigint[] {
+    return this.#voterIds ??= sortIds(this.voters);
   }
 
-  /** Every member id (voters and learners) in ascending order. */
-  memberIds(): bigint[] {
-    return sortIds(this.progress.keys());
+  /** Every member id (voters and learners) in ascending order. Do not modify. */
+  memberIds(): readonly bigint[] {
+    return this.#memberIds ??= sortIds(this.progress.keys());
   }
 
   /** The membership as a ConfState. */
