@@ -31,6 +31,21 @@ export class SafetyChecker {
   /** Highest index known committed. */
   maxCommitted = 0n;
 
+  readonly #votes = new Map<string, bigint>();
+
+  /** A member never votes for two candidates in one term, across restarts too. */
+  vote(id: bigint, term: bigint, vote: bigint): void {
+    if (vote === 0n) return;
+    const key = `${id}:${term}`;
+    const known = this.#votes.get(key);
+    if (known === undefined) this.#votes.set(key, vote);
+    else if (known !== vote) {
+      throw new SimViolation(
+        `double vote: member ${id} voted for ${known} and ${vote} in term ${term}`,
+      );
+    }
+  }
+
   /** Election safety: at most one leader per term. */
   leader(id: bigint, term: bigint): void {
     const known = this.leaders.get(term);

@@ -47,3 +47,12 @@ Deno.test("checker: a read index below an already applied index is not lineariza
   c.readIndex(1n, 7n, 7n);
   assertThrows(() => c.readIndex(1n, 6n, 7n), SimViolation, "linearizable read");
 });
+
+Deno.test("checker: two votes by one member in one term are a double vote", () => {
+  const c = new SafetyChecker();
+  c.vote(1n, 2n, 3n);
+  c.vote(1n, 2n, 3n);
+  c.vote(1n, 3n, 2n);
+  c.vote(1n, 2n, 0n);
+  assertThrows(() => c.vote(1n, 2n, 2n), SimViolation, "double vote");
+});

@@ -142,7 +142,10 @@ export class SimMember {
   private persist(rd: Ready): void {
     const checker = this.world.checker;
     if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
-    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.hardState) {
+      checker.vote(this.id, rd.hardState.term, rd.hardState.vote);
+      this.storage.setHardState(rd.hardState);
+    }
     let prev = rd.entries.length > 0 ? this.termOr0(rd.entries[0].index - 1n) : 0n;
     for (const e of rd.entries) {
       checker.persisted(this.id, e, prev);

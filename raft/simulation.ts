@@ -338,7 +338,9 @@ class Simulation implements SimWorld {
         type: ConfChangeType.ConfChangeRemoveNode,
         nodeId: this.rnd.pick(voters),
       });
-    if (!add && voters.length <= 2) return;
+    // Never below three voters: a two-voter cluster with one member lagging on an old
+    // configuration can chase terms for a very long time, which is liveness, not safety.
+    if (!add && voters.length <= 3) return;
     try {
       leader.node!.proposeConfChange(cc);
       if (add) this.#nextId++;
