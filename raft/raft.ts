@@ -11,24 +11,21 @@ import {
   create,
   type Entry,
   EntrySchema,
-  EntryType,
   type HardState,
   HardStateSchema,
   type Message,
   MessageSchema,
   MessageType,
-  type Snapshot,
 } from "../mod.ts";
 import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts";
 import { RaftError } from "./errors.ts";
-import { NO_LIMIT } from "./entries.ts";
 import { RaftLog } from "./log.ts";
-import { CAMPAIGN_TRANSFER, isCampaignTransfer, voteRespMsgType } from "./messages.ts";
 import { ProgressTracker } from "./tracker.ts";
 import { ReadOnly } from "./read_only.ts";
+import { campaign, handleVoteRequest, hup, stepTerm } from "./election.ts";
+import { maybeSendAppend } from "./leader_replication.ts";
 import { stepLeader } from "./step_leader.ts";
 import { stepCandidate, stepFollower } from "./step_follower.ts";
-import { SnapshotTemporarilyUnavailableError } from "./errors.ts";
 
 /**
  * The role of a member.
@@ -291,133 +288,19 @@ export class RaftCore {
 
   /** Feeds one message (from the network or local) into the state machine. */
   step(m: Message): void {
-    if (!this.stepTerm(m)) return;
+    if (!stepTerm(this, m)) return;
     switch (m.type) {
       case MessageType.MsgHup:
-        this.hup();
+        hup(this);
         return;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
     }
     if (this.state === "leader") stepLeader(this, m);
     else if (this.state === "follower") stepFollower(this, m);
     else stepCandidate(this, m);
-  }
-
-  /** Applies the term rules; returns false if the message is to be ignored. */
-  private stepTerm(m: Message): boolean {
-    if (m.term === 0n) return true; // local message or forwarded request
-    if (m.term > this.term) return this.stepHigherTerm(m);
-    if (m.term < this.term) {
-      this.stepLowerTerm(m);
-      return false;
-    }
-    return true;
-  }
-
-  private stepHigherTerm(m: Message): boolean {
-    const isVoteReq = m.type === MessageType.MsgVote || m.type === MessageType.MsgPreVote;
-    if (isVoteReq) {
-      const force = isCampaignTransfer(m.context);
-      const inLease = this.cfg.checkQuorum && this.lead !== NONE &&
-        this.electionElapsed < this.cfg.electionTick;
-      // Under a live leader's lease, a vote request is a disruption: ignore it.
-      if (!force && inLease) return false;
-    }
-    if (m.type === MessageType.MsgPreVote) return true; // never change term for a pre-vote
-    if (m.type === MessageType.MsgPreVoteResp && !m.reject) return true; // term moves on quorum
-    const fromLeader = m.type === MessageType.MsgApp || m.type === MessageType.MsgHeartbeat ||
-      m.type === MessageType.MsgSnap;
-    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
-    return true;
-  }
-
-  private stepLowerTerm(m: Message): void {
-    const fromOldLeader = m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp;
-    // Tell a leader whose term lags ours about our term, so that it steps down and a new
-    // election brings us back. etcd does this under CheckQuorum or PreVote; we also do it
-    // when we cannot campaign ourselves (a joining member that is not yet in its own
-    // configuration), since otherwise nothing would ever raise the leader's term.
-    if ((this.cfg.checkQuorum || this.cfg.preVote || !this.promotable()) && fromOldLeader) {
-      this.send({ to: m.from, type: MessageType.MsgAppResp });
-    } else if (m.type === MessageType.MsgPreVote) {
-      this.send({ to: m.from, term: this.term, type: MessageType.MsgPreVoteResp, reject: true });
-    }
-  }
-
-  private hup(): void {
-    if (this.state === "leader") return;
-    if (!this.promotable()) {
-      this.cfg.logger.warn("not a voter of the configuration; not campaigning", { id: this.id });
-      return;
-    }
-    if (this.log.committed > this.log.applied && this.hasUnappliedConfChange()) {
-      this.cfg.logger.warn("a committed conf change is not yet applied; not campaigning", {
-        id: this.id,
-      });
-      return;
-    }
-    this.campaign(this.cfg.preVote ? "pre-election" : "election");
-  }
-
-  private hasUnappliedConfChange(): boolean {
-    const ents = this.log.slice(this.log.applied + 1n, this.log.committed + 1n, NO_LIMIT);
-    return ents.some((e) => e.type !== EntryType.EntryNormal);
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) ||
-      (m.type === MessageType.MsgPreVote && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
-      // A granted vote answers with the request's term: a pre-vote's future term too.
-      this.send({ to: m.from, term: m.term, type: voteRespMsgType(m.type) });
-      if (m.type === MessageType.MsgVote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send({ to: m.from, term: this.term, type: voteRespMsgType(m.type), reject: true });
-    }
-  }
-
-  /** Starts an election (or pre-election). */
-  campaign(t: CampaignType): void {
-    let term: bigint;
-    let voteMsg: MessageType;
-    if (t === "pre-election") {
-      this.becomePreCandidate();
-      voteMsg = MessageType.MsgPreVote;
-      term = this.term + 1n;
-    } else {
-      this.becomeCandidate();
-      voteMsg = MessageType.MsgVote;
-      term = this.term;
-    }
-    if (this.poll(this.id, voteRespMsgType(voteMsg), true) === "won") {
-      if (t === "pre-election") this.campaign("election");
-      else this.becomeLeader();
-      return;
-    }
-    const context = t === "transfer" ? CAMPAIGN_TRANSFER : new Uint8Array();
-    for (const id of this.prs.voterIds()) {
-      if (id === this.id) continue;
-      this.send({
-        to: id,
-        term,
-        type: voteMsg,
-        index: this.log.lastIndex(),
-        logTerm: this.log.lastTerm(),
-        context,
-      });
-    }
-  }
-
-  /** Records a vote and returns the election's outcome so far. */
-  poll(id: bigint, _t: MessageType, granted: boolean): "won" | "lost" | "pending" {
-    this.prs.recordVote(id, granted);
-    return this.prs.tallyVotes().result;
   }
 
   // --- leader: replication ---
@@ -470,52 +353,18 @@ export class RaftCore {
    * were compacted; returns true if a message was sent.
    */
   maybeSendAppend(to: bigint, sendIfEmpty: boolean): boolean {
-    const pr = this.prs.progress.get(to);
-    if (!pr || pr.isPaused()) return false;
-    const prevTerm = this.log.termOrUndefined(pr.next - 1n);
-    let ents: Entry[] | undefined;
-    try {
-      ents = this.log.entries(pr.next, this.cfg.maxSizePerMsg);
-    } catch {
-      ents = undefined;
-    }
-    if (ents !== undefined && ents.length === 0 && !sendIfEmpty) return false;
-    if (prevTerm === undefined || ents === undefined) return this.sendSnapshot(to);
-    this.send({
-      to,
-      type: MessageType.MsgApp,
-      index: pr.next - 1n,
-      logTerm: prevTerm,
-      entries: ents,
-      commit: this.log.committed,
-    });
-    if (ents.length > 0) {
-      const last = ents[ents.length - 1].index;
-      if (pr.state === "replicate") {
-        pr.optimisticUpdate(last);
-        pr.inflights.add(last);
-      } else if (pr.state === "probe") {
-        pr.probeSent = true;
-      }
-    }
-    return true;
+    return maybeSendAppend(this, to, sendIfEmpty);
   }
 
-  private sendSnapshot(to: bigint): boolean {
-    const pr = this.prs.progress.get(to)!;
-    if (!pr.recentActive) return false; // do not push a snapshot at a member that seems down
-    let snap: Snapshot;
-    try {
-      snap = this.log.snapshot();
-    } catch (e) {
-      if (e instanceof SnapshotTemporarilyUnavailableError) return false;
-      throw e;
-    }
-    const index = snap.metadata?.index ?? 0n;
-    if (index === 0n) throw new RaftError("need a snapshot for a follower, but storage has none");
-    pr.becomeSnapshot(index);
-    this.send({ to, type: MessageType.MsgSnap, snapshot: snap });
-    return true;
+  /** Starts an election (or pre-election). */
+  campaign(t: CampaignType): void {
+    campaign(this, t);
+  }
+
+  /** Records a vote and returns the election's outcome so far. */
+  poll(id: bigint, granted: boolean): "won" | "lost" | "pending" {
+    this.prs.recordVote(id, granted);
+    return this.prs.tallyVotes().result;
   }
 
   /** Sends a heartbeat carrying min(match, commit): never a commit index beyond the follower's log. */
@@ -537,62 +386,4 @@ export class RaftCore {
   }
 
   // --- follower: handling the leader's messages ---
-
-  /** Appends the leader's entries if the log matches, else rejects with a hint. */
-  handleAppendEntries(m: Message): void {
-    if (m.index < this.log.committed) {
-      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.committed });
-      return;
-    }
-    const last = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
-    if (last !== undefined) {
-      this.send({ to: m.from, type: MessageType.MsgAppResp, index: last });
-      return;
-    }
-    const probe = m.index < this.log.lastIndex() ? m.index : this.log.lastIndex();
-    const hint = this.log.findConflictByTerm(probe, m.logTerm);
-    this.send({
-      to: m.from,
-      type: MessageType.MsgAppResp,
-      index: m.index,
-      reject: true,
-      rejectHint: hint,
-      logTerm: this.log.termOrUndefined(hint) ?? 0n,
-    });
-  }
-
-  /** Commits what the leader says (bounded by our match) and answers. */
-  handleHeartbeat(m: Message): void {
-    this.log.commitTo(m.commit);
-    this.send({ to: m.from, type: MessageType.MsgHeartbeatResp, context: m.context });
-  }
-
-  /** Restores a snapshot from the leader if it is newer than our log. */
-  handleSnapshot(m: Message): void {
-    const snap = m.snapshot;
-    if (snap && this.restore(snap)) {
-      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.lastIndex() });
-    } else {
-      this.send({ to: m.from, type: MessageType.MsgAppResp, index: this.log.committed });
-    }
-  }
-
-  private restore(s: Snapshot): boolean {
-    const meta = s.metadata;
-    if (!meta || meta.index <= this.log.committed) return false;
-    if (this.log.matchTerm(meta.index, meta.term)) {
-      // We already have that entry: just fast-forward the commit index.
-      this.log.commitTo(meta.index);
-      return false;
-    }
-    this.log.restore(s);
-    this.prs = new ProgressTracker(this.cfg.maxInflightMsgs);
-    const next = this.log.lastIndex() + 1n;
-    for (const id of meta.confState?.voters ?? []) this.prs.addVoter(id, next);
-    for (const id of meta.confState?.learners ?? []) this.prs.addLearner(id, next);
-    this.isLearner = this.prs.progress.get(this.id)?.isLearner ?? false;
-    this.prs.progress.get(this.id)?.maybeUpdate(next - 1n);
-    this.cfg.logger.info("restored snapshot", { id: this.id, index: meta.index, term: meta.term });
-    return true;
-  }
 }

@@ -6,6 +6,7 @@
 
 import { type Message, MessageType } from "../mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
+import { handleAppendEntries, handleHeartbeat, handleSnapshot } from "./follower_replication.ts";
 import { NONE, type RaftCore } from "./raft.ts";
 
 /** Steps `m` on a follower. */
@@ -18,17 +19,17 @@ export function stepFollower(r: RaftCore, m: Message): void {
     case MessageType.MsgApp:
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleAppendEntries(m);
+      handleAppendEntries(r, m);
       return;
     case MessageType.MsgHeartbeat:
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleHeartbeat(m);
+      handleHeartbeat(r, m);
       return;
     case MessageType.MsgSnap:
       r.electionElapsed = 0;
       r.lead = m.from;
-      r.handleSnapshot(m);
+      handleSnapshot(r, m);
       return;
     case MessageType.MsgTransferLeader:
     case MessageType.MsgReadIndex:
@@ -59,18 +60,18 @@ export function stepCandidate(r: RaftCore, m: Message): void {
       throw new ProposalDroppedError("an election is running; no leader is known");
     case MessageType.MsgApp:
       r.becomeFollower(m.term, m.from);
-      r.handleAppendEntries(m);
+      handleAppendEntries(r, m);
       return;
     case MessageType.MsgHeartbeat:
       r.becomeFollower(m.term, m.from);
-      r.handleHeartbeat(m);
+      handleHeartbeat(r, m);
       return;
     case MessageType.MsgSnap:
       r.becomeFollower(m.term, m.from);
-      r.handleSnapshot(m);
+      handleSnapshot(r, m);
       return;
     case myVoteResp: {
-      const res = r.poll(m.from, m.type, !m.reject);
+      const res = r.poll(m.from, !m.reject);
       if (res === "won") {
         if (r.state === "pre-candidate") {
           r.campaign("election");
