@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fromBinary } from "@bufbuild/protobuf";
+import { clone, fromBinary } from "@bufbuild/protobuf";
 import {
   type ConfChange,
   ConfChangeSchema,
@@ -20,8 +20,11 @@ import {
   type Logger,
   MemberRemovedError,
   type Message,
+  MessageSchema,
+  MessageType,
   type Raft,
   serve,
+  SnapshotMessage,
   type SnapshotStatus,
   Transport,
 } from "../../mod.ts";
@@ -35,6 +38,7 @@ import { RaftLoop } from "./loop.ts";
 import { Members } from "./members.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { compactIndexFor } from "./snapshot_policy.ts";
+import { SnapshotInbox } from "./snapshot_inbox.ts";
 import { KvStore } from "./store.ts";
 import { AppliedIndexWaiters, Waiters } from "./waiters.ts";
 
@@ -55,6 +59,8 @@ export interface KvNodeOptions {
   onFatal?: (e: Error) => void;
   /** PreVote and CheckQuorum (etcd options); default true. */
   preVote?: boolean;
+  /** Snapshots with more data than this are streamed with `sendSnapshot`; default 1 MiB. */
+  snapshotStreamBytes?: number;
 }
 
 const encoder = new TextEncoder();
@@ -81,6 +87,7 @@ export class KvNode implements KvService, Raft {
   readonly #disk: DiskStorage;
   readonly #members: Members;
   readonly #store = new KvStore();
+  readonly #inbox = new SnapshotInbox();
   readonly #proposals = new Waiters<void>();
   readonly #confChanges = new Waiters<void>();
   readonly #reads = new Waiters<bigint>();
@@ -167,7 +174,7 @@ export class KvNode implements KvService, Raft {
       urls: [self],
       raft: this,
       logger: this.#log,
-      snapshotDir: `${this.#o.args.dataDir}/snap-in`,
+      snapshotSink: this.#inbox,
       onError: (e) => {
         if (e instanceof MemberRemovedError) this.#removed("a peer says so");
         else this.#log.error(e.message, { error: e.name });
@@ -202,6 +209,7 @@ export class KvNode implements KvService, Raft {
 
   /** Steps a message from a peer into the core (queued behind the Ready being handled). */
   process(m: Message): void {
+    if (m.type === MessageType.MsgSnap) this.#inbox.fill(m);
     this.#loop.run((r) => r.step(m));
   }
 
@@ -401,11 +409,34 @@ export class KvNode implements KvService, Raft {
     if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
       this.#restoreSnapshot(rd);
     }
-    this.#transport.send(rd.messages);
+    this.#send(rd.messages);
     for (const rs of rd.readStates) this.#reads.resolve(hex(rs.requestCtx), rs.index);
     for (const e of rd.committedEntries) await this.#apply(e);
     this.#appliedWaiters.advance(this.#applied);
     await this.#maybeSnapshot();
+  }
+
+  /**
+   * Sends a Ready's messages; a MsgSnap whose data is larger than
+   * `snapshotStreamBytes` goes through `sendSnapshot`, its data streamed
+   * after it (the transport reports the outcome to raft).
+   */
+  #send(messages: Message[]): void {
+    const limit = this.#o.snapshotStreamBytes ?? 1 << 20;
+    const small: Message[] = [];
+    for (const m of messages) {
+      const data = m.snapshot?.data;
+      if (m.type !== MessageType.MsgSnap || data === undefined || data.length <= limit) {
+        small.push(m);
+        continue;
+      }
+      const head = clone(MessageSchema, m);
+      head.snapshot!.data = new Uint8Array();
+      this.#transport.sendSnapshot(
+        new SnapshotMessage(head, ReadableStream.from([data]), data.length),
+      );
+    }
+    this.#transport.send(small);
   }
 
   #restoreSnapshot(rd: Ready): void {

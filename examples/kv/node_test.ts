@@ -5,9 +5,14 @@
 import { assertEquals } from "@std/assert";
 import { freePorts } from "../../bench/ports.ts";
 import { silentLogger } from "../../mod.ts";
-import { KvNode } from "./node.ts";
+import { KvNode, type KvNodeOptions } from "./node.ts";
 
-async function startCluster(root: string, n: number, snapshotCount = 10000) {
+async function startCluster(
+  root: string,
+  n: number,
+  snapshotCount = 10000,
+  extra: Partial<KvNodeOptions> = {},
+) {
   const ports = freePorts(n);
   const cluster = ports.map((p) => `http://127.0.0.1:${p}`);
   const args = (id: number) => ({
@@ -20,7 +25,7 @@ async function startCluster(root: string, n: number, snapshotCount = 10000) {
     requestTimeoutMs: 5000,
     tickMs: 20,
   });
-  const start = (id: number) => KvNode.start({ args: args(id), logger: silentLogger });
+  const start = (id: number) => KvNode.start({ args: args(id), logger: silentLogger, ...extra });
   const nodes = await Promise.all(Array.from({ length: n }, (_, i) => start(i + 1)));
   return { nodes, start };
 }
@@ -71,6 +76,32 @@ Deno.test("kv node: a member restarted from disk recovers from snapshot + WAL", 
     const s = again.status();
     assertEquals((s.snapshotIndex as bigint) > 0n, true, "restored from a snapshot");
     for (let i = 0; i < 25; i++) assertEquals(await again.get(`/k${i}`, false), `v${i}`);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: a member behind the compacted log gets a snapshot streamed with sendSnapshot", async () => {
+  const root = await Deno.makeTempDir();
+  // Every snapshot is "large" here, so the MsgSnap goes through sendSnapshot.
+  const { nodes, start } = await startCluster(root, 3, 10, { snapshotStreamBytes: 0 });
+  try {
+    const leader = await leaderOf(nodes);
+    const victim = nodes.find((n) => n !== leader)!;
+    const idx = nodes.indexOf(victim);
+    await victim.stop();
+    for (let i = 0; i < 40; i++) await leader.put(`/s${i}`, `v${i}`);
+    const first = leader.status().firstIndex as bigint;
+    const behind = victim.status().lastIndex as bigint;
+    assertEquals(first > behind + 1n, true, `log compacted past ${behind} (first ${first})`);
+    const again = await start(Number(victim.id));
+    nodes[idx] = again;
+    for (let i = 0; i < 200 && again.status().snapshotsReceived === 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assertEquals(again.status().snapshotsReceived, 1);
+    for (let i = 0; i < 40; i++) assertEquals(await again.get(`/s${i}`, false), `v${i}`);
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await Deno.remove(root, { recursive: true });
