@@ -12,24 +12,35 @@
 import { create, EntrySchema, HardStateSchema } from "../../mod.ts";
 import { DiskStorage } from "../../raft/disk_storage.ts";
 
-const dir = Deno.args[0];
-const disk = await DiskStorage.open(dir, { segmentBytes: 4096, keepSnapshots: 2 });
-const out = Deno.stdout.writable.getWriter();
-const data = new Uint8Array(100).fill(0x61);
-for (let i = disk.storage.lastIndex() + 1n; i < 1_000_000n; i++) {
-  const entry = create(EntrySchema, { index: i, term: 1n, data });
-  await disk.save({
-    hardState: create(HardStateSchema, { term: 1n, commit: i }),
-    entries: [entry],
-    mustSync: true,
-  });
-  if (i % 50n === 0n) {
-    const snap = disk.storage.createSnapshot(
-      i,
-      undefined,
-      new TextEncoder().encode(`state at ${i}`),
-    );
-    await disk.saveSnapshot(snap, i - 10n);
+async function writeUntilKilled(dir: string): Promise<void> {
+  const disk = await DiskStorage.open(dir, { segmentBytes: 4096, keepSnapshots: 2 });
+  const out = Deno.stdout.writable.getWriter();
+  const data = new Uint8Array(100).fill(0x61);
+  const stop = disk.storage.lastIndex() + 5000n; // bounded, should the kill never come
+  for (let i = disk.storage.lastIndex() + 1n; i < stop; i++) {
+    const entry = create(EntrySchema, { index: i, term: 1n, data });
+    await disk.save({
+      hardState: create(HardStateSchema, { term: 1n, commit: i }),
+      entries: [entry],
+      mustSync: true,
+    });
+    if (i % 50n === 0n) {
+      const snap = disk.storage.createSnapshot(
+        i,
+        undefined,
+        new TextEncoder().encode(`state at ${i}`),
+      );
+      await disk.saveSnapshot(snap, i - 10n);
+    }
+    await out.write(new TextEncoder().encode(`${i}\n`));
   }
-  await out.write(new TextEncoder().encode(`${i}\n`));
+  await disk.close();
+}
+
+if (import.meta.main) {
+  if (Deno.args.length !== 1) {
+    console.error("usage: deno run -A tests/kv/disk_writer.ts DIR");
+    Deno.exit(2);
+  }
+  await writeUntilKilled(Deno.args[0]);
 }
