@@ -7,40 +7,37 @@
  * @module
  */
 
-import { clone, fromBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import {
   type ConfChange,
   ConfChangeSchema,
   ConfChangeType,
   type ConfState,
   consoleLogger,
-  create,
   type Entry,
   EntryType,
   type Logger,
   MemberRemovedError,
   type Message,
-  MessageSchema,
   MessageType,
   type Raft,
   serve,
-  SnapshotMessage,
   type SnapshotStatus,
   Transport,
 } from "../../mod.ts";
-import { ProposalDroppedError, RawNode, type Ready } from "../../raft/mod.ts";
+import { RawNode, type Ready } from "../../raft/mod.ts";
 import { DiskStorage } from "../../raft/disk_storage.ts";
 import type { KvArgs } from "./args.ts";
 import { jsonCodec, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
-import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
+import { NodeStoppedError } from "./errors.ts";
 import type { KvService } from "./http_api.ts";
 import { RaftLoop } from "./loop.ts";
 import { Members } from "./members.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { compactIndexFor } from "./snapshot_policy.ts";
-import { SnapshotInbox } from "./snapshot_inbox.ts";
+import { sendMessages, SnapshotInbox } from "./snapshot_transfer.ts";
 import { KvStore } from "./store.ts";
-import { AppliedIndexWaiters, Waiters } from "./waiters.ts";
+import { Requests } from "./requests.ts";
 
 /** raftexample's cluster id. */
 export const CLUSTER_ID = 0x1000n;
@@ -65,7 +62,6 @@ export interface KvNodeOptions {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 /**
  * A running member; create it with {@link KvNode.start}, end it with `stop`.
@@ -83,17 +79,12 @@ export class KvNode implements KvService, Raft {
   readonly #o: KvNodeOptions;
   readonly #log: Logger;
   readonly #codec: ProposalCodec;
-  readonly #codecHasIds: boolean;
   readonly #disk: DiskStorage;
   readonly #members: Members;
   readonly #store = new KvStore();
   readonly #inbox = new SnapshotInbox();
-  readonly #proposals = new Waiters<void>();
-  readonly #confChanges = new Waiters<void>();
-  readonly #reads = new Waiters<bigint>();
-  readonly #seenConfChanges = new Set<string>();
-  readonly #appliedWaiters = new AppliedIndexWaiters();
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #requests: Requests;
+  #lingering: ReturnType<typeof setTimeout> | undefined;
   #raft!: RawNode;
   #loop!: RaftLoop;
   #transport!: Transport;
@@ -103,17 +94,19 @@ export class KvNode implements KvService, Raft {
   #snapshotIndex = 0n;
   #confState: ConfState | undefined;
   #snapshotsReceived = 0;
-  #leaving = false;
   #stopping: Promise<void> | undefined;
-  #nextCcId = BigInt(Math.floor(Math.random() * 2 ** 40)) << 12n;
 
   private constructor(o: KvNodeOptions, disk: DiskStorage, members: Members) {
     this.id = o.args.id;
     this.#o = o;
     this.#log = o.logger ?? consoleLogger("warn");
     this.#codec = o.codec ?? jsonCodec;
-    this.#codecHasIds = this.#codec.decode(this.#codec.encode({ key: "", value: "", id: "x" }))
-      .id === "x";
+    this.#requests = new Requests({
+      run: (action) => this.#loop.run(action),
+      read: (key) => this.#store.get(key),
+      codec: this.#codec,
+      timeoutMs: o.args.requestTimeoutMs,
+    });
     this.#disk = disk;
     this.#members = members;
   }
@@ -143,7 +136,7 @@ export class KvNode implements KvService, Raft {
     if (index > 0n) this.#store.restore(snap.data);
     this.#applied = this.#snapshotIndex = index;
     this.#confState = snap.metadata?.confState;
-    this.#appliedWaiters.advance(index);
+    this.#requests.appliedTo(index);
     const preVote = this.#o.preVote ?? true;
     this.#raft = new RawNode({
       id: this.id,
@@ -231,38 +224,25 @@ export class KvNode implements KvService, Raft {
   // ---- the KV service ----
 
   /** Writes `key`; resolves once the entry is committed and applied on this member. */
-  async put(key: string, value: string): Promise<void> {
-    const id = crypto.randomUUID();
-    const waitKey = this.#codecHasIds ? id : `${key}\u0000${value}`;
-    const data = this.#codec.encode({ key, value, id: this.#codecHasIds ? id : undefined });
-    const done = this.#proposals.wait(waitKey, this.#timeout, `PUT ${key}`);
-    this.#proposeUntilAccepted((r) => r.propose(data), () => this.#proposals.has(waitKey));
-    await done;
+  put(key: string, value: string): Promise<void> {
+    return this.#requests.put(key, value);
   }
 
   /** Reads `key`: through ReadIndex (linearizable), or from the applied state if `stale`. */
-  async get(key: string, stale: boolean): Promise<string | undefined> {
-    this.#checkRunning();
-    if (stale) return this.#store.get(key);
-    const started = Date.now();
-    const ctx = crypto.getRandomValues(new Uint8Array(16));
-    const ctxKey = hex(ctx);
-    const confirmed = this.#reads.wait(ctxKey, this.#timeout, `GET ${key}`);
-    this.#readIndexUntilAnswered(ctx, ctxKey);
-    const index = await confirmed;
-    const left = this.#timeout - (Date.now() - started);
-    await this.#deadline(this.#appliedWaiters.wait(index), left, `GET ${key}`);
-    return this.#store.get(key);
+  get(key: string, stale: boolean): Promise<string | undefined> {
+    return this.#requests.get(key, stale);
   }
 
   /** Adds member `id` (its peer URL in the conf change's context); resolves once applied here. */
   addMember(id: bigint, url: string): Promise<void> {
-    return this.#confChange(ConfChangeType.ConfChangeAddNode, id, encoder.encode(url));
+    const context = encoder.encode(url);
+    return this.#requests.confChange(ConfChangeType.ConfChangeAddNode, id, context);
   }
 
   /** Removes member `id`; resolves once applied here. */
   removeMember(id: bigint): Promise<void> {
-    return this.#confChange(ConfChangeType.ConfChangeRemoveNode, id, new Uint8Array());
+    const none = new Uint8Array();
+    return this.#requests.confChange(ConfChangeType.ConfChangeRemoveNode, id, none);
   }
 
   /** The test hooks: cut and mend the link to a peer, and the raft status. */
@@ -303,13 +283,8 @@ export class KvNode implements KvService, Raft {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       clearInterval(this.#ticker);
-      for (const t of this.#timers) clearTimeout(t);
-      this.#timers.clear();
-      const err = new NodeStoppedError();
-      this.#proposals.rejectAll(err);
-      this.#confChanges.rejectAll(err);
-      this.#reads.rejectAll(err);
-      this.#appliedWaiters.rejectAll(err);
+      clearTimeout(this.#lingering);
+      this.#requests.close(new NodeStoppedError());
       await this.#loop.stop();
       await this.#transport.stop();
       await this.#server.shutdown();
@@ -320,123 +295,18 @@ export class KvNode implements KvService, Raft {
 
   // ---- internals ----
 
-  get #timeout(): number {
-    return this.#o.args.requestTimeoutMs;
-  }
-
-  #checkRunning(): void {
-    if (this.#stopping !== undefined) throw new NodeStoppedError();
-    if (this.#leaving) throw new NodeStoppedError("this member was removed from the cluster");
-  }
-
-  #later(fn: () => void, ms: number): void {
-    if (this.#stopping !== undefined) return;
-    const t = setTimeout(() => {
-      this.#timers.delete(t);
-      fn();
-    }, ms);
-    this.#timers.add(t);
-  }
-
-  /** Proposes; while raft drops it (no leader yet), tries again every 100 ms as long as `wanted`. */
-  #proposeUntilAccepted(propose: (r: RawNode) => void, wanted: () => boolean): void {
-    if (this.#stopping !== undefined || this.#leaving) return; // its waiter fails or has failed
-    this.#loop.run((r) => {
-      if (!wanted()) return;
-      try {
-        propose(r);
-      } catch (e) {
-        if (!(e instanceof ProposalDroppedError)) throw e;
-        this.#later(() => this.#proposeUntilAccepted(propose, wanted), 100);
-      }
-    });
-  }
-
-  /** Asks for a read index; asks again every 300 ms until answered (a lost request is harmless). */
-  #readIndexUntilAnswered(ctx: Uint8Array, ctxKey: string): void {
-    if (!this.#reads.has(ctxKey)) return;
-    this.#loop.run((r) => r.readIndex(ctx));
-    this.#later(() => this.#readIndexUntilAnswered(ctx, ctxKey), 300);
-  }
-
-  async #confChange(type: ConfChangeType, nodeId: bigint, context: Uint8Array): Promise<void> {
-    this.#checkRunning();
-    const id = ++this.#nextCcId;
-    const cc = create(ConfChangeSchema, { id, type, nodeId, context });
-    const key = `${id}`;
-    const done = this.#confChanges.wait(key, this.#timeout, `conf change of member ${nodeId}`);
-    this.#proposeConfChange(cc, key);
-    await done;
-  }
-
-  /**
-   * A leader turns a forwarded conf change into a no-op while another is
-   * pending (a new leader: until its first entry is applied), and a
-   * forwarded proposal can be lost. So, until it shows up in this member's
-   * log, the change is proposed again every second. A repeat that does land
-   * is harmless: adding a member twice or removing it twice is a no-op.
-   */
-  #proposeConfChange(cc: ConfChange, key: string): void {
-    const wanted = () => this.#confChanges.has(key) && !this.#seenConfChanges.has(key);
-    this.#proposeUntilAccepted((r) => r.proposeConfChange(cc), wanted);
-    this.#later(() => {
-      if (wanted()) this.#proposeConfChange(cc, key);
-    }, 1000);
-  }
-
-  /** Notes which of this member's conf changes reached its log (see #proposeConfChange). */
-  #noteConfChanges(entries: Entry[]): void {
-    if (this.#confChanges.size === 0) return;
-    for (const e of entries) {
-      if (e.type !== EntryType.EntryConfChange) continue;
-      const key = `${fromBinary(ConfChangeSchema, e.data).id}`;
-      if (this.#confChanges.has(key)) this.#seenConfChanges.add(key);
-    }
-  }
-
-  #deadline(p: Promise<void>, ms: number, what: string): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RequestTimeoutError(what, this.#timeout)), ms);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-  }
-
   /** Persist, then send, then apply (raftexample's order); `advance` follows. */
   async #handleReady(rd: Ready): Promise<void> {
     await this.#disk.save(rd);
-    this.#noteConfChanges(rd.entries);
+    this.#requests.appended(rd.entries);
     if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
       this.#restoreSnapshot(rd);
     }
-    this.#send(rd.messages);
-    for (const rs of rd.readStates) this.#reads.resolve(hex(rs.requestCtx), rs.index);
+    sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
+    this.#requests.readStates(rd.readStates);
     for (const e of rd.committedEntries) await this.#apply(e);
-    this.#appliedWaiters.advance(this.#applied);
+    this.#requests.appliedTo(this.#applied);
     await this.#maybeSnapshot();
-  }
-
-  /**
-   * Sends a Ready's messages; a MsgSnap whose data is larger than
-   * `snapshotStreamBytes` goes through `sendSnapshot`, its data streamed
-   * after it (the transport reports the outcome to raft).
-   */
-  #send(messages: Message[]): void {
-    const limit = this.#o.snapshotStreamBytes ?? 1 << 20;
-    const small: Message[] = [];
-    for (const m of messages) {
-      const data = m.snapshot?.data;
-      if (m.type !== MessageType.MsgSnap || data === undefined || data.length <= limit) {
-        small.push(m);
-        continue;
-      }
-      const head = clone(MessageSchema, m);
-      head.snapshot!.data = new Uint8Array();
-      this.#transport.sendSnapshot(
-        new SnapshotMessage(head, ReadableStream.from([data]), data.length),
-      );
-    }
-    this.#transport.send(small);
   }
 
   #restoreSnapshot(rd: Ready): void {
@@ -460,7 +330,7 @@ export class KvNode implements KvService, Raft {
     try {
       const p = this.#codec.decode(e.data);
       this.#store.apply(p);
-      this.#proposals.resolve(this.#codecHasIds ? p.id ?? "" : `${p.key}\u0000${p.value}`);
+      this.#requests.writeApplied(p);
     } catch (err) {
       if (!(err instanceof ProposalDecodeError)) throw err;
       this.#log.warn("skipped an entry that is not a proposal", {
@@ -482,8 +352,7 @@ export class KvNode implements KvService, Raft {
       if (cc.nodeId === this.id) this.#removed("the conf change was applied");
       else await this.#transport.removePeer(cc.nodeId);
     }
-    this.#confChanges.resolve(`${cc.id}`, undefined);
-    this.#seenConfChanges.delete(`${cc.id}`);
+    this.#requests.confChangeApplied(cc);
   }
 
   /** Every `snapshotCount` applied entries: snapshot the map, keep `catchUpEntries` behind it. */
@@ -505,11 +374,12 @@ export class KvNode implements KvService, Raft {
    * MsgTimeoutNow there (else the others wait for an election timeout).
    */
   #removed(why: string): void {
-    if (this.#stopping !== undefined || this.#leaving) return;
-    this.#leaving = true;
-    const linger = 5 * this.#o.args.tickMs;
+    if (this.#stopping !== undefined || this.#lingering !== undefined) return;
+    this.#requests.close(new NodeStoppedError("this member was removed from the cluster"));
     this.#log.warn(`member ${this.id} was removed from the cluster (${why}); stopping`);
-    this.#later(() => void this.stop().then(() => this.#o.onRemoved?.()), linger);
+    this.#lingering = setTimeout(() => {
+      void this.stop().then(() => this.#o.onRemoved?.());
+    }, 5 * this.#o.args.tickMs);
   }
 
   #fail(e: Error): void {

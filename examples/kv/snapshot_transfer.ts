@@ -8,7 +8,35 @@
  * @module
  */
 
-import type { Message, SnapshotSink } from "../../mod.ts";
+import { clone } from "@bufbuild/protobuf";
+import {
+  type Message,
+  MessageSchema,
+  MessageType,
+  SnapshotMessage,
+  type SnapshotSink,
+  type Transport,
+} from "../../mod.ts";
+
+/**
+ * Sends a Ready's messages; a MsgSnap with more than `streamAbove` bytes of
+ * data goes through `sendSnapshot` instead, its data streamed after it (the
+ * transport reports the outcome to raft with `reportSnapshot`).
+ */
+export function sendMessages(transport: Transport, messages: Message[], streamAbove: number): void {
+  const small: Message[] = [];
+  for (const m of messages) {
+    const data = m.snapshot?.data;
+    if (m.type !== MessageType.MsgSnap || data === undefined || data.length <= streamAbove) {
+      small.push(m);
+      continue;
+    }
+    const head = clone(MessageSchema, m);
+    head.snapshot!.data = new Uint8Array();
+    transport.sendSnapshot(new SnapshotMessage(head, ReadableStream.from([data]), data.length));
+  }
+  transport.send(small);
+}
 
 /**
  * A snapshot sink that holds the newest received snapshot data in memory
@@ -17,7 +45,7 @@ import type { Message, SnapshotSink } from "../../mod.ts";
  * @example
  * ```ts
  * import { create, MessageSchema, MessageType } from "../../mod.ts";
- * import { SnapshotInbox } from "./snapshot_inbox.ts";
+ * import { SnapshotInbox } from "./snapshot_transfer.ts";
  * const inbox = new SnapshotInbox();
  * const m = create(MessageSchema, { type: MessageType.MsgSnap, snapshot: { metadata: { index: 7n } } });
  * await inbox.save(m, ReadableStream.from([new Uint8Array([1, 2])]));

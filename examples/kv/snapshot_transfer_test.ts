@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { create, MessageSchema, MessageType } from "../../mod.ts";
-import { SnapshotInbox } from "./snapshot_inbox.ts";
+import { SnapshotInbox } from "./snapshot_transfer.ts";
 
 const snapMsg = (index: bigint, data = new Uint8Array()) =>
   create(MessageSchema, { type: MessageType.MsgSnap, snapshot: { metadata: { index }, data } });
