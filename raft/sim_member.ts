@@ -57,6 +57,10 @@ export interface SimMemberOptions {
   keep: number;
   /** Ticks of the election timeout. */
   electionTick: number;
+  /** Bytes of entries per MsgApp (1: one entry per message). */
+  maxSizePerMsg: number;
+  /** MsgApp in flight per follower. */
+  maxInflightMsgs: number;
 }
 
 const decoder = new TextDecoder();
@@ -95,8 +99,8 @@ export class SimMember {
       preVote: this.opts.preVote,
       checkQuorum: this.opts.checkQuorum,
       electionTick: this.opts.electionTick,
-      maxSizePerMsg: 256,
-      maxInflightMsgs: 4,
+      maxSizePerMsg: this.opts.maxSizePerMsg,
+      maxInflightMsgs: this.opts.maxInflightMsgs,
     });
   }
 

@@ -90,6 +90,8 @@ class Simulation implements SimWorld {
   readonly #checkQuorum: boolean;
   readonly #initial: number;
   readonly #electionTick: number;
+  readonly #maxSizePerMsg: number;
+  readonly #maxInflightMsgs: number;
 
   constructor(readonly opts: SimulationOptions) {
     this.rnd = new SimRandom(opts.seed);
@@ -98,6 +100,8 @@ class Simulation implements SimWorld {
     this.#preVote = this.rnd.chance(0.5);
     this.#checkQuorum = this.rnd.chance(0.5);
     this.#electionTick = 3 + this.rnd.int(8);
+    this.#maxSizePerMsg = this.rnd.pick([1, 256, 1 << 20]);
+    this.#maxInflightMsgs = this.rnd.pick([1, 4, 256]);
     const faults = {
       drop: this.rnd.next() * 0.2,
       duplicate: this.rnd.next() * 0.1,
@@ -122,7 +126,8 @@ class Simulation implements SimWorld {
     for (const id of ids) this.createMember(id, ids);
     this.log(
       `seed ${opts.seed}: ${this.#initial} members, preVote ${this.#preVote}, ` +
-        `checkQuorum ${this.#checkQuorum}, electionTick ${this.#electionTick}, faults ${
+        `checkQuorum ${this.#checkQuorum}, electionTick ${this.#electionTick}, ` +
+        `maxSizePerMsg ${this.#maxSizePerMsg}, maxInflightMsgs ${this.#maxInflightMsgs}, faults ${
           JSON.stringify(faults)
         }`,
     );
@@ -139,6 +144,8 @@ class Simulation implements SimWorld {
       snapshotEvery: 5 + this.rnd.int(25),
       keep: this.rnd.int(4),
       electionTick: this.#electionTick,
+      maxSizePerMsg: this.#maxSizePerMsg,
+      maxInflightMsgs: this.#maxInflightMsgs,
     }, this);
     if (bootstrap) {
       m.start();
