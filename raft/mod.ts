@@ -9,6 +9,24 @@
  * `messages` (through the transport), apply `committedEntries`, then
  * `advance()`.
  *
+ * On the wire and in its decisions it behaves as etcd 3.4's raft, so that
+ * members of both can share a cluster; {@link RawNode.bootstrap} writes the
+ * same initial log as etcd's `StartNode` (byte for byte). Where it differs,
+ * it is on purpose and invisible to an etcd peer:
+ *
+ * - A ReadIndex request that reaches a leader before it committed an entry
+ *   of its term is held until it has, instead of being dropped.
+ * - A leader that applies its own removal hands over with MsgTimeoutNow to
+ *   its most up-to-date voter and steps down, instead of staying leader.
+ * - A member that cannot campaign (a joining member not yet in its own
+ *   configuration) answers a leader of a lower term with its term, as etcd
+ *   does only under CheckQuorum or PreVote; otherwise a joining member whose
+ *   term was raised could never be reached.
+ * - With only one conf change allowed at a time, a second one proposed
+ *   locally on the leader is refused with {@link ProposalDroppedError}
+ *   (etcd silently turns it into an empty entry, as we do for one
+ *   forwarded by a follower).
+ *
  * @example A three-member cluster exchanging messages in memory
  * ```ts
  * import { fromBinary } from "@bufbuild/protobuf";
