@@ -61,6 +61,8 @@ export interface SimMemberOptions {
   maxSizePerMsg: number;
   /** MsgApp in flight per follower. */
   maxInflightMsgs: number;
+  /** Bytes of committed entries per Ready (1: one entry per Ready). */
+  maxCommittedSizePerReady: number;
 }
 
 const decoder = new TextDecoder();
@@ -101,6 +103,7 @@ export class SimMember {
       electionTick: this.opts.electionTick,
       maxSizePerMsg: this.opts.maxSizePerMsg,
       maxInflightMsgs: this.opts.maxInflightMsgs,
+      maxCommittedSizePerReady: this.opts.maxCommittedSizePerReady,
     });
   }
 

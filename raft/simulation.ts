@@ -92,6 +92,7 @@ class Simulation implements SimWorld {
   readonly #electionTick: number;
   readonly #maxSizePerMsg: number;
   readonly #maxInflightMsgs: number;
+  readonly #maxCommittedSizePerReady: number;
 
   constructor(readonly opts: SimulationOptions) {
     this.rnd = new SimRandom(opts.seed);
@@ -102,6 +103,7 @@ class Simulation implements SimWorld {
     this.#electionTick = 3 + this.rnd.int(8);
     this.#maxSizePerMsg = this.rnd.pick([1, 256, 1 << 20]);
     this.#maxInflightMsgs = this.rnd.pick([1, 4, 256]);
+    this.#maxCommittedSizePerReady = this.rnd.pick([1, Number.MAX_SAFE_INTEGER]);
     const faults = {
       drop: this.rnd.next() * 0.2,
       duplicate: this.rnd.next() * 0.1,
@@ -127,7 +129,8 @@ class Simulation implements SimWorld {
     this.log(
       `seed ${opts.seed}: ${this.#initial} members, preVote ${this.#preVote}, ` +
         `checkQuorum ${this.#checkQuorum}, electionTick ${this.#electionTick}, ` +
-        `maxSizePerMsg ${this.#maxSizePerMsg}, maxInflightMsgs ${this.#maxInflightMsgs}, faults ${
+        `maxSizePerMsg ${this.#maxSizePerMsg}, maxInflightMsgs ${this.#maxInflightMsgs}, ` +
+        `maxCommittedSizePerReady ${this.#maxCommittedSizePerReady}, faults ${
           JSON.stringify(faults)
         }`,
     );
@@ -146,6 +149,7 @@ class Simulation implements SimWorld {
       electionTick: this.#electionTick,
       maxSizePerMsg: this.#maxSizePerMsg,
       maxInflightMsgs: this.#maxInflightMsgs,
+      maxCommittedSizePerReady: this.#maxCommittedSizePerReady,
     }, this);
     if (bootstrap) {
       m.start();
