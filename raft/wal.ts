@@ -98,6 +98,8 @@ export class Wal {
   #marker: SnapshotMarker | undefined;
   #lastIndex: bigint;
   #tail: Promise<void> = Promise.resolve();
+  #failed: Error | undefined;
+  #closed = false;
 
   private constructor(
     readonly dir: string,
@@ -174,21 +176,21 @@ export class Wal {
     if (hardState) {
       records.push(encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hardState)));
     }
-    return this.#enqueue("save", () => {
-      if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
-      if (hardState) this.#hardState = hardState;
-      return this.#write(records, sync);
-    });
+    return this.#enqueue("save", () =>
+      this.#write(records, sync, () => {
+        if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
+        if (hardState) this.#hardState = hardState;
+      }));
   }
 
   /** Records that a snapshot at `m` was saved (write it to the snapshot file first). */
   saveSnapshotMarker(m: SnapshotMarker, sync = true): Promise<void> {
     const rec = encodeRecord(RecordType.Snapshot, encodeMarker(m));
-    return this.#enqueue("save a snapshot marker", () => {
-      this.#marker = m;
-      if (m.index > this.#lastIndex) this.#lastIndex = m.index;
-      return this.#write([rec], sync);
-    });
+    return this.#enqueue("save a snapshot marker", () =>
+      this.#write([rec], sync, () => {
+        this.#marker = m;
+        if (m.index > this.#lastIndex) this.#lastIndex = m.index;
+      }));
   }
 
   /**
@@ -211,11 +213,15 @@ export class Wal {
 
   /** Flushes to stable storage and closes the file. */
   close(): Promise<void> {
-    return this.#enqueue("close", async () => {
-      const f = this.#file!;
+    const run = this.#tail.then(async () => {
+      if (this.#closed) throw new StorageClosedError("close");
+      this.#closed = true;
+      const f = this.#file;
       this.#file = undefined;
-      await f.close();
+      await f?.close(); // undefined after a failed cut: nothing left open
     });
+    this.#tail = run.then(() => {}, () => {});
+    return run;
   }
 
   #enqueue(op: string, fn: () => Promise<void>): Promise<void> {
@@ -223,17 +229,31 @@ export class Wal {
   }
 
   // Writes run one at a time in call order, whatever the caller awaits.
+  // A failed write may have left part of a batch in the file: appending after
+  // it would bury garbage under good records, so the WAL takes no more writes
+  // (reopening cuts the partial batch as a torn tail).
   #enqueueValue<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(() => {
-      if (this.#file === undefined) throw new StorageClosedError(op);
-      return fn();
+    const run = this.#tail.then(async () => {
+      if (this.#closed) throw new StorageClosedError(op);
+      if (this.#failed || this.#file === undefined) {
+        throw new StorageClosedError(`${op} (a write failed: ${this.#failed?.message})`);
+      }
+      try {
+        return await fn();
+      } catch (e) {
+        this.#failed ??= e as Error;
+        throw e;
+      }
     });
     this.#tail = run.then(() => {}, () => {});
     return run;
   }
 
-  async #write(records: Uint8Array[], sync: boolean): Promise<void> {
+  // `written` updates what the WAL knows once the records are in the file
+  // (and before a cut, whose new segment starts from that state).
+  async #write(records: Uint8Array[], sync: boolean, written: () => void): Promise<void> {
     await this.#file!.append(concat(records));
+    written();
     if (this.#file!.bytes >= this.segmentBytes) return this.#cut();
     if (sync) await this.#file!.sync();
   }

@@ -287,3 +287,23 @@ Deno.test("wal: damage in an older segment, or a missing one, is refused", async
     await assertRejects(() => Wal.open(dir, { logger: quiet }), WalFormatError, "missing");
   });
 });
+
+Deno.test("wal: after a failed write it takes no more writes, and still closes", async () => {
+  await withDir(async (dir) => {
+    const { wal } = await Wal.open(`${dir}/w`, { logger: quiet, segmentBytes: 200 });
+    await wal.save(hs(1n, 1n), [entry(1n)], true);
+    await Deno.rename(`${dir}/w`, `${dir}/moved`); // the next cut cannot create its segment
+    const big = [2n, 3n, 4n, 5n, 6n].map((i) => entry(i, 1n, "x".repeat(40)));
+    await assertRejects(() => wal.save(undefined, big, true), Deno.errors.NotFound);
+    const err = await assertRejects(
+      () => wal.save(undefined, [entry(7n)], true),
+      StorageClosedError,
+    );
+    assert(err.message.includes("a write failed"), err.message);
+    await wal.close();
+    await assertRejects(() => wal.close(), StorageClosedError);
+    const again = await Wal.open(`${dir}/moved`, { logger: quiet });
+    assertEquals(again.contents.entries.length, 6); // the batch before the cut was complete
+    await again.wal.close();
+  });
+});
