@@ -4,7 +4,8 @@
  * service (examples/kv) and etcd 3.4's raftexample (Go) in the same run.
  * raftexample answers a PUT before it is committed, so the table also shows
  * the time until every write is readable on every member, and the rate on
- * that basis.
+ * that basis. Both clusters run side by side and each client level is
+ * measured on one right after the other, so they meet the same machine load.
  *
  * Flags: `--impl ours,raftexample` `--clients 1,16,64` `--duration-ms 5000`
  * `--out FILE` (JSON lines, appended; default .tools/kv-bench/results.jsonl)
@@ -130,33 +131,57 @@ async function resolveImpl(name: string): Promise<KvImpl> {
   return oursImpl();
 }
 
-let running: KvCluster | undefined;
+const running = new Set<{ cluster: KvCluster; workDir: string }>();
 
-// One implementation: start, wait for a leader, every client level, stop.
-async function benchImpl(name: string, o: BenchOptions, sink: (r: LevelResult) => Promise<void>) {
+// Starts one implementation's cluster and waits until it replicates.
+async function startImpl(name: string): Promise<KvCluster> {
   const impl = await resolveImpl(name);
   const workDir = await Deno.makeTempDir({ prefix: `kv_bench_${name}_` });
   const cluster = await KvCluster.start(impl, workDir);
-  running = cluster;
+  running.add({ cluster, workDir });
+  const t0 = performance.now();
   try {
-    const t0 = performance.now();
+    await cluster.waitReady();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nmember 1 log:\n${await cluster.logTail(1)}`);
+  }
+  console.error(
+    `${name}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)`,
+  );
+  return cluster;
+}
+
+async function stopAll(): Promise<void> {
+  for (const r of [...running]) {
+    running.delete(r);
+    await r.cluster.stop();
+    await Deno.remove(r.workDir, { recursive: true }).catch(() => {});
+  }
+}
+
+// All implementations run side by side; each client level is measured on
+// one after the other, so that they meet the same machine load (this
+// machine is shared) rather than one running minutes after the other.
+async function benchAll(
+  o: BenchOptions,
+  unavailable: Map<string, string>,
+  sink: (r: LevelResult) => Promise<void>,
+): Promise<void> {
+  const clusters: KvCluster[] = [];
+  for (const name of o.impls) {
     try {
-      await cluster.waitReady();
+      clusters.push(await startImpl(name));
     } catch (e) {
-      throw new Error(`${(e as Error).message}\nmember 1 log:\n${await cluster.logTail(1)}`);
+      unavailable.set(name, (e as Error).message);
+      console.error(`${name}: not available: ${(e as Error).message}`);
     }
-    console.error(
-      `${name}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)`,
-    );
-    for (const clients of o.clients) {
+  }
+  for (const clients of o.clients) {
+    for (const cluster of clusters) {
       const r = await runLevel(cluster, clients, o.durationMs, `b${clients}`);
-      console.error(`${name} x${clients}: ${r.puts} PUTs, ${r.errors} errors`);
+      console.error(`${cluster.impl.name} x${clients}: ${r.puts} PUTs, ${r.errors} errors`);
       await sink(r);
     }
-  } finally {
-    await cluster.stop();
-    running = undefined;
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -212,14 +237,12 @@ async function main(argv: string[]): Promise<number> {
     results.push(r);
     await Deno.writeTextFile(o.out, JSON.stringify({ runAt, ...r }) + "\n", { append: true });
   };
-  for (const name of o.impls) {
-    try {
-      await benchImpl(name, o, sink);
-    } catch (e) {
-      unavailable.set(name, (e as Error).message);
-      console.error(`${name}: not available: ${(e as Error).message}`);
-    }
+  try {
+    await benchAll(o, unavailable, sink);
+  } finally {
+    await stopAll();
   }
+  results.sort((a, b) => a.impl.localeCompare(b.impl) || a.clients - b.clients);
   console.log(formatTable(results, unavailable));
   console.log(`\nraw results appended to ${o.out}`);
   return results.length > 0 ? 0 : 1;
@@ -227,7 +250,7 @@ async function main(argv: string[]): Promise<number> {
 
 if (import.meta.main) {
   const onSignal = async () => {
-    await running?.stop();
+    await stopAll();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
