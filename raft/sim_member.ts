@@ -45,6 +45,8 @@ export interface SimWorld {
   acknowledge(id: number): void;
   /** Traces an event (verbose runs). */
   log(line: string): void;
+  /** True in verbose runs: worth building detailed trace lines. */
+  readonly verbose: boolean;
 }
 
 /** Per-member settings drawn from the seed. */
@@ -63,6 +65,8 @@ export interface SimMemberOptions {
   maxInflightMsgs: number;
   /** Bytes of committed entries per Ready (1: one entry per Ready). */
   maxCommittedSizePerReady: number;
+  /** The initial members, for a member of the initial cluster (undefined: it joins). */
+  bootstrap?: bigint[];
 }
 
 const decoder = new TextDecoder();
@@ -87,7 +91,13 @@ export class SimMember {
     readonly world: SimWorld,
   ) {}
 
-  /** Starts (or restarts) the node from durable storage. */
+  /**
+   * Starts (or restarts) the node from durable storage. An initial member
+   * whose storage is still empty (it crashed before persisting its first
+   * Ready) bootstraps again, as an application does when it finds no log:
+   * restarting it empty would make it learn the membership one entry at a
+   * time and, once it applied its own AddNode, believe it was alone.
+   */
   start(): void {
     const snap = this.storage.snapshot();
     this.state = decodeState(snap.data);
@@ -105,6 +115,9 @@ export class SimMember {
       maxInflightMsgs: this.opts.maxInflightMsgs,
       maxCommittedSizePerReady: this.opts.maxCommittedSizePerReady,
     });
+    const empty = this.storage.lastIndex() === 0n &&
+      this.storage.initialState().hardState.term === 0n;
+    if (this.opts.bootstrap && empty) this.node.bootstrap(this.opts.bootstrap);
   }
 
   /**
@@ -158,6 +171,10 @@ export class SimMember {
       checker.persisted(this.id, e, prev);
       prev = e.term;
     }
+    if (this.world.verbose && rd.entries.length > 0) {
+      const terms = rd.entries.map((e) => `${e.index}:${e.term}`).join(" ");
+      this.world.log(`member ${this.id} persists ${terms}`);
+    }
     this.storage.append(rd.entries);
     const hs = this.storage.initialState().hardState;
     for (let i = this.#commitCursor + 1n; i <= hs.commit; i++) {
@@ -165,6 +182,9 @@ export class SimMember {
       if (t !== undefined) checker.committedEntry(this.id, i, t, hs.term);
     }
     if (hs.commit > this.#commitCursor) this.#commitCursor = hs.commit;
+    if (this.world.verbose && rd.softState) {
+      this.world.log(`member ${this.id} is ${rd.softState.raftState} in term ${hs.term}`);
+    }
     if (rd.softState?.raftState === "leader") {
       checker.leader(this.id, hs.term);
       checker.newLeader(this.id, hs.term, (i) => this.termOrUndefined(i));

@@ -76,6 +76,7 @@ type Action = [weight: number, run: () => void];
 class Simulation implements SimWorld {
   readonly checker = new SafetyChecker();
   readonly reads = new Map<string, bigint>();
+  readonly verbose: boolean;
   readonly rnd: SimRandom;
   readonly net: SimNetwork;
   readonly members = new Map<bigint, SimMember>();
@@ -97,6 +98,7 @@ class Simulation implements SimWorld {
   constructor(readonly opts: SimulationOptions) {
     this.rnd = new SimRandom(opts.seed);
     this.#log = opts.log ?? (() => {});
+    this.verbose = opts.log !== undefined;
     this.#initial = opts.members ?? 3;
     this.#preVote = this.rnd.chance(0.5);
     this.#checkQuorum = this.rnd.chance(0.5);
@@ -150,13 +152,9 @@ class Simulation implements SimWorld {
       maxSizePerMsg: this.#maxSizePerMsg,
       maxInflightMsgs: this.#maxInflightMsgs,
       maxCommittedSizePerReady: this.#maxCommittedSizePerReady,
+      bootstrap,
     }, this);
-    if (bootstrap) {
-      m.start();
-      m.node!.bootstrap(bootstrap);
-    } else {
-      m.start();
-    }
+    m.start();
     this.members.set(id, m);
     return m;
   }
