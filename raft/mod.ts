@@ -9,6 +9,24 @@
  * `messages` (through the transport), apply `committedEntries`, then
  * `advance()`.
  *
+ * Running a member, as etcd's raftexample does:
+ *
+ * - Start: a new cluster's members call {@link RawNode.bootstrap} (or
+ *   {@link bootstrapPeers} on the storage) with every initial member's id;
+ *   a joining member starts with empty storage and no bootstrap; a
+ *   restarted member passes its storage and `applied` (the index its
+ *   state machine holds), and replays what was committed after it. A
+ *   member of the initial cluster that finds its storage empty bootstraps
+ *   again: restarted empty without it, it would learn the membership one
+ *   entry at a time and could believe it was alone.
+ * - Loop: `tick()` on a timer; `step()` every message the transport
+ *   delivers; on `hasReady()`, take `ready()`, persist, send (a MsgSnap
+ *   through the transport's `sendSnapshot`, then `reportSnapshot`), apply
+ *   (EntryConfChange through `applyConfChange`, adding or removing the peer
+ *   on the transport), compact storage now and then, and `advance()`.
+ * - Reads: `readIndex(ctx)`; when a ReadState with `ctx` arrives, read
+ *   once the state machine applied its index.
+ *
  * On the wire and in its decisions it behaves as etcd 3.4's raft, so that
  * members of both can share a cluster; {@link RawNode.bootstrap} writes the
  * same initial log as etcd's `StartNode` (byte for byte). Where it differs,
