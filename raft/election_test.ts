@@ -1,4 +1,8 @@
+import { clone } from "@bufbuild/protobuf";
 import { assert, assertEquals } from "@std/assert";
+import { create, MessageSchema, MessageType } from "../mod.ts";
+import { MemoryStorage } from "./memory_storage.ts";
+import { RawNode } from "./raw_node.ts";
 import { TestCluster } from "./test_cluster.ts";
 
 Deno.test("election: a bootstrapped 3-member cluster elects one leader by ticking", () => {
@@ -55,4 +59,30 @@ Deno.test("election: a candidate with a stale log is refused", () => {
   const lead = c.leader();
   assert(lead !== undefined && lead.id !== 3n);
   assertEquals(c.appliedData(3n), ["x"]);
+});
+
+Deno.test("election: a joining member with a higher term tells a lagging leader its term", () => {
+  const node = new RawNode({ id: 4n, storage: new MemoryStorage() });
+  const vote = create(MessageSchema, {
+    type: MessageType.MsgVote,
+    from: 9n,
+    to: 4n,
+    term: 5n,
+    index: 10n,
+    logTerm: 3n,
+  });
+  node.step(vote); // a campaign raised its term to 5
+  node.ready();
+  const hb = create(MessageSchema, { type: MessageType.MsgHeartbeat, from: 1n, to: 4n, term: 2n });
+  node.step(hb);
+  const [resp] = node.ready().messages;
+  assertEquals([resp.type, resp.to, resp.term], [MessageType.MsgAppResp, 1n, 5n]);
+  // A voter does not (without PreVote or CheckQuorum), as etcd 3.4.
+  const c = new TestCluster([1n, 2n, 3n]);
+  c.stabilize();
+  const voter = c.get(2n).node;
+  voter.step(Object.assign(clone(MessageSchema, vote), { to: 2n }));
+  voter.ready();
+  voter.step(Object.assign(clone(MessageSchema, hb), { to: 2n }));
+  assertEquals(voter.ready().messages.length, 0);
 });
