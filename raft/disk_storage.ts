@@ -140,7 +140,8 @@ export class DiskStorage {
    * Persists a snapshot the application took (from
    * `storage.createSnapshot`), then compacts the MemoryStorage to
    * `compactIndex` (default: the snapshot's index; keep some entries below
-   * it so that slow followers catch up without a snapshot), releases WAL
+   * it so that slow followers catch up without a snapshot; an index below
+   * `storage.firstIndex()`, such as 0n, compacts nothing), releases WAL
    * segments the snapshot covers and deletes older snapshot files.
    */
   saveSnapshot(snap: Snapshot, compactIndex: bigint = indexOf(snap)): Promise<void> {
