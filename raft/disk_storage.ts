@@ -125,7 +125,7 @@ export class DiskStorage {
       const snap = indexOf(rd.snapshot) > 0n ? rd.snapshot : undefined;
       if (snap) {
         await this.snapshotter.save(snap);
-        await this.wal.saveSnapshotMarker(markerOf(snap), false);
+        await this.wal.saveSnapshotMarker({ ...markerOf(snap), received: true }, false);
       }
       if (rd.hardState || rd.entries.length > 0 || snap) {
         await this.wal.save(rd.hardState, rd.entries, rd.mustSync || snap !== undefined);

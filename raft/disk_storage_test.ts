@@ -116,6 +116,34 @@ Deno.test("disk storage: a snapshot received in a Ready replaces the log, durabl
   });
 });
 
+Deno.test("disk storage: a received snapshot drops the conflicting entries written before it", async () => {
+  await withDir(async (dir) => {
+    const d = await reopened(dir);
+    await d.save({ hardState: hs(1n, 90n), entries: entries(1n, 120n), mustSync: true });
+    // The leader's log differs from index 95 on: it sends a snapshot at 100, term 2.
+    const snapshot = create(SnapshotSchema, {
+      data: new Uint8Array([9]),
+      metadata: { index: 100n, term: 2n, confState: { voters: [1n, 2n, 3n] } },
+    });
+    await d.save({ snapshot, hardState: hs(2n, 100n), entries: [], mustSync: false });
+    assertEquals(d.storage.lastIndex(), 100n);
+    await d.close();
+    const again = await reopened(dir);
+    assertEquals(again.storage.lastIndex(), 100n); // not the stale 101..120 of term 1
+    assertEquals(again.storage.firstIndex(), 101n);
+    await again.save({ hardState: hs(2n, 101n), entries: entries(101n, 101n, 2n), mustSync: true });
+    await again.close();
+    const third = await reopened(dir, { segmentBytes: 1 });
+    assertEquals(view(third.storage).log, ["101@2:e101"]);
+    // A cut copies the marker into the new segment; the copy must not drop entry 101.
+    await third.save({ hardState: hs(2n, 102n), entries: entries(102n, 102n, 2n), mustSync: true });
+    await third.close();
+    const fourth = await reopened(dir);
+    assertEquals(view(fourth.storage).log, ["101@2:e101", "102@2:e102"]);
+    await fourth.close();
+  });
+});
+
 async function snapshotsAt(d: DiskStorage, at: bigint[]) {
   for (const i of at) {
     await d.save({

@@ -183,13 +183,16 @@ export class Wal {
       }));
   }
 
-  /** Records that a snapshot at `m` was saved (write it to the snapshot file first). */
+  /**
+   * Records that a snapshot at `m` was saved (write it to the snapshot file
+   * first). With `m.received`, the log written so far is superseded.
+   */
   saveSnapshotMarker(m: SnapshotMarker, sync = true): Promise<void> {
     const rec = encodeRecord(RecordType.Snapshot, encodeMarker(m));
     return this.#enqueue("save a snapshot marker", () =>
       this.#write([rec], sync, () => {
         this.#marker = m;
-        if (m.index > this.#lastIndex) this.#lastIndex = m.index;
+        if (m.received || m.index > this.#lastIndex) this.#lastIndex = m.index;
       }));
   }
 
@@ -278,9 +281,15 @@ export class Wal {
   }
 }
 
+// A new segment repeats the latest hardState and marker. The copy of a
+// marker only compacts: replaying it must not drop the entries written
+// after the original (which may sit in earlier segments).
 function headRecords(hs: HardState, marker: SnapshotMarker | undefined): Uint8Array[] {
   const out = [encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hs))];
-  if (marker) out.push(encodeRecord(RecordType.Snapshot, encodeMarker(marker)));
+  if (marker) {
+    const copy = { index: marker.index, term: marker.term };
+    out.push(encodeRecord(RecordType.Snapshot, encodeMarker(copy)));
+  }
   return out;
 }
 

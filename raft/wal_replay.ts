@@ -62,12 +62,13 @@ export class WalReplay implements WalContents {
     }
   }
 
-  /** Records a snapshot marker. */
+  /** Records a snapshot marker; a received snapshot replaces the log written so far. */
   addMarker(m: SnapshotMarker): void {
+    if (m.received) this.entries.length = 0;
     const last = this.markers.at(-1);
     if (last === undefined || last.index !== m.index || last.term !== m.term) this.markers.push(m);
     if (m.index > this.#markerSinceEntry) this.#markerSinceEntry = m.index;
-    if (m.index > this.lastIndex) this.lastIndex = m.index;
+    if (m.received || m.index > this.lastIndex) this.lastIndex = m.index;
   }
 
   /** Appends an entry, truncating the conflicting suffix it replaces. */

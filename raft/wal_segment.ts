@@ -33,6 +33,13 @@ export interface SnapshotMarker {
   index: bigint;
   /** The term of that entry. */
   term: bigint;
+  /**
+   * True for a snapshot received from the leader, which replaces the whole
+   * log: entries written before it are dropped on replay (some may conflict
+   * with the leader's log). False or absent: a snapshot the application
+   * took, which only compacts (entries after its index stay).
+   */
+  received?: boolean;
 }
 
 const hex16 = (n: bigint) => n.toString(16).padStart(16, "0");
@@ -87,18 +94,23 @@ export function checkMetadata(data: Uint8Array, name: SegmentName): void {
 
 /** Encodes a snapshot marker record's data. */
 export function encodeMarker(m: SnapshotMarker): Uint8Array {
-  const out = new Uint8Array(16);
+  const out = new Uint8Array(17);
   const v = new DataView(out.buffer);
   v.setBigUint64(0, m.index, true);
   v.setBigUint64(8, m.term, true);
+  out[16] = m.received ? 1 : 0;
   return out;
 }
 
 /** Decodes a snapshot marker record's data. */
 export function decodeMarker(data: Uint8Array): SnapshotMarker {
-  if (data.length !== 16) throw new WalFormatError(`snapshot marker of ${data.length} bytes`);
+  if (data.length !== 17 || data[16] > 1) {
+    throw new WalFormatError(`snapshot marker of ${data.length} bytes, kind ${data[16]}`);
+  }
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return { index: v.getBigUint64(0, true), term: v.getBigUint64(8, true) };
+  const m: SnapshotMarker = { index: v.getBigUint64(0, true), term: v.getBigUint64(8, true) };
+  if (data[16] === 1) m.received = true;
+  return m;
 }
 
 /** Makes a rename or a new file in `dir` durable (fsync of the directory where supported). */
