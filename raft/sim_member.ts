@@ -240,7 +240,10 @@ export class SimMember {
     if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
       if (cc.nodeId === this.id) this.removed = true;
       else this.removedPeers.add(cc.nodeId);
-    } else if (cc.type === ConfChangeType.ConfChangeAddNode) {
+    } else if (
+      cc.type === ConfChangeType.ConfChangeAddNode ||
+      cc.type === ConfChangeType.ConfChangeAddLearnerNode
+    ) {
       this.world.memberAdded(cc.nodeId);
     }
   }

@@ -11,6 +11,7 @@
  */
 
 import {
+  type ConfChange,
   ConfChangeSchema,
   ConfChangeType,
   create,
@@ -335,29 +336,49 @@ class Simulation implements SimWorld {
     this.net.partition = undefined;
   }
 
+  /**
+   * Proposes one membership change at the leader: add a voter or a
+   * learner, promote a learner, or remove a member (never below three
+   * voters: a two-voter cluster with one member lagging on an old
+   * configuration can chase terms for a very long time, which is
+   * liveness, not safety).
+   */
   private changeMembership(): void {
     const leader = this.leaderMember();
-    if (!leader) return;
-    const voters = [...(leader.node!.status().progress?.keys() ?? [])];
-    const add = voters.length < this.#initial ||
-      (voters.length < this.#initial + 1 && this.rnd.chance(0.5));
-    const cc = add
-      ? create(ConfChangeSchema, { type: ConfChangeType.ConfChangeAddNode, nodeId: this.#nextId })
-      : create(ConfChangeSchema, {
-        type: ConfChangeType.ConfChangeRemoveNode,
-        nodeId: this.rnd.pick(voters),
-      });
-    // Never below three voters: a two-voter cluster with one member lagging on an old
-    // configuration can chase terms for a very long time, which is liveness, not safety.
-    if (!add && voters.length <= 3) return;
+    const cs = leader?.confState;
+    if (!leader || !cs) return;
+    const voters = cs.voters;
+    const cc = this.pickConfChange(voters, cs.learners);
+    if (!cc) return;
     try {
       leader.node!.proposeConfChange(cc);
-      if (add) this.#nextId++;
+      if (cc.nodeId === this.#nextId) this.#nextId++;
       this.stats.confChanges++;
-      this.log(`propose ${add ? "add" : "remove"} ${cc.nodeId} at leader ${leader.id}`);
+      this.log(`propose ${ConfChangeType[cc.type]} ${cc.nodeId} at leader ${leader.id}`);
     } catch (e) {
       if (!(e instanceof Error) || !isExpected(e)) throw e;
     }
+  }
+
+  private pickConfChange(voters: bigint[], learners: bigint[]): ConfChange | undefined {
+    const change = (type: ConfChangeType, nodeId: bigint) =>
+      create(ConfChangeSchema, { type, nodeId });
+    if (learners.length > 0 && this.rnd.chance(0.5)) {
+      const id = this.rnd.pick(learners);
+      return this.rnd.chance(0.7)
+        ? change(ConfChangeType.ConfChangeAddNode, id)
+        : change(ConfChangeType.ConfChangeRemoveNode, id);
+    }
+    const add = voters.length < this.#initial ||
+      (voters.length < this.#initial + 1 && this.rnd.chance(0.5));
+    if (add) {
+      const type = this.rnd.chance(0.3)
+        ? ConfChangeType.ConfChangeAddLearnerNode
+        : ConfChangeType.ConfChangeAddNode;
+      return change(type, this.#nextId);
+    }
+    if (voters.length <= 3) return undefined;
+    return change(ConfChangeType.ConfChangeRemoveNode, this.rnd.pick(voters));
   }
 
   private transfer(): void {
