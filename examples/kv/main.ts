@@ -24,18 +24,26 @@ async function main(argv: string[]): Promise<number> {
   }
   let exit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => exit = resolve);
-  const node = await KvNode.start({
-    args,
-    logger: consoleLogger("warn"),
-    onRemoved: () => {
-      console.log(`member ${args.id} was removed from the cluster; shutting down`);
-      exit(0);
-    },
-    onFatal: (e) => {
-      console.error(`member ${args.id} stopped: ${e.message}`);
-      exit(1);
-    },
-  });
+  let node: KvNode;
+  try {
+    node = await KvNode.start({
+      args,
+      logger: consoleLogger("warn"),
+      onRemoved: () => {
+        console.log(`member ${args.id} was removed from the cluster; shutting down`);
+        exit(0);
+      },
+      onFatal: (e) => {
+        console.error(`member ${args.id} stopped: ${e.message}`);
+        exit(1);
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    const url = args.cluster[Number(args.id) - 1];
+    console.error(`the raft peer address ${url} is taken; stop what uses it or change --cluster`);
+    return 1;
+  }
   const hooks = args.testHooks
     ? {
       cut: (id: bigint) => node.cutPeer(id),
@@ -43,10 +51,18 @@ async function main(argv: string[]): Promise<number> {
       status: () => node.status(),
     }
     : undefined;
-  const api = Deno.serve(
-    { hostname: args.host, port: args.port, onListen: () => {} },
-    createKvHandler(node, { hooks }),
-  );
+  let api: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    api = Deno.serve(
+      { hostname: args.host, port: args.port, onListen: () => {} },
+      createKvHandler(node, { hooks }),
+    );
+  } catch (e) {
+    await node.stop();
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    console.error(`port ${args.port} on ${args.host} is taken; run with another --port`);
+    return 1;
+  }
   console.log(
     `member ${args.id}: raft on ${args.cluster[Number(args.id) - 1]}, ` +
       `key-value API on http://${args.host}:${api.addr.port}, data in ${args.dataDir}`,
