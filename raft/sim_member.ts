@@ -41,6 +41,8 @@ export interface SimWorld {
   readonly reads: Map<string, bigint>;
   /** A member was added by a committed conf change: make sure it runs. */
   memberAdded(id: bigint): void;
+  /** A ReadIndex came back and was checked. */
+  readConfirmed(): void;
   /** Client proposal `id` was applied somewhere: it is acknowledged. */
   acknowledge(id: number): void;
   /** Traces an event (verbose runs). */
@@ -145,7 +147,9 @@ export class SimMember {
     this.apply(node, rd);
     for (const rs of rd.readStates) {
       const asked = this.world.reads.get(contextKey(rs.requestCtx));
-      if (asked !== undefined) this.world.checker.readIndex(this.id, rs.index, asked);
+      if (asked === undefined) continue;
+      this.world.checker.readIndex(this.id, rs.index, asked);
+      this.world.readConfirmed();
     }
     node.advance(rd);
     const reports = this.#reports;

@@ -48,6 +48,7 @@ export interface SimulationStats {
   committed: bigint;
   acknowledged: number;
   reads: number;
+  readsConfirmed: number;
   crashes: number;
   partitions: number;
   confChanges: number;
@@ -121,6 +122,7 @@ class Simulation implements SimWorld {
       committed: 0n,
       acknowledged: 0,
       reads: 0,
+      readsConfirmed: 0,
       crashes: 0,
       partitions: 0,
       confChanges: 0,
@@ -170,6 +172,10 @@ class Simulation implements SimWorld {
     if (this.members.has(id)) return;
     this.log(`member ${id} joins`);
     this.createMember(id);
+  }
+
+  readConfirmed(): void {
+    this.stats.readsConfirmed++;
   }
 
   acknowledge(id: number): void {

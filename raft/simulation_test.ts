@@ -9,16 +9,18 @@ interface Totals {
   acked: number;
   snapshots: number;
   crashes: number;
+  reads: number;
 }
 
 function sweep(members: number, seeds: number): Totals {
-  const total = { runs: 0, acked: 0, snapshots: 0, crashes: 0 };
+  const total = { runs: 0, acked: 0, snapshots: 0, crashes: 0, reads: 0 };
   for (let seed = 1; seed <= seeds; seed++) {
     const s = runSimulation({ seed, members });
     total.runs++;
     total.acked += s.acknowledged;
     total.snapshots += s.snapshotsSent;
     total.crashes += s.crashes;
+    total.reads += s.readsConfirmed;
   }
   return total;
 }
@@ -30,6 +32,7 @@ Deno.test(`simulation: ${SEEDS_3} seeds of 3 members keep every invariant`, () =
   assert(t.acked > 10 * SEEDS_3, `only ${t.acked} acknowledged writes`);
   assert(t.snapshots > SEEDS_3 / 2, `only ${t.snapshots} snapshots sent`);
   assert(t.crashes > 2 * SEEDS_3, `only ${t.crashes} crashes`);
+  assert(t.reads > 3 * SEEDS_3, `only ${t.reads} linearizable reads checked`);
 });
 
 Deno.test(`simulation: ${SEEDS_5} seeds of 5 members keep every invariant`, () => {
