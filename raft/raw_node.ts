@@ -189,7 +189,10 @@ export class RawNode {
     if (soft.lead !== this.#prevSoft.lead || soft.raftState !== this.#prevSoft.raftState) {
       return true;
     }
-    if (!sameHardState(r.hardState(), this.#prevHard)) return true;
+    const prev = this.#prevHard;
+    if (r.term !== prev.term || r.vote !== prev.vote || r.log.committed !== prev.commit) {
+      return true;
+    }
     if (r.log.unstable.snapshot) return true;
     if (r.msgs.length > 0 || r.readStates.length > 0) return true;
     return r.log.unstable.entries.length > 0 || r.log.hasNextEnts();

@@ -1,8 +1,8 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { replayCommand, runSimulation } from "./simulation.ts";
 
-const SEEDS_3 = 1000;
-const SEEDS_5 = 600;
+const SEEDS_3 = 1200;
+const SEEDS_5 = 800;
 
 interface Totals {
   runs: number;
