@@ -3,16 +3,25 @@
  * appended to checksummed records in segment files and fsynced per batch
  * (persist, then send: a Ready's messages go out only after its entries are
  * durable). Segments are cut at a size and released once a snapshot covers
- * them. Opening replays every segment; a torn or corrupt tail (what a crash
- * in the middle of a write leaves) is cut at the last good record and
- * logged, while damage with intact records after it is refused.
+ * them; each is zero-filled ahead of the writes (cheaper fdatasyncs), and
+ * an all-zero tail is its clean end. Opening replays every segment; a torn
+ * or corrupt tail (what a crash in the middle of a write leaves, including
+ * a hole of sectors that never reached the disk before intact ones of the
+ * same unsynced batch) is cut at the last good record and logged, while
+ * other damage with intact records after it is refused.
  *
  * @module
  */
 
 import { toBinary } from "@bufbuild/protobuf";
-import { type Entry, EntrySchema, type HardState, HardStateSchema, type Logger } from "../mod.ts";
-import { consoleLogger } from "../mod.ts";
+import {
+  consoleLogger,
+  type Entry,
+  EntrySchema,
+  type HardState,
+  HardStateSchema,
+  type Logger,
+} from "../mod.ts";
 import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
 import { SegmentWriter, writeAll } from "./wal_writer.ts";
