@@ -102,6 +102,34 @@ function parseFlags(argv: string[]): BenchOptions {
   return o;
 }
 
+// The machine's 1-minute load average (this machine is shared: figures move with it).
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
+// HEAD, marked when the worktree has changes (the members run what is on disk).
+async function gitCommit(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const cmd = new Deno.Command("git", {
+      args: ["-C", ROOT, ...args],
+      stdout: "piped",
+      stderr: "null",
+    });
+    return new TextDecoder().decode((await cmd.output()).stdout).trim();
+  };
+  try {
+    const head = await git("rev-parse", "--short", "HEAD");
+    const changed = await git("status", "--porcelain", "--untracked-files=no");
+    return head === "" ? "?" : changed === "" ? head : `${head}+uncommitted changes`;
+  } catch {
+    return "?";
+  }
+}
+
 async function succeeds(cmd: string, args: string[]): Promise<boolean> {
   try {
     return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
@@ -233,9 +261,12 @@ async function main(argv: string[]): Promise<number> {
   const results: LevelResult[] = [];
   const unavailable = new Map<string, string>();
   const runAt = new Date().toISOString();
+  const commit = await gitCommit();
+  const loadBefore = loadAverage();
   const sink = async (r: LevelResult) => {
     results.push(r);
-    await Deno.writeTextFile(o.out, JSON.stringify({ runAt, ...r }) + "\n", { append: true });
+    const line = { runAt, commit, loadAverage: loadAverage(), ...r };
+    await Deno.writeTextFile(o.out, JSON.stringify(line) + "\n", { append: true });
   };
   try {
     await benchAll(o, unavailable, sink);
@@ -244,6 +275,7 @@ async function main(argv: string[]): Promise<number> {
   }
   results.sort((a, b) => a.impl.localeCompare(b.impl) || a.clients - b.clients);
   console.log(formatTable(results, unavailable));
+  console.log(`\ncommit ${commit}; load average ${loadBefore} before, ${loadAverage()} after`);
   console.log(`\nraw results appended to ${o.out}`);
   return results.length > 0 ? 0 : 1;
 }
