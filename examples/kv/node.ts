@@ -25,7 +25,7 @@ import {
   type SnapshotStatus,
   Transport,
 } from "../../mod.ts";
-import { RawNode, type Ready } from "../../raft/mod.ts";
+import { RawNode, type Ready, type StateType } from "../../raft/mod.ts";
 import { DiskStorage } from "../../raft/disk_storage.ts";
 import type { KvArgs } from "./args.ts";
 import { jsonCodec, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
@@ -94,6 +94,9 @@ export class KvNode implements KvService, Raft {
   #snapshotIndex = 0n;
   #confState: ConfState | undefined;
   #snapshotsReceived = 0;
+  #role: StateType = "follower";
+  #term = 0n;
+  #vote = 0n;
   #stopping: Promise<void> | undefined;
 
   private constructor(o: KvNodeOptions, disk: DiskStorage, members: Members) {
@@ -106,6 +109,7 @@ export class KvNode implements KvService, Raft {
       read: (key) => this.#store.get(key),
       codec: this.#codec,
       timeoutMs: o.args.requestTimeoutMs,
+      id: o.args.id,
     });
     this.#disk = disk;
     this.#members = members;
@@ -131,6 +135,8 @@ export class KvNode implements KvService, Raft {
     const a = this.#o.args;
     const storage = this.#disk.storage;
     if (!a.join) await bootstrapIfNew(this.#disk, a.cluster.length);
+    const { hardState } = storage.initialState();
+    [this.#term, this.#vote] = [hardState.term, hardState.vote];
     const snap = storage.snapshot();
     const index = snap.metadata?.index ?? 0n;
     if (index > 0n) this.#store.restore(snap.data);
@@ -295,14 +301,28 @@ export class KvNode implements KvService, Raft {
 
   // ---- internals ----
 
-  /** Persist, then send, then apply (raftexample's order); `advance` follows. */
+  /**
+   * Persist, then send, then apply (raftexample's order); `advance` follows.
+   * A leader sends first and persists meanwhile (raft thesis 10.2.1, as
+   * etcd's server does), so its fsync and the followers' overlap: safe,
+   * since a leader's messages carry no new term or vote, and its entries
+   * count for commit only in a later Ready, handled after this fsync.
+   */
   async #handleReady(rd: Ready): Promise<void> {
+    if (rd.softState !== undefined) this.#role = rd.softState.raftState;
+    const hs = rd.hardState;
+    const sameVote = hs === undefined || (hs.term === this.#term && hs.vote === this.#vote);
+    const early = this.#role === "leader" && sameVote;
+    const send = () =>
+      sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
+    if (early) send();
     await this.#disk.save(rd);
+    if (hs !== undefined) [this.#term, this.#vote] = [hs.term, hs.vote];
     this.#requests.appended(rd.entries);
     if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
       this.#restoreSnapshot(rd);
     }
-    sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
+    if (!early) send();
     this.#requests.readStates(rd.readStates);
     for (const e of rd.committedEntries) await this.#apply(e);
     this.#requests.appliedTo(this.#applied);

@@ -16,6 +16,8 @@ import {
   create,
   type Entry,
   EntryType,
+  MessageSchema,
+  MessageType,
 } from "../../mod.ts";
 import { ProposalDroppedError, type RawNode, type ReadState } from "../../raft/mod.ts";
 import type { Proposal, ProposalCodec } from "./codec.ts";
@@ -32,6 +34,13 @@ export interface RequestsDeps {
   codec: ProposalCodec;
   /** Deadline of every request, ms. */
   timeoutMs: number;
+  /** This member's id (the sender of its proposals). */
+  id: bigint;
+}
+
+interface PendingWrite {
+  data: Uint8Array;
+  wanted: () => boolean;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -55,6 +64,9 @@ export class Requests {
   readonly #applied = new AppliedIndexWaiters();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed: NodeStoppedError | undefined;
+  #writeQueue: PendingWrite[] = [];
+  #flushQueued = false;
+  #readBatch: string | undefined;
   #nextCcId = BigInt(Math.floor(Math.random() * 2 ** 40)) << 12n;
 
   /** Creates the table; nothing runs until a request comes. */
@@ -71,8 +83,7 @@ export class Requests {
     const waitKey = this.#hasIds ? id : `${key}\u0000${value}`;
     const data = this.#d.codec.encode({ key, value, id: this.#hasIds ? id : undefined });
     const done = this.#writes.wait(waitKey, this.#d.timeoutMs, `PUT ${key}`);
-    // Not repeated once raft took it: a repeat could land after a later write to the key.
-    this.#proposeUntilTaken((r) => r.propose(data), () => this.#writes.has(waitKey));
+    this.#queueWrite({ data, wanted: () => this.#writes.has(waitKey) });
     await done;
   }
 
@@ -81,11 +92,10 @@ export class Requests {
     this.#open();
     if (stale) return this.#d.read(key);
     const started = Date.now();
-    const ctx = crypto.getRandomValues(new Uint8Array(16));
-    const ctxKey = hex(ctx);
-    const confirmed = this.#reads.wait(ctxKey, this.#d.timeoutMs, `GET ${key}`);
-    this.#readIndexUntilAnswered(ctx, ctxKey);
-    const index = await confirmed;
+    // Reads that arrive before the batch's ReadIndex is asked for share it: the index is
+    // fixed after each of them began, which is all linearizability needs.
+    const ctxKey = this.#readBatch ?? this.#newReadBatch();
+    const index = await this.#reads.wait(ctxKey, this.#d.timeoutMs, `GET ${key}`);
     const left = this.#d.timeoutMs - (Date.now() - started);
     await this.#deadline(this.#applied.wait(index), left, `GET ${key}`);
     return this.#d.read(key);
@@ -123,7 +133,7 @@ export class Requests {
 
   /** Confirmed read indexes. */
   readStates(states: ReadState[]): void {
-    for (const rs of states) this.#reads.resolve(hex(rs.requestCtx), rs.index);
+    for (const rs of states) this.#reads.resolveAll(hex(rs.requestCtx), rs.index);
   }
 
   /** A write was applied. */
@@ -147,6 +157,8 @@ export class Requests {
     this.#closed = reason;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    this.#writeQueue = [];
+    this.#readBatch = undefined;
     this.#writes.rejectAll(reason);
     this.#confChanges.rejectAll(reason);
     this.#reads.rejectAll(reason);
@@ -182,11 +194,58 @@ export class Requests {
     });
   }
 
-  /** Asks for a read index; again every 300 ms until answered (a repeated read is harmless). */
-  #readIndexUntilAnswered(ctx: Uint8Array, ctxKey: string): void {
+  /** Opens a batch of reads; its ReadIndex is asked for once the reads queued so far are in. */
+  #newReadBatch(): string {
+    const ctx = crypto.getRandomValues(new Uint8Array(16));
+    const ctxKey = hex(ctx);
+    this.#readBatch = ctxKey; // before run(): the action may run at once and close it
+    this.#d.run((r) => {
+      if (this.#readBatch === ctxKey) this.#readBatch = undefined;
+      r.readIndex(ctx);
+    });
+    this.#later(() => this.#askAgain(ctx, ctxKey), 300);
+    return ctxKey;
+  }
+
+  /** Asks again every 300 ms until answered (a lost request is harmless to repeat). */
+  #askAgain(ctx: Uint8Array, ctxKey: string): void {
     if (!this.#reads.has(ctxKey)) return;
     this.#d.run((r) => r.readIndex(ctx));
-    this.#later(() => this.#readIndexUntilAnswered(ctx, ctxKey), 300);
+    this.#later(() => this.#askAgain(ctx, ctxKey), 300);
+  }
+
+  /**
+   * Queues a write; the writes queued until the member's loop runs go to
+   * raft as one MsgProp (one append and one MsgApp per follower for all of
+   * them, not one per write).
+   */
+  #queueWrite(w: PendingWrite): void {
+    this.#writeQueue.push(w);
+    if (this.#flushQueued) return;
+    this.#flushQueued = this.#d.run((r) => {
+      this.#flushQueued = false;
+      const batch = this.#writeQueue.filter((x) => x.wanted());
+      this.#writeQueue = [];
+      this.#proposeWrites(r, batch);
+    });
+  }
+
+  /** Proposes a batch; if raft drops it at once (no leader yet), again in 100 ms (while wanted). */
+  #proposeWrites(r: RawNode, batch: PendingWrite[]): void {
+    if (batch.length === 0) return;
+    try {
+      r.step(create(MessageSchema, {
+        type: MessageType.MsgProp,
+        from: this.#d.id,
+        entries: batch.map((w) => ({ data: w.data })),
+      }));
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      // Not repeated once raft took it: a repeat could land after a later write to the key.
+      this.#later(() => {
+        for (const w of batch) if (w.wanted()) this.#queueWrite(w);
+      }, 100);
+    }
   }
 
   /**

@@ -7,6 +7,8 @@ import {
   create,
   EntrySchema,
   EntryType,
+  type Message,
+  MessageType,
 } from "../../mod.ts";
 import { ProposalDroppedError, type RawNode } from "../../raft/mod.ts";
 import { jsonCodec } from "./codec.ts";
@@ -17,14 +19,17 @@ import { Requests } from "./requests.ts";
 function fakeCore(drops = 0) {
   const calls = {
     propose: [] as Uint8Array[],
+    batches: 0,
     conf: [] as ConfChange[],
     reads: [] as Uint8Array[],
   };
   let left = drops;
   const core = {
-    propose(data: Uint8Array) {
+    step(m: Message) {
+      assertEquals([m.type, m.from], [MessageType.MsgProp, 1n]);
       if (left-- > 0) throw new ProposalDroppedError("no leader");
-      calls.propose.push(data);
+      calls.batches++;
+      for (const e of m.entries) calls.propose.push(e.data);
     },
     proposeConfChange(cc: ConfChange) {
       calls.conf.push(cc);
@@ -42,13 +47,14 @@ function setup(drops = 0, timeoutMs = 2000) {
   const { core, calls } = fakeCore(drops);
   const map = new Map([["/k", "v"]]);
   const requests = new Requests({
-    run: (action) => {
-      action(core);
+    run: (action) => { // as the member's RaftLoop: after the caller's synchronous burst
+      queueMicrotask(() => action(core));
       return true;
     },
     read: (k) => map.get(k),
     codec: jsonCodec,
     timeoutMs,
+    id: 1n,
   });
   return { requests, calls };
 }
@@ -64,6 +70,25 @@ Deno.test("requests: a PUT dropped for want of a leader is proposed again; answe
   assertEquals([p.key, p.value], ["/a", "1"]);
   requests.writeApplied(p);
   await put;
+  requests.close(new NodeStoppedError());
+});
+
+Deno.test("requests: PUTs queued together go as one MsgProp; GETs queued together share a ReadIndex", async () => {
+  const { requests, calls } = setup();
+  const puts = [requests.put("/a", "1"), requests.put("/b", "2"), requests.put("/c", "3")];
+  const gets = [requests.get("/k", false), requests.get("/k", false)];
+  await sleep(10);
+  assertEquals([calls.batches, calls.propose.length, calls.reads.length], [1, 3, 1]);
+  for (const d of calls.propose) requests.writeApplied(jsonCodec.decode(d));
+  await Promise.all(puts);
+  requests.readStates([{ index: 1n, requestCtx: calls.reads[0] }]);
+  requests.appliedTo(1n);
+  assertEquals(await Promise.all(gets), ["v", "v"]);
+  const later = requests.get("/k", false); // after the batch was asked: a ReadIndex of its own
+  await sleep(10);
+  assertEquals(calls.reads.length, 2);
+  requests.readStates([{ index: 1n, requestCtx: calls.reads[1] }]);
+  assertEquals(await later, "v");
   requests.close(new NodeStoppedError());
 });
 

@@ -70,6 +70,13 @@ export class Waiters<T> {
     return true;
   }
 
+  /** Resolves every wait on `key` (a batch of reads answered at once); how many there were. */
+  resolveAll(key: string, value: T): number {
+    let n = 0;
+    while (this.resolve(key, value)) n++;
+    return n;
+  }
+
   /** Rejects every wait with `error` (the member stops). */
   rejectAll(error: Error): void {
     for (const list of this.#pending.values()) {
