@@ -27,7 +27,7 @@ interface Model {
 
 async function runSeed(seed: number, dir: string): Promise<number> {
   const rand = rng(seed);
-  const opts = { logger: quiet, segmentBytes: 300 + rand(700), preallocateBytes: rand(2) * 512 };
+  const opts = { logger: quiet, segmentBytes: 600 + rand(2000), preallocateBytes: rand(2) * 512 };
   let { wal } = await Wal.open(dir, opts);
   const m: Model = { log: [], term: 1n, commit: 0n, marker: 0n };
   let checks = 0;
@@ -76,9 +76,9 @@ async function runSeed(seed: number, dir: string): Promise<number> {
   return checks;
 }
 
-Deno.test("wal: random appends, markers, releases and reopenings match a model (25 seeds)", async () => {
+Deno.test("wal: random appends, markers, releases and reopenings match a model (15 seeds)", async () => {
   let checks = 0;
-  for (let seed = 1; seed <= 25; seed++) {
+  for (let seed = 1; seed <= 15; seed++) {
     const dir = await Deno.makeTempDir({ prefix: "wal_model_test_" });
     try {
       checks += await runSeed(seed, dir);
@@ -86,5 +86,5 @@ Deno.test("wal: random appends, markers, releases and reopenings match a model (
       await Deno.remove(dir, { recursive: true });
     }
   }
-  assert(checks > 100, `only ${checks} comparisons`);
+  assert(checks > 60, `only ${checks} comparisons`);
 });
