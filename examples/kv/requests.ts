@@ -96,8 +96,10 @@ export class Requests {
     // fixed after each of them began, which is all linearizability needs.
     const ctxKey = this.#readBatch ?? this.#newReadBatch();
     const index = await this.#reads.wait(ctxKey, this.#d.timeoutMs, `GET ${key}`);
-    const left = this.#d.timeoutMs - (Date.now() - started);
-    await this.#deadline(this.#applied.wait(index), left, `GET ${key}`);
+    if (!this.#applied.reached(index)) {
+      const left = this.#d.timeoutMs - (Date.now() - started);
+      await this.#deadline(this.#applied.wait(index), left, `GET ${key}`);
+    }
     return this.#d.read(key);
   }
 

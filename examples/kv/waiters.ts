@@ -11,12 +11,19 @@ import { RequestTimeoutError } from "./errors.ts";
 interface Waiter<T> {
   resolve(value: T): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  deadline: number;
+  what: string;
+  ms: number;
 }
+
+/** How often deadlines are checked, ms: one timer for all waits (a timer per request costs). */
+const SWEEP_MS = 25;
 
 /**
  * Waits keyed by a string; several waits on one key are served first in,
  * first out (writes matched by content when the codec carries no id).
+ * Deadlines are checked every 25 ms by one interval timer, running only
+ * while something waits.
  *
  * @example
  * ```ts
@@ -29,21 +36,18 @@ interface Waiter<T> {
  */
 export class Waiters<T> {
   readonly #pending = new Map<string, Waiter<T>[]>();
+  #count = 0;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
 
   /** Waits until `resolve(key)`; rejects with {@link RequestTimeoutError} after `ms`. */
   wait(key: string, ms: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter<T> = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#remove(key, waiter);
-          reject(new RequestTimeoutError(what, ms));
-        }, ms),
-      };
+      const waiter: Waiter<T> = { resolve, reject, deadline: performance.now() + ms, what, ms };
       const list = this.#pending.get(key);
       if (list === undefined) this.#pending.set(key, [waiter]);
       else list.push(waiter);
+      this.#count++;
+      this.#sweeper ??= setInterval(() => this.#sweep(), SWEEP_MS);
     });
   }
 
@@ -54,9 +58,7 @@ export class Waiters<T> {
 
   /** Number of waits. */
   get size(): number {
-    let n = 0;
-    for (const list of this.#pending.values()) n += list.length;
-    return n;
+    return this.#count;
   }
 
   /** Resolves the oldest wait on `key`; false if there was none. */
@@ -65,7 +67,7 @@ export class Waiters<T> {
     const waiter = list?.shift();
     if (waiter === undefined) return false;
     if (list!.length === 0) this.#pending.delete(key);
-    clearTimeout(waiter.timer);
+    this.#settled(1);
     waiter.resolve(value);
     return true;
   }
@@ -79,21 +81,31 @@ export class Waiters<T> {
 
   /** Rejects every wait with `error` (the member stops). */
   rejectAll(error: Error): void {
-    for (const list of this.#pending.values()) {
-      for (const w of list) {
-        clearTimeout(w.timer);
-        w.reject(error);
-      }
-    }
+    const lists = [...this.#pending.values()];
     this.#pending.clear();
+    this.#settled(this.#count);
+    for (const list of lists) for (const w of list) w.reject(error);
   }
 
-  #remove(key: string, waiter: Waiter<T>): void {
-    const list = this.#pending.get(key);
-    if (list === undefined) return;
-    const i = list.indexOf(waiter);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#pending.delete(key);
+  #settled(n: number): void {
+    this.#count -= n;
+    if (this.#count === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const [key, list] of this.#pending) {
+      const late = list.filter((w) => w.deadline <= now);
+      if (late.length === 0) continue;
+      const still = list.filter((w) => w.deadline > now);
+      if (still.length === 0) this.#pending.delete(key);
+      else this.#pending.set(key, still);
+      this.#settled(late.length);
+      for (const w of late) w.reject(new RequestTimeoutError(w.what, w.ms));
+    }
   }
 }
 
@@ -124,6 +136,11 @@ export class AppliedIndexWaiters {
   /** Number of waits. */
   get size(): number {
     return this.#pending.length;
+  }
+
+  /** True if the applied index is at least `index`. */
+  reached(index: bigint): boolean {
+    return index <= this.#applied;
   }
 
   /** Resolves once the applied index is at least `index`. */
