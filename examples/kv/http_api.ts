@@ -60,6 +60,20 @@ export function parseMemberId(s: string): bigint | undefined {
   return v <= MAX_U64 ? v : undefined;
 }
 
+/**
+ * The path (the key, as sent: like raftexample's `RequestURI`, not
+ * normalized) and the query of a request URL, without the cost of `new URL`
+ * on every request.
+ */
+export function splitUrl(url: string): { path: string; query: string } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return { path: "/", query: "" };
+  const q = url.indexOf("?", start);
+  return q < 0
+    ? { path: url.slice(start), query: "" }
+    : { path: url.slice(start, q), query: url.slice(q + 1) };
+}
+
 function errorResponse(e: unknown): Response {
   if (e instanceof RequestTimeoutError || e instanceof NodeStoppedError) {
     return text(503, `${e.message}\n`, { "retry-after": "1" });
@@ -146,8 +160,7 @@ export function createKvHandler(
 ): (req: Request) => Promise<Response> {
   const max = options.maxValueBytes ?? 1 << 20;
   return async (req) => {
-    const url = new URL(req.url);
-    const key = url.pathname;
+    const { path: key, query } = splitUrl(req.url);
     try {
       if (options.hooks !== undefined && key.startsWith("/_test/")) {
         return testHook(key, req.method, options.hooks);
@@ -162,7 +175,8 @@ export function createKvHandler(
           return text(204, "");
         }
         case "GET": {
-          const value = await service.get(key, url.searchParams.has("stale"));
+          const stale = query !== "" && new URLSearchParams(query).has("stale");
+          const value = await service.get(key, stale);
           return value === undefined ? text(404, "Failed to GET\n") : text(200, value);
         }
         case "POST":

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
-import { createKvHandler, type KvService, parseMemberId } from "./http_api.ts";
+import { createKvHandler, type KvService, parseMemberId, splitUrl } from "./http_api.ts";
 
 /** An in-memory stand-in for a member: records what the API asked for. */
 function fakeService() {
@@ -126,4 +126,11 @@ Deno.test("parseMemberId reads ids as Go's ParseUint(s, 0, 64)", () => {
     ["abc", undefined],
   ];
   for (const [s, want] of cases) assertEquals(parseMemberId(s), want, s);
+});
+
+Deno.test("splitUrl gives the path as sent and the query", () => {
+  assertEquals(splitUrl("http://kv:1/my-key"), { path: "/my-key", query: "" });
+  assertEquals(splitUrl("http://kv:1/a/b?stale"), { path: "/a/b", query: "stale" });
+  assertEquals(splitUrl("http://kv:1/a%20b?x=1&stale"), { path: "/a%20b", query: "x=1&stale" });
+  assertEquals(splitUrl("http://kv:1"), { path: "/", query: "" });
 });
