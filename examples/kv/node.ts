@@ -119,7 +119,7 @@ export class KvNode implements KvService, Raft {
   static async start(o: KvNodeOptions): Promise<KvNode> {
     const a = o.args;
     await Deno.mkdir(a.dataDir, { recursive: true });
-    const disk = await DiskStorage.open(`${a.dataDir}/raft`);
+    const disk = await DiskStorage.open(`${a.dataDir}/raft`, { logger: o.logger });
     try {
       const members = await Members.load(a.dataDir, a.cluster);
       const node = new KvNode(o, disk, members);

@@ -3,8 +3,9 @@
 // SIGKILL and restarted; the leader is partitioned (--test-hooks cut) and
 // healed; member 3 is removed (DELETE /3) and member 4 added (POST /4, then
 // --join); a member restarted after the log was compacted catches up by
-// snapshot. The history is checked for linearizability, and every
-// acknowledged write is present on every member at the end.
+// snapshot; at the end all members are killed at once and restarted from
+// disk. The history is checked for linearizability, and every acknowledged
+// write is present on every member at the end.
 
 import { assert, assertEquals } from "@std/assert";
 import { KvClients } from "./clients.ts";
@@ -131,6 +132,13 @@ Deno.test({
       await running;
       running = undefined;
       const ids = [...live];
+
+      await t.step("all members killed with SIGKILL at once come back from disk", async () => {
+        await Promise.all(ids.map((id) => c.kill(id)));
+        for (const id of ids) c.start(id);
+        await c.leader(ids, 20_000);
+      });
+
       await converged(c, ids);
       for (const id of ids) {
         for (const key of ["/x", "/y", "/z"]) await clients.get(0, id, key);
