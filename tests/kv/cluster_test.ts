@@ -9,29 +9,25 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { KvClients } from "./clients.ts";
+import {
+  converged,
+  killLeader,
+  partitionLeader,
+  replaceMember,
+  sleep,
+  snapshotCatchUp,
+} from "./faults.ts";
 import { checkKv, formatResult } from "./linearizability.ts";
 import { ProcessCluster } from "./processes.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function request(url: string, method: string, body?: string): Promise<number> {
-  const r = await fetch(url, { method, body, signal: AbortSignal.timeout(8000) });
-  await r.body?.cancel();
-  return r.status;
+// `deno task kv-soak [--rounds N]` repeats the faults N times (default 20; the test: once).
+function rounds(): number {
+  const i = Deno.args.lastIndexOf("--rounds");
+  const n = i < 0 ? 1 : Number(Deno.args[i + 1]);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--rounds needs a count >= 1, got ${n}`);
+  return n;
 }
-
-/** Waits until every member in `ids` has applied the leader's commit index. */
-function converged(c: ProcessCluster, ids: number[], timeoutMs = 15_000) {
-  return c.until(`members ${ids} to apply the same index`, timeoutMs, async () => {
-    const all = await Promise.all(ids.map((id) => c.status(id)));
-    if (all.some((s) => s === undefined)) return undefined;
-    const applied = new Set(all.map((s) => s!.applied));
-    const commit = new Set(all.map((s) => s!.commit));
-    return applied.size === 1 && commit.size === 1 && all[0]!.applied === all[0]!.commit
-      ? BigInt(all[0]!.applied)
-      : undefined;
-  });
-}
+const ROUNDS = rounds();
 
 Deno.test({
   name: "kv cluster: leader SIGKILL, partition, remove + join, snapshot catch-up; linearizable",
@@ -46,94 +42,52 @@ Deno.test({
     const live = new Set([1, 2, 3]);
     let running: Promise<void> | undefined;
     const started = performance.now();
+    // A failed step ends the test: the steps after it assume the cluster it left.
+    const step = async (name: string, fn: () => Promise<void> | void) => {
+      if (!(await t.step(name, fn))) throw new Error(`step failed: ${name}`);
+    };
     try {
       for (const id of live) c.start(id);
       let leader = await c.leader([...live], 20_000);
       running = clients.run(4, ["/x", "/y", "/z"], () => [...live], stop.signal);
       await sleep(1500);
 
-      await t.step(
-        "the leader is killed with SIGKILL; a new one takes over; it comes back",
-        async () => {
-          live.delete(leader);
-          await c.kill(leader);
-          const next = await c.leader([...live]);
-          assert(next !== leader);
-          await sleep(1000);
-          c.start(leader);
-          await c.until(`member ${leader} to answer again`, 15_000, () => c.status(leader));
-          live.add(leader);
-          leader = await c.leader([...live]);
-        },
-      );
-
-      await t.step(
-        "the leader is partitioned from both others; a new one leads; healed",
-        async () => {
-          const cut = leader;
-          const others = [...live].filter((id) => id !== cut);
-          for (const o of others) {
-            assertEquals(await request(`${c.apiUrl(cut)}/_test/cut/${o}`, "POST"), 204);
-            assertEquals(await request(`${c.apiUrl(o)}/_test/cut/${cut}`, "POST"), 204);
-          }
-          const next = await c.leader(others);
-          assert(next !== cut);
-          await sleep(1000); // clients keep asking the cut-off old leader too: 503, never stale
-          for (const o of others) {
-            await request(`${c.apiUrl(cut)}/_test/mend/${o}`, "POST");
-            await request(`${c.apiUrl(o)}/_test/mend/${cut}`, "POST");
-          }
-          await converged(c, [...live]);
-          leader = await c.leader([...live]);
-        },
-      );
-
-      await t.step(
-        "member 3 is removed (it stops, exit 0); member 4 joins with --join",
-        async () => {
-          live.delete(3);
-          const via = [...live][0];
-          assertEquals(await request(`${c.apiUrl(via)}/3`, "DELETE"), 204);
-          const exit = await c.exited(3, 15_000);
-          assertEquals(exit.code, 0, c.logs());
-          assertEquals(await request(`${c.apiUrl(via)}/4`, "POST", c.peerUrl(4)), 204);
-          c.start(4);
-          await c.until("member 4 to catch up", 20_000, async () => {
-            const [s4, sv] = [await c.status(4), await c.status(via)];
-            return s4 && sv && s4.voters.includes("4") && s4.applied >= sv.commit ? s4 : undefined;
-          });
-          live.add(4);
-          leader = await c.leader([...live]);
-        },
-      );
-
-      await t.step(
-        "a member restarted after the log was compacted catches up by snapshot",
-        async () => {
-          const g = [...live].find((id) => id !== leader)!;
-          const before = (await c.status(g))!;
-          live.delete(g);
-          await c.kill(g);
-          await c.until("the leader to compact past the stopped member's log", 20_000, async () => {
-            const s = await c.status(leader);
-            return s && BigInt(s.firstIndex) > BigInt(before.lastIndex) + 1n ? s : undefined;
-          });
-          c.start(g);
-          const after = await c.until(`member ${g} to receive a snapshot`, 20_000, async () => {
-            const s = await c.status(g);
-            return s && s.snapshotsReceived > 0 ? s : undefined;
-          });
-          assert(BigInt(after.snapshotIndex) > BigInt(before.lastIndex));
-          live.add(g);
-        },
-      );
+      for (let round = 1; round <= ROUNDS; round++) {
+        const tag = ROUNDS > 1 ? ` (round ${round})` : "";
+        await step(
+          `the leader is killed with SIGKILL; a new one leads; it comes back${tag}`,
+          async () => {
+            leader = await killLeader(c, live, leader);
+          },
+        );
+        await step(
+          `the leader is partitioned from both others; a new one leads; healed${tag}`,
+          async () => {
+            leader = await partitionLeader(c, live, leader);
+          },
+        );
+        if (round === 1) {
+          await step(
+            "member 3 is removed (it stops, exit 0); member 4 joins with --join",
+            async () => {
+              leader = await replaceMember(c, live, 3, 4);
+            },
+          );
+        }
+        await step(
+          `a member restarted after the log was compacted catches up by snapshot${tag}`,
+          async () => {
+            await snapshotCatchUp(c, live, leader);
+          },
+        );
+      }
 
       stop.abort();
       await running;
       running = undefined;
       const ids = [...live];
 
-      await t.step("all members killed with SIGKILL at once come back from disk", async () => {
+      await step("all members killed with SIGKILL at once come back from disk", async () => {
         await Promise.all(ids.map((id) => c.kill(id)));
         for (const id of ids) c.start(id);
         await c.leader(ids, 20_000);
@@ -144,7 +98,7 @@ Deno.test({
         for (const key of ["/x", "/y", "/z"]) await clients.get(0, id, key);
       }
 
-      await t.step("every acknowledged write is on every member", async () => {
+      await step("every acknowledged write is on every member", async () => {
         assert(clients.ackedOwn.size >= 20, `only ${clients.ackedOwn.size} own keys acknowledged`);
         for (const id of ids) {
           for (const [key, value] of clients.ackedOwn) {
@@ -154,7 +108,7 @@ Deno.test({
         }
       });
 
-      await t.step("the history is linearizable", () => {
+      await step("the history is linearizable", () => {
         const ops = clients.history.operations();
         const verdict = checkKv(ops, { timeoutMs: 20_000 });
         assertEquals(verdict.result, "ok", formatResult(verdict));
