@@ -200,7 +200,7 @@ export class KvNode implements KvService, Raft {
       if (id !== this.id && inConf(id)) this.#transport.addPeer(id, [u]);
     }
     for (const id of this.#transport.peers()) {
-      if (!inConf(id)) void this.#transport.removePeer(id);
+      if (!inConf(id)) this.#transport.removePeer(id).catch(() => {});
     }
   }
 
@@ -398,12 +398,12 @@ export class KvNode implements KvService, Raft {
     this.#requests.close(new NodeStoppedError("this member was removed from the cluster"));
     this.#log.warn(`member ${this.id} was removed from the cluster (${why}); stopping`);
     this.#lingering = setTimeout(() => {
-      void this.stop().then(() => this.#o.onRemoved?.());
+      this.stop().catch(() => {}).then(() => this.#o.onRemoved?.());
     }, 5 * this.#o.args.tickMs);
   }
 
   #fail(e: Error): void {
     this.#log.error("this member cannot go on; stopping", { error: e.message });
-    void this.stop().finally(() => this.#o.onFatal?.(e));
+    this.stop().catch(() => {}).then(() => this.#o.onFatal?.(e));
   }
 }

@@ -107,3 +107,46 @@ Deno.test("kv node: a member behind the compacted log gets a snapshot streamed w
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("kv node: a member removed while cut off learns it from the others (410) and stops", async () => {
+  const root = await Deno.makeTempDir();
+  let removed!: () => void;
+  const gone = new Promise<void>((r) => removed = r);
+  const { nodes } = await startCluster(root, 3);
+  try {
+    const leader = await leaderOf(nodes);
+    const victim = nodes.find((n) => n !== leader)!;
+    const idx = nodes.indexOf(victim);
+    // Restart the victim with an onRemoved hook, then cut it off from both others.
+    await victim.stop();
+    nodes[idx] = await KvNode.start({
+      args: {
+        id: victim.id,
+        cluster: nodes.map((n) => `http://127.0.0.1:${n.peerAddr.port}`),
+        join: false,
+        dataDir: `${root}/m${victim.id}`,
+        snapshotCount: 10000,
+        catchUpEntries: 5,
+        requestTimeoutMs: 5000,
+        tickMs: 20,
+      },
+      logger: silentLogger,
+      onRemoved: removed,
+    });
+    await nodes[idx].get("/nothing", false); // caught up with the leader
+    const others = nodes.filter((_, i) => i !== idx);
+    for (const o of others) {
+      o.cutPeer(victim.id);
+      nodes[idx].cutPeer(o.id);
+    }
+    await others[0].removeMember(victim.id);
+    for (const o of others) o.mendPeer(victim.id);
+    for (const o of others) nodes[idx].mendPeer(o.id);
+    await gone; // the others refuse it with 410: MemberRemovedError, and it stops itself
+    await others[0].put("/after", "1"); // two members carry on
+    assertEquals(await others[1].get("/after", false), "1");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
