@@ -25,6 +25,16 @@ export function converged(c: ProcessCluster, ids: number[], timeoutMs = 15_000) 
   });
 }
 
+/** Waits until member `id` has applied what the others had committed when this was called. */
+export async function caughtUp(c: ProcessCluster, id: number, others: number[]) {
+  const all = await Promise.all(others.map((o) => c.status(o)));
+  const target = all.reduce((m, s) => s && BigInt(s.commit) > m ? BigInt(s.commit) : m, 0n);
+  await c.until(`member ${id} to apply index ${target}`, 15_000, async () => {
+    const s = await c.status(id);
+    return s && BigInt(s.applied) >= target ? s : undefined;
+  });
+}
+
 /** SIGKILLs the leader; a new one is elected; the old one restarts from disk. New leader. */
 export async function killLeader(c: ProcessCluster, live: Set<number>, leader: number) {
   live.delete(leader);
@@ -52,7 +62,7 @@ export async function partitionLeader(c: ProcessCluster, live: Set<number>, lead
     await request(`${c.apiUrl(leader)}/_test/mend/${o}`, "POST");
     await request(`${c.apiUrl(o)}/_test/mend/${leader}`, "POST");
   }
-  await converged(c, [...live]);
+  await caughtUp(c, leader, others); // while clients keep writing
   return await c.leader([...live]);
 }
 
