@@ -306,27 +306,38 @@ export class KvNode implements KvService, Raft {
    * A leader sends first and persists meanwhile (raft thesis 10.2.1, as
    * etcd's server does), so its fsync and the followers' overlap: safe,
    * since a leader's messages carry no new term or vote, and its entries
-   * count for commit only in a later Ready, handled after this fsync.
+   * count for commit only in a later Ready, handled after this fsync. It
+   * also applies first what is committed and already on its disk (durable
+   * on a quorum), so answers do not wait for the fsync of newer entries.
    */
   async #handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.#role = rd.softState.raftState;
     const hs = rd.hardState;
     const sameVote = hs === undefined || (hs.term === this.#term && hs.vote === this.#vote);
     const early = this.#role === "leader" && sameVote;
-    const send = () =>
-      sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
-    if (early) send();
+    const lastCommitted = rd.committedEntries.at(-1)?.index ?? 0n;
+    const applyEarly = early && lastCommitted <= this.#disk.storage.lastIndex();
+    if (early) this.#send(rd);
+    if (applyEarly) await this.#applyCommitted(rd);
     await this.#disk.save(rd);
     if (hs !== undefined) [this.#term, this.#vote] = [hs.term, hs.vote];
     this.#requests.appended(rd.entries);
     if (rd.snapshot !== undefined && (rd.snapshot.metadata?.index ?? 0n) > this.#applied) {
       this.#restoreSnapshot(rd);
     }
-    if (!early) send();
+    if (!early) this.#send(rd);
+    if (!applyEarly) await this.#applyCommitted(rd);
+    await this.#maybeSnapshot();
+  }
+
+  #send(rd: Ready): void {
+    sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
+  }
+
+  async #applyCommitted(rd: Ready): Promise<void> {
     this.#requests.readStates(rd.readStates);
     for (const e of rd.committedEntries) await this.#apply(e);
     this.#requests.appliedTo(this.#applied);
-    await this.#maybeSnapshot();
   }
 
   #restoreSnapshot(rd: Ready): void {
