@@ -79,3 +79,46 @@ Deno.test("kv main: one member serves PUT and GET, and SIGTERM stops it with exi
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("kv main: a one-member cluster SIGKILLed right after its 204s still has every write", async () => {
+  const dir = await Deno.makeTempDir();
+  const [peer, api] = freePorts(2);
+  const args = [`--cluster=http://127.0.0.1:${peer}`, `--port=${api}`, `--data-dir=${dir}`];
+  const spawn = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN.href, ...args, "--tick-ms=20"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  const base = `http://127.0.0.1:${api}`;
+  const put = async (k: string, v: string) => {
+    for (let i = 0; i < 200; i++) {
+      try {
+        const r = await fetch(`${base}/${k}`, { method: "PUT", body: v });
+        await r.body?.cancel();
+        if (r.status === 204) return;
+      } catch { /* not listening yet */ }
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`PUT /${k} never answered 204`);
+  };
+  let child = spawn();
+  try {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => put(`k${i}`, `v${i}`)));
+    child.kill("SIGKILL");
+    await child.status;
+    child = spawn();
+    await put("ready", "1");
+    for (let i = 0; i < 20; i++) {
+      const r = await fetch(`${base}/k${i}`);
+      assertEquals([r.status, await r.text()], [200, `v${i}`]);
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
