@@ -306,9 +306,11 @@ export class KvNode implements KvService, Raft {
    * A leader sends first and persists meanwhile (raft thesis 10.2.1, as
    * etcd's server does), so its fsync and the followers' overlap: safe,
    * since a leader's messages carry no new term or vote, and its entries
-   * count for commit only in a later Ready, handled after this fsync. It
-   * also applies first what is committed and already on its disk (durable
-   * on a quorum), so answers do not wait for the fsync of newer entries.
+   * count for commit only in a later Ready, handled after this fsync.
+   * Committed entries are durable on a quorum, so they are applied before
+   * this fsync (answers do not wait for it), except after a snapshot and on
+   * a leader whose commit covers entries only now being written (a
+   * one-member cluster: then its own disk is the quorum).
    */
   async #handleReady(rd: Ready): Promise<void> {
     if (rd.softState !== undefined) this.#role = rd.softState.raftState;
@@ -316,7 +318,8 @@ export class KvNode implements KvService, Raft {
     const sameVote = hs === undefined || (hs.term === this.#term && hs.vote === this.#vote);
     const early = this.#role === "leader" && sameVote;
     const lastCommitted = rd.committedEntries.at(-1)?.index ?? 0n;
-    const applyEarly = early && lastCommitted <= this.#disk.storage.lastIndex();
+    const onDisk = lastCommitted <= this.#disk.storage.lastIndex();
+    const applyEarly = rd.snapshot === undefined && (this.#role !== "leader" || onDisk);
     if (early) this.#send(rd);
     if (applyEarly) await this.#applyCommitted(rd);
     await this.#disk.save(rd);
