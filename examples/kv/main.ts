@@ -73,8 +73,8 @@ async function main(argv: string[]): Promise<number> {
   const code = await exited;
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
+  await node.stop(); // first: requests still waiting get their 503 now, not at their deadline
   await api.shutdown();
-  await node.stop();
   return code;
 }
 
