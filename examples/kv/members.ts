@@ -30,6 +30,7 @@ export class Members {
   readonly #path: string;
   readonly #urls: Map<bigint, string>;
   readonly #removed: Set<bigint>;
+  readonly #removedAt = new Map<bigint, number>();
 
   private constructor(path: string, urls: Map<bigint, string>, removed: Set<bigint>) {
     this.#path = path;
@@ -75,6 +76,11 @@ export class Members {
     return this.#removed.has(id);
   }
 
+  /** When this process recorded the removal of `id` (performance.now()), if it did. */
+  removedAt(id: bigint): number | undefined {
+    return this.#removedAt.get(id);
+  }
+
   /** Records an added member (an applied ConfChangeAddNode with its URL). */
   async add(id: bigint, url: string): Promise<void> {
     const changed = this.#urls.get(id) !== url || this.#removed.has(id);
@@ -87,6 +93,7 @@ export class Members {
   async remove(id: bigint): Promise<void> {
     if (this.#removed.has(id)) return;
     this.#removed.add(id);
+    this.#removedAt.set(id, performance.now());
     await this.#save();
   }
 

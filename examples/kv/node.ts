@@ -85,6 +85,7 @@ export class KvNode implements KvService, Raft {
   readonly #inbox = new SnapshotInbox();
   readonly #requests: Requests;
   #lingering: ReturnType<typeof setTimeout> | undefined;
+  readonly #peerRemovals = new Set<ReturnType<typeof setTimeout>>();
   #raft!: RawNode;
   #loop!: RaftLoop;
   #transport!: Transport;
@@ -212,9 +213,17 @@ export class KvNode implements KvService, Raft {
     this.#loop.run((r) => r.step(m));
   }
 
-  /** True if `id` was removed: its requests are refused with 410, and it stops. */
+  /**
+   * True if `id` was removed: its requests are refused with 410, and it
+   * stops. Not for the first election timeout after the removal was applied
+   * here: a leader that removed itself hands over with a MsgTimeoutNow sent
+   * just after, which would otherwise be refused by a member that applied
+   * the removal first (the cluster then waits for an election timeout).
+   */
   isIDRemoved(id: bigint): boolean {
-    return this.#members.isRemoved(id);
+    if (!this.#members.isRemoved(id)) return false;
+    const at = this.#members.removedAt(id);
+    return at === undefined || performance.now() - at > this.#removalGraceMs;
   }
 
   /** A message to `id` was not delivered: raft probes it again. */
@@ -290,6 +299,7 @@ export class KvNode implements KvService, Raft {
     this.#stopping ??= (async () => {
       clearInterval(this.#ticker);
       clearTimeout(this.#lingering);
+      for (const t of this.#peerRemovals) clearTimeout(t);
       this.#requests.close(new NodeStoppedError());
       await this.#loop.stop();
       await this.#transport.stop();
@@ -384,9 +394,27 @@ export class KvNode implements KvService, Raft {
     } else if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
       await this.#members.remove(cc.nodeId);
       if (cc.nodeId === this.id) this.#removed("the conf change was applied");
-      else await this.#transport.removePeer(cc.nodeId);
+      else this.#removePeerSoon(cc.nodeId);
     }
     this.#requests.confChangeApplied(cc);
+  }
+
+  /**
+   * Drops a removed member from the transport one election timeout later,
+   * so that what it sends just after its removal still arrives: a leader
+   * that removed itself hands leadership over with MsgTimeoutNow (see
+   * isIDRemoved); without it, the others wait for an election timeout.
+   */
+  #removePeerSoon(id: bigint): void {
+    const t = setTimeout(() => {
+      this.#peerRemovals.delete(t);
+      if (this.#members.isRemoved(id)) this.#transport.removePeer(id).catch(() => {});
+    }, this.#removalGraceMs);
+    this.#peerRemovals.add(t);
+  }
+
+  get #removalGraceMs(): number {
+    return 10 * this.#o.args.tickMs;
   }
 
   /** Every `snapshotCount` applied entries: snapshot the map, keep `catchUpEntries` behind it. */

@@ -150,3 +150,42 @@ Deno.test("kv node: a member removed while cut off learns it from the others (41
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutNow gets through)", async () => {
+  const root = await Deno.makeTempDir();
+  const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
+  // Ticks of 100 ms: an election by timeout would take at least 1 s.
+  const args = (id: number, join = false) => ({
+    id: BigInt(id),
+    cluster: join ? urls : urls.slice(0, 3),
+    join,
+    dataDir: `${root}/m${id}`,
+    snapshotCount: 10000,
+    catchUpEntries: 5,
+    requestTimeoutMs: 5000,
+    tickMs: 100,
+  });
+  const start = (id: number, join = false) =>
+    KvNode.start({ args: args(id, join), logger: silentLogger });
+  const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
+  try {
+    let leader = await leaderOf(nodes);
+    await nodes.find((n) => n !== leader)!.addMember(4n, urls[3]);
+    nodes.push(await start(4, true)); // as in the README session: member 4 joins, then a removal
+    assertEquals(await nodes[3].get("/nothing", false), undefined);
+    leader = await leaderOf(nodes);
+    const others = nodes.filter((n) => n !== leader);
+    const term = others[0].status().term as bigint;
+    const removedAt = performance.now();
+    await others[0].removeMember(leader.id);
+    const next = await leaderOf(others);
+    const took = performance.now() - removedAt;
+    assertEquals((next.status().term as bigint) > term, true);
+    assertEquals(took < 700, true, `a new leader after ${took.toFixed(0)} ms`);
+    for (const n of others) await n.put(`/from-${n.id}`, "1"); // forwarded to the new leader
+    for (const n of others) assertEquals(await n.get(`/from-${others[0].id}`, false), "1");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
