@@ -1,0 +1,297 @@
+/**
+ * `deno task kv-bench`: committed PUTs per second and p50/p99 latency on
+ * three local members, for 1, 16 and 64 concurrent clients, for our KV
+ * service (examples/kv) and etcd 3.4's raftexample (Go) in the same run.
+ * raftexample answers a PUT before it is committed, so the table also shows
+ * the time until every write is readable on every member, and the rate on
+ * that basis. Both clusters run side by side and each client level is
+ * measured on one right after the other, so they meet the same machine load.
+ *
+ * Flags: `--impl ours,raftexample` `--clients 1,16,64` `--duration-ms 5000`
+ * `--out FILE` (JSON lines, appended; default .tools/kv-bench/results.jsonl)
+ * `--no-isolate`.
+ *
+ * raftexample's KV API listens on every interface (":PORT" in its code), so
+ * where `unshare` allows it the bench runs in a private network namespace
+ * with only a loopback interface; nothing outside the machine can reach it.
+ *
+ * @module
+ */
+
+import { KvCluster, type KvImpl } from "./kv_cluster.ts";
+import { type LevelResult, runLevel } from "./kv_load.ts";
+import { ensureRaftexample } from "./raftexample.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const OURS_MAIN = `${ROOT}/examples/kv/main.ts`;
+
+function raftexampleImpl(bin: string): KvImpl {
+  return {
+    name: "raftexample",
+    command: (id, cluster, port) => ({
+      cmd: bin,
+      args: ["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
+    }),
+    localReadSuffix: "",
+    acksAfterCommit: false,
+  };
+}
+
+function oursImpl(): KvImpl {
+  return {
+    name: "ours",
+    command: (id, cluster, port, dataDir) => ({
+      cmd: Deno.execPath(),
+      args: [
+        "run",
+        "-A",
+        OURS_MAIN,
+        "--id",
+        `${id}`,
+        "--cluster",
+        cluster.join(","),
+        "--port",
+        `${port}`,
+        "--data-dir",
+        dataDir,
+      ],
+    }),
+    localReadSuffix: "?stale",
+    acksAfterCommit: true,
+  };
+}
+
+interface BenchOptions {
+  impls: string[];
+  clients: number[];
+  durationMs: number;
+  out: string;
+  isolate: boolean;
+}
+
+function parseFlags(argv: string[]): BenchOptions {
+  const o: BenchOptions = {
+    impls: ["ours", "raftexample"],
+    clients: [1, 16, 64],
+    durationMs: 5000,
+    out: `${ROOT}/.tools/kv-bench/results.jsonl`,
+    isolate: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=", 2);
+    const value = () => inline ?? argv[++i] ?? "";
+    if (flag === "--impl") o.impls = value().split(",").filter(Boolean);
+    else if (flag === "--clients") o.clients = value().split(",").map(Number);
+    else if (flag === "--duration-ms") o.durationMs = Number(value());
+    else if (flag === "--out") o.out = value();
+    else if (flag === "--no-isolate") o.isolate = false;
+    else {throw new Error(
+        `unknown flag ${
+          argv[i]
+        }; flags: --impl ours,raftexample --clients 1,16,64 --duration-ms N --out FILE --no-isolate`,
+      );}
+  }
+  const bad = o.clients.some((c) => !Number.isInteger(c) || c < 1) ||
+    !(o.durationMs > 0 && o.durationMs <= 60_000) ||
+    o.impls.some((n) => n !== "ours" && n !== "raftexample");
+  if (bad) {
+    throw new Error(
+      "--clients takes positive integers, --duration-ms 1..60000, --impl ours and/or raftexample",
+    );
+  }
+  return o;
+}
+
+// The machine's 1-minute load average (this machine is shared: figures move with it).
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
+  } catch {
+    return "?";
+  }
+}
+
+// HEAD, marked when the worktree has changes (the members run what is on disk).
+async function gitCommit(): Promise<string> {
+  const git = async (...args: string[]) => {
+    const cmd = new Deno.Command("git", {
+      args: ["-C", ROOT, ...args],
+      stdout: "piped",
+      stderr: "null",
+    });
+    return new TextDecoder().decode((await cmd.output()).stdout).trim();
+  };
+  try {
+    const head = await git("rev-parse", "--short", "HEAD");
+    const changed = await git("status", "--porcelain", "--untracked-files=no");
+    return head === "" ? "?" : changed === "" ? head : `${head}+uncommitted changes`;
+  } catch {
+    return "?";
+  }
+}
+
+async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
+  } catch {
+    return false;
+  }
+}
+
+// Runs this bench again inside a new network namespace that has only loopback.
+async function runIsolated(argv: string[]): Promise<number> {
+  const inner = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, ...argv];
+  const child = new Deno.Command("unshare", {
+    args: ["-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", ...inner],
+    env: { KV_BENCH_IN_NETNS: "1" },
+    stdin: "null",
+  }).spawn();
+  return (await child.status).code;
+}
+
+async function resolveImpl(name: string): Promise<KvImpl> {
+  if (name === "raftexample") return raftexampleImpl(await ensureRaftexample());
+  try {
+    await Deno.stat(OURS_MAIN);
+  } catch {
+    throw new Error(`${OURS_MAIN} does not exist yet`);
+  }
+  return oursImpl();
+}
+
+const running = new Set<{ cluster: KvCluster; workDir: string }>();
+
+// Starts one implementation's cluster and waits until it replicates.
+async function startImpl(name: string): Promise<KvCluster> {
+  const impl = await resolveImpl(name);
+  const workDir = await Deno.makeTempDir({ prefix: `kv_bench_${name}_` });
+  const cluster = await KvCluster.start(impl, workDir);
+  running.add({ cluster, workDir });
+  const t0 = performance.now();
+  try {
+    await cluster.waitReady();
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\nmember 1 log:\n${await cluster.logTail(1)}`);
+  }
+  console.error(
+    `${name}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)`,
+  );
+  return cluster;
+}
+
+async function stopAll(): Promise<void> {
+  for (const r of [...running]) {
+    running.delete(r);
+    await r.cluster.stop();
+    await Deno.remove(r.workDir, { recursive: true }).catch(() => {});
+  }
+}
+
+// All implementations run side by side; each client level is measured on
+// one after the other, so that they meet the same machine load (this
+// machine is shared) rather than one running minutes after the other.
+async function benchAll(
+  o: BenchOptions,
+  unavailable: Map<string, string>,
+  sink: (r: LevelResult) => Promise<void>,
+): Promise<void> {
+  const clusters: KvCluster[] = [];
+  for (const name of o.impls) {
+    try {
+      clusters.push(await startImpl(name));
+    } catch (e) {
+      unavailable.set(name, (e as Error).message);
+      console.error(`${name}: not available: ${(e as Error).message}`);
+    }
+  }
+  for (const clients of o.clients) {
+    for (const cluster of clusters) {
+      const r = await runLevel(cluster, clients, o.durationMs, `b${clients}`);
+      console.error(`${cluster.impl.name} x${clients}: ${r.puts} PUTs, ${r.errors} errors`);
+      await sink(r);
+    }
+  }
+}
+
+const fmt = (n: number | undefined, digits = 0) =>
+  n === undefined || Number.isNaN(n) ? "-" : n.toFixed(digits);
+
+/** The results as a Markdown table, with our rate relative to raftexample's. */
+export function formatTable(results: LevelResult[], unavailable: Map<string, string>): string {
+  const lines = [
+    "| implementation | clients | PUT/s (acked) | p50 ms | p99 ms | all readable ms | PUT/s (all readable) | missing / sampled | bench client CPU |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.impl} | ${r.clients} | ${fmt(r.putsPerSec)} | ${fmt(r.p50Ms, 2)} | ${
+        fmt(r.p99Ms, 2)
+      } | ` +
+        `${fmt(r.allReadableMs)} | ${fmt(r.readablePutsPerSec)} | ${r.missing} / ${r.sampled} | ` +
+        `${r.clientCpuPercent === undefined ? "-" : `${r.clientCpuPercent}%`} |`,
+    );
+  }
+  for (const [name, why] of unavailable) {
+    lines.push(`\n${name}: not available (${why.split("\n")[0]})`);
+  }
+  const ratios = [];
+  for (const ours of results.filter((r) => r.impl === "ours")) {
+    const theirs = results.find((r) => r.impl === "raftexample" && r.clients === ours.clients);
+    if (theirs?.readablePutsPerSec && ours.readablePutsPerSec) {
+      ratios.push(
+        `${ours.clients} clients ${
+          (ours.readablePutsPerSec / theirs.readablePutsPerSec).toFixed(2)
+        }x`,
+      );
+    }
+  }
+  if (ratios.length > 0) {
+    lines.push(`\nours / raftexample (all-readable rate): ${ratios.join(", ")}`);
+  }
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const o = parseFlags(argv);
+  if (o.isolate && Deno.env.get("KV_BENCH_IN_NETNS") !== "1") {
+    if (await succeeds("unshare", ["-rn", "true"])) return await runIsolated(argv);
+    console.error("note: unshare unavailable; raftexample's KV port will listen on all interfaces");
+  }
+  await Deno.mkdir(o.out.replace(/\/[^/]+$/, ""), { recursive: true });
+  const results: LevelResult[] = [];
+  const unavailable = new Map<string, string>();
+  const runAt = new Date().toISOString();
+  const commit = await gitCommit();
+  const loadBefore = loadAverage();
+  const sink = async (r: LevelResult) => {
+    results.push(r);
+    const line = { runAt, commit, loadAverage: loadAverage(), ...r };
+    await Deno.writeTextFile(o.out, JSON.stringify(line) + "\n", { append: true });
+  };
+  try {
+    await benchAll(o, unavailable, sink);
+  } finally {
+    await stopAll();
+  }
+  results.sort((a, b) => a.impl.localeCompare(b.impl) || a.clients - b.clients);
+  console.log(formatTable(results, unavailable));
+  console.log(`\ncommit ${commit}; load average ${loadBefore} before, ${loadAverage()} after`);
+  console.log(`\nraw results appended to ${o.out}`);
+  return results.length > 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  const onSignal = async () => {
+    await stopAll();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  let code = 1;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    console.error((e as Error).message);
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,165 @@
+/**
+ * Three local members of a key-value service with raftexample's command
+ * line, for kv-bench: started as child processes in a work directory,
+ * waited on until a write becomes readable everywhere, and always stopped
+ * (SIGTERM, then SIGKILL) however the bench ends.
+ *
+ * @module
+ */
+
+import { freePorts } from "./ports.ts";
+
+/** How to run one implementation's member. */
+export interface KvImpl {
+  /** Name in the results table. */
+  name: string;
+  /** The process of member `id` (1-based) of `cluster` (peer URLs), serving the KV API on `port`. */
+  command(id: number, cluster: string[], port: number, dataDir: string): {
+    cmd: string;
+    args: string[];
+  };
+  /** Appended to GET /KEY for a local read (raftexample treats a query as part of the key). */
+  localReadSuffix: string;
+  /** Whether a PUT is answered only after it is committed (false for raftexample). */
+  acksAfterCommit: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Whether `p` settles within `ms`; the timer is cleared either way.
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms));
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Sends one request; resolves with status and body, or undefined on failure.
+ * `timeout` is a time limit in ms, or a signal shared by many requests (one
+ * timer for a whole load phase instead of one per request).
+ */
+export async function request(
+  url: string,
+  init: RequestInit = {},
+  timeout: number | AbortSignal = 2000,
+): Promise<{ status: number; body: string } | undefined> {
+  try {
+    const signal = typeof timeout === "number" ? AbortSignal.timeout(timeout) : timeout;
+    const res = await fetch(url, { ...init, signal });
+    return { status: res.status, body: await res.text() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A running three-member cluster. */
+export class KvCluster {
+  #children: Deno.ChildProcess[] = [];
+  #logs: Deno.FsFile[] = [];
+  /** Base URLs of the members' KV APIs, member 1 first. */
+  readonly apis: string[] = [];
+
+  private constructor(readonly impl: KvImpl, readonly workDir: string) {}
+
+  /** Starts the members, in `workDir` (raftexample writes its data directories in its cwd). */
+  static async start(impl: KvImpl, workDir: string, size = 3): Promise<KvCluster> {
+    const c = new KvCluster(impl, workDir);
+    const ports = freePorts(2 * size);
+    const peers = ports.slice(0, size).map((p) => `http://127.0.0.1:${p}`);
+    try {
+      for (let id = 1; id <= size; id++) {
+        const kvPort = ports[size + id - 1];
+        const { cmd, args } = impl.command(id, peers, kvPort, `${workDir}/data-${id}`);
+        const log = await Deno.open(`${workDir}/member-${id}.log`, { write: true, create: true });
+        c.#logs.push(log);
+        const child = new Deno.Command(cmd, {
+          args,
+          cwd: workDir,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        c.#children.push(child);
+        // Both streams into one log file; the file is closed when both end.
+        child.stdout.pipeTo(log.writable, { preventClose: true }).catch(() => {});
+        child.stderr.pipeTo(log.writable, { preventClose: true }).catch(() => {});
+        c.apis.push(`http://127.0.0.1:${kvPort}`);
+      }
+    } catch (e) {
+      await c.stop();
+      throw e;
+    }
+    return c;
+  }
+
+  /**
+   * Waits until a write through member 1 is readable on every member (a
+   * leader exists and replicates). raftexample drops proposals made before
+   * a leader is known while still answering 204, hence the retries.
+   */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const exited = await this.exitedMember();
+      if (exited !== undefined) throw new Error(`member ${exited} exited during startup`);
+      const key = `bench-ready-${attempt}`;
+      const put = await request(`${this.apis[0]}/${key}`, { method: "PUT", body: "ok" });
+      if (put?.status === 204 && await this.readableEverywhere(key, "ok", 1000)) return;
+      await sleep(200);
+    }
+    throw new Error(
+      `${this.impl.name}: no write became readable on all members in ${timeoutMs} ms`,
+    );
+  }
+
+  /** Whether `key` reads `value` on every member (local reads) within `timeoutMs`. */
+  async readableEverywhere(key: string, value: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = new Set(this.apis);
+    while (pending.size > 0 && Date.now() < deadline) {
+      for (const api of [...pending]) {
+        const r = await request(`${api}/${key}${this.impl.localReadSuffix}`, {}, 1000);
+        if (r?.status === 200 && r.body === value) pending.delete(api);
+      }
+      if (pending.size > 0) await sleep(10);
+    }
+    return pending.size === 0;
+  }
+
+  /** The id of a member that already exited, if any. */
+  async exitedMember(): Promise<number | undefined> {
+    for (const [i, child] of this.#children.entries()) {
+      if (await settlesWithin(child.status, 0)) return i + 1;
+    }
+    return undefined;
+  }
+
+  /** The last lines of a member's log, for error messages. */
+  async logTail(id: number, lines = 15): Promise<string> {
+    const text = await Deno.readTextFile(`${this.workDir}/member-${id}.log`).catch(() => "");
+    return text.trimEnd().split("\n").slice(-lines).join("\n");
+  }
+
+  /** Stops every member: SIGTERM, and SIGKILL for any still running after 3 s. */
+  async stop(): Promise<void> {
+    await Promise.all(this.#children.map(async (child) => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already exited */ }
+      if (!await settlesWithin(child.status, 3000)) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* exited meanwhile */ }
+        await child.status;
+      }
+    }));
+    await sleep(50); // let the log pipes drain
+    for (const log of this.#logs) log.close();
+    this.#children = [];
+    this.#logs = [];
+  }
+}

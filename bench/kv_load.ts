@@ -1,0 +1,156 @@
+/**
+ * The kv-bench load: N concurrent clients, each sending PUTs one after
+ * another to one member (client i to member i mod 3) for a fixed time, with
+ * every acknowledged write's latency recorded. Then, because raftexample
+ * answers before a write is even committed, the time until every client's
+ * last write is readable on every member, and a sample of all acknowledged
+ * writes checked on every member.
+ *
+ * @module
+ */
+
+import { type KvCluster, request } from "./kv_cluster.ts";
+
+/** One level's figures. */
+export interface LevelResult {
+  impl: string;
+  clients: number;
+  durationMs: number;
+  /** Acknowledged PUTs (204). */
+  puts: number;
+  /** PUTs that failed (other status, timeout, connection error). */
+  errors: number;
+  putsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** From the first PUT until every client's last write was readable on every member. */
+  allReadableMs: number | undefined;
+  /** Acknowledged PUTs per second of allReadableMs. */
+  readablePutsPerSec: number | undefined;
+  /** Acknowledged writes checked on every member, and how many of them were missing somewhere. */
+  sampled: number;
+  missing: number;
+  /** Up to five of the missing keys, for a look at the members' logs. */
+  missingKeys: string[];
+  /** CPU the bench client itself used during the PUTs, in % of one core (Linux only). */
+  clientCpuPercent: number | undefined;
+}
+
+// This process's user+system CPU time in ms, from /proc (undefined elsewhere).
+function cpuMs(): number | undefined {
+  try {
+    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+interface Write {
+  key: string;
+  value: string;
+}
+
+/** Runs `clients` clients for `durationMs` against `cluster`; `tag` keeps keys unique per level. */
+export async function runLevel(
+  cluster: KvCluster,
+  clients: number,
+  durationMs: number,
+  tag: string,
+): Promise<LevelResult> {
+  const latencies: number[] = [];
+  const acked: Write[] = [];
+  const lastOfClient: (Write | undefined)[] = new Array(clients).fill(undefined);
+  let errors = 0;
+  const cpuStart = cpuMs();
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const abort = AbortSignal.timeout(durationMs + 10_000); // a PUT stuck past the run fails
+  await Promise.all([...Array(clients)].map(async (_, c) => {
+    const api = cluster.apis[c % cluster.apis.length];
+    for (let seq = 0; performance.now() < deadline; seq++) {
+      const w = { key: `${tag}-c${c}-${seq}`, value: `${c}.${seq}` };
+      const t0 = performance.now();
+      const r = await request(`${api}/${w.key}`, { method: "PUT", body: w.value }, abort);
+      if (r?.status !== 204) {
+        errors++;
+        continue;
+      }
+      latencies.push(performance.now() - t0);
+      acked.push(w);
+      lastOfClient[c] = w;
+    }
+  }));
+  const elapsed = performance.now() - start;
+  const cpuEnd = cpuMs();
+  const readableAt = await allReadable(cluster, lastOfClient.filter((w) => w !== undefined));
+  const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
+  const { sampled, missing, missingKeys } = await sampleMissing(cluster, acked, 300);
+  latencies.sort((a, b) => a - b);
+  return {
+    impl: cluster.impl.name,
+    clients,
+    durationMs: Math.round(elapsed),
+    puts: acked.length,
+    errors,
+    putsPerSec: acked.length / (elapsed / 1000),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    allReadableMs,
+    readablePutsPerSec: allReadableMs === undefined
+      ? undefined
+      : acked.length / (allReadableMs / 1000),
+    sampled,
+    missing,
+    missingKeys,
+    clientCpuPercent: cpuStart === undefined || cpuEnd === undefined
+      ? undefined
+      : Math.round((cpuEnd - cpuStart) / elapsed * 100),
+  };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+// When every write in `writes` reads back on every member (polled with local
+// reads), or undefined if that does not happen within 20 s.
+async function allReadable(cluster: KvCluster, writes: Write[]): Promise<number | undefined> {
+  const deadline = performance.now() + 20_000;
+  let pending = writes.flatMap((w) => cluster.apis.map((api) => ({ api, w })));
+  while (pending.length > 0) {
+    if (performance.now() > deadline) return undefined;
+    const seen = await Promise.all(pending.map(async ({ api, w }) => {
+      const r = await request(`${api}/${w.key}${cluster.impl.localReadSuffix}`, {}, 2000);
+      return r?.status === 200 && r.body === w.value;
+    }));
+    pending = pending.filter((_, i) => !seen[i]);
+    if (pending.length > 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  return performance.now();
+}
+
+// Checks up to `n` acknowledged writes (evenly spread) on every member.
+async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
+  const step = Math.max(1, Math.floor(acked.length / n));
+  const sample = acked.filter((_, i) => i % step === 0).slice(0, n);
+  const missingKeys: string[] = [];
+  let missing = 0;
+  for (let i = 0; i < sample.length; i += 32) {
+    const batch = sample.slice(i, i + 32);
+    const ok = await Promise.all(batch.map(async (w) => {
+      for (const api of cluster.apis) {
+        const r = await request(`${api}/${w.key}${cluster.impl.localReadSuffix}`, {}, 2000);
+        if (r?.status !== 200 || r.body !== w.value) return false;
+      }
+      return true;
+    }));
+    batch.forEach((w, k) => {
+      if (ok[k]) return;
+      missing++;
+      if (missingKeys.length < 5) missingKeys.push(w.key);
+    });
+  }
+  return { sampled: sample.length, missing, missingKeys };
+}

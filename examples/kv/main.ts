@@ -1,0 +1,92 @@
+/**
+ * `deno task kv --id N --cluster URL1,URL2,URL3 --port P [--join]`: one
+ * member of the replicated key-value service, with raftexample's command
+ * line and HTTP API. The raft peer server listens on URL N; the key-value
+ * API on `--port`. Ctrl-C (or SIGTERM) stops it cleanly; a member removed
+ * from the cluster stops and exits 0.
+ *
+ * @module
+ */
+
+import { consoleLogger } from "../../mod.ts";
+import { ArgsError, parseArgs, USAGE } from "./args.ts";
+import { createKvHandler } from "./http_api.ts";
+import { KvNode } from "./node.ts";
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof ArgsError)) throw e;
+    console.error(`${e.message}\n${USAGE}`);
+    return 2;
+  }
+  let exit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => exit = resolve);
+  let node: KvNode;
+  try {
+    node = await KvNode.start({
+      args,
+      logger: consoleLogger("warn"),
+      onRemoved: () => {
+        console.log(`member ${args.id} was removed from the cluster; shutting down`);
+        exit(0);
+      },
+      onFatal: (e) => {
+        console.error(`member ${args.id} stopped: ${e.message}`);
+        exit(1);
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    const url = args.cluster[Number(args.id) - 1];
+    console.error(`the raft peer address ${url} is taken; stop what uses it or change --cluster`);
+    return 1;
+  }
+  const hooks = args.testHooks
+    ? {
+      cut: (id: bigint) => node.cutPeer(id),
+      mend: (id: bigint) => node.mendPeer(id),
+      status: () => node.status(),
+    }
+    : undefined;
+  let api: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    api = Deno.serve(
+      { hostname: args.host, port: args.port, onListen: () => {} },
+      createKvHandler(node, { hooks }),
+    );
+  } catch (e) {
+    await node.stop();
+    if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+    console.error(`port ${args.port} on ${args.host} is taken; run with another --port`);
+    return 1;
+  }
+  console.log(
+    `member ${args.id}: raft on ${args.cluster[Number(args.id) - 1]}, ` +
+      `key-value API on http://${args.host}:${api.addr.port}, data in ${args.dataDir}`,
+  );
+  const onSignal = () => exit(0);
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await exited;
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  await node.stop(); // first: requests still waiting get their 503 now, not at their deadline
+  await api.shutdown();
+  return code;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      console.error(
+        `a port is taken: ${(e as Error).message}; choose another --port or --cluster URL`,
+      );
+    } else console.error(`kv: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,191 @@
+// Three members in this process, on 127.0.0.1 with real HTTP between them:
+// a PUT on one member is readable (linearizably) on all three, a PUT at a
+// follower is forwarded, and a member restarted from its data directory
+// recovers the map from snapshot + WAL.
+import { assertEquals } from "@std/assert";
+import { freePorts } from "../../bench/ports.ts";
+import { silentLogger } from "../../mod.ts";
+import { KvNode, type KvNodeOptions } from "./node.ts";
+
+async function startCluster(
+  root: string,
+  n: number,
+  snapshotCount = 10000,
+  extra: Partial<KvNodeOptions> = {},
+) {
+  const ports = freePorts(n);
+  const cluster = ports.map((p) => `http://127.0.0.1:${p}`);
+  const args = (id: number) => ({
+    id: BigInt(id),
+    cluster,
+    join: false,
+    dataDir: `${root}/m${id}`,
+    snapshotCount,
+    catchUpEntries: 5,
+    requestTimeoutMs: 5000,
+    tickMs: 20,
+  });
+  const start = (id: number) => KvNode.start({ args: args(id), logger: silentLogger, ...extra });
+  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => start(i + 1)));
+  return { nodes, start };
+}
+
+async function leaderOf(nodes: KvNode[]): Promise<KvNode> {
+  for (let i = 0; i < 200; i++) {
+    const l = nodes.find((n) => n.status().state === "leader");
+    if (l !== undefined) return l;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("no leader within 5 s");
+}
+
+Deno.test("kv node: three members in-process: PUT on one, linearizable GET on all", async () => {
+  const root = await Deno.makeTempDir();
+  const { nodes } = await startCluster(root, 3);
+  try {
+    const leader = await leaderOf(nodes);
+    const follower = nodes.find((n) => n !== leader)!;
+    await leader.put("/a", "1");
+    await follower.put("/b", "2"); // forwarded to the leader by raft
+    for (const n of nodes) {
+      assertEquals(await n.get("/a", false), "1", `member ${n.id}`);
+      assertEquals(await n.get("/b", false), "2", `member ${n.id}`);
+      assertEquals(await n.get("/missing", false), undefined);
+    }
+    // Acknowledged on the follower means applied there: a stale read sees it.
+    await follower.put("/c", "3");
+    assertEquals(await follower.get("/c", true), "3");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: a member restarted from disk recovers from snapshot + WAL", async () => {
+  const root = await Deno.makeTempDir();
+  const { nodes, start } = await startCluster(root, 3, 10);
+  try {
+    const leader = await leaderOf(nodes);
+    for (let i = 0; i < 25; i++) await leader.put(`/k${i}`, `v${i}`);
+    const victim = nodes.find((n) => n !== leader)!;
+    const idx = nodes.indexOf(victim);
+    await victim.get("/k24", false);
+    await victim.stop();
+    const again = await start(Number(victim.id));
+    nodes[idx] = again;
+    const s = again.status();
+    assertEquals((s.snapshotIndex as bigint) > 0n, true, "restored from a snapshot");
+    for (let i = 0; i < 25; i++) assertEquals(await again.get(`/k${i}`, false), `v${i}`);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: a member behind the compacted log gets a snapshot streamed with sendSnapshot", async () => {
+  const root = await Deno.makeTempDir();
+  // Every snapshot is "large" here, so the MsgSnap goes through sendSnapshot.
+  const { nodes, start } = await startCluster(root, 3, 10, { snapshotStreamBytes: 0 });
+  try {
+    const leader = await leaderOf(nodes);
+    const victim = nodes.find((n) => n !== leader)!;
+    const idx = nodes.indexOf(victim);
+    await victim.stop();
+    for (let i = 0; i < 40; i++) await leader.put(`/s${i}`, `v${i}`);
+    const first = leader.status().firstIndex as bigint;
+    const behind = victim.status().lastIndex as bigint;
+    assertEquals(first > behind + 1n, true, `log compacted past ${behind} (first ${first})`);
+    const again = await start(Number(victim.id));
+    nodes[idx] = again;
+    for (let i = 0; i < 200 && again.status().snapshotsReceived === 0; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assertEquals(again.status().snapshotsReceived, 1);
+    for (let i = 0; i < 40; i++) assertEquals(await again.get(`/s${i}`, false), `v${i}`);
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: a member removed while cut off learns it from the others (410) and stops", async () => {
+  const root = await Deno.makeTempDir();
+  let removed!: () => void;
+  const gone = new Promise<void>((r) => removed = r);
+  const { nodes } = await startCluster(root, 3);
+  try {
+    const leader = await leaderOf(nodes);
+    const victim = nodes.find((n) => n !== leader)!;
+    const idx = nodes.indexOf(victim);
+    // Restart the victim with an onRemoved hook, then cut it off from both others.
+    await victim.stop();
+    nodes[idx] = await KvNode.start({
+      args: {
+        id: victim.id,
+        cluster: nodes.map((n) => `http://127.0.0.1:${n.peerAddr.port}`),
+        join: false,
+        dataDir: `${root}/m${victim.id}`,
+        snapshotCount: 10000,
+        catchUpEntries: 5,
+        requestTimeoutMs: 5000,
+        tickMs: 20,
+      },
+      logger: silentLogger,
+      onRemoved: removed,
+    });
+    await nodes[idx].get("/nothing", false); // caught up with the leader
+    const others = nodes.filter((_, i) => i !== idx);
+    for (const o of others) {
+      o.cutPeer(victim.id);
+      nodes[idx].cutPeer(o.id);
+    }
+    await others[0].removeMember(victim.id);
+    for (const o of others) o.mendPeer(victim.id);
+    for (const o of others) nodes[idx].mendPeer(o.id);
+    await gone; // the others refuse it with 410: MemberRemovedError, and it stops itself
+    await others[0].put("/after", "1"); // two members carry on
+    assertEquals(await others[1].get("/after", false), "1");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutNow gets through)", async () => {
+  const root = await Deno.makeTempDir();
+  const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
+  // Ticks of 100 ms: an election by timeout would take at least 1 s.
+  const args = (id: number, join = false) => ({
+    id: BigInt(id),
+    cluster: join ? urls : urls.slice(0, 3),
+    join,
+    dataDir: `${root}/m${id}`,
+    snapshotCount: 10000,
+    catchUpEntries: 5,
+    requestTimeoutMs: 5000,
+    tickMs: 100,
+  });
+  const start = (id: number, join = false) =>
+    KvNode.start({ args: args(id, join), logger: silentLogger });
+  const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
+  try {
+    let leader = await leaderOf(nodes);
+    await nodes.find((n) => n !== leader)!.addMember(4n, urls[3]);
+    nodes.push(await start(4, true)); // as in the README session: member 4 joins, then a removal
+    assertEquals(await nodes[3].get("/nothing", false), undefined);
+    leader = await leaderOf(nodes);
+    const others = nodes.filter((n) => n !== leader);
+    const term = others[0].status().term as bigint;
+    const removedAt = performance.now();
+    await others[0].removeMember(leader.id);
+    const next = await leaderOf(others);
+    const took = performance.now() - removedAt;
+    assertEquals((next.status().term as bigint) > term, true);
+    assertEquals(took < 700, true, `a new leader after ${took.toFixed(0)} ms`);
+    for (const n of others) await n.put(`/from-${n.id}`, "1"); // forwarded to the new leader
+    for (const n of others) assertEquals(await n.get(`/from-${others[0].id}`, false), "1");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,78 @@
+/**
+ * RaftConfig: the settings of one Raft member, their defaults, and their
+ * validation.
+ *
+ * @module
+ */
+
+import type { Logger } from "../mod.ts";
+import { ConfigError } from "./errors.ts";
+import type { Storage } from "./storage.ts";
+
+/**
+ * The settings of one member (etcd's raft.Config).
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage, type RaftConfig } from "@rafthttp/rafthttp/raft";
+ * const cfg: RaftConfig = { id: 1n, storage: new MemoryStorage(), preVote: true, checkQuorum: true };
+ * console.log(cfg.electionTick ?? 10); // 10
+ * ```
+ */
+export interface RaftConfig {
+  /** This member's id, not 0. */
+  id: bigint;
+  /** The log raft reads. */
+  storage: Storage;
+  /** Ticks without a leader before campaigning (randomized in [electionTick, 2*electionTick)). Default 10. */
+  electionTick?: number;
+  /** Ticks between leader heartbeats. Default 1. */
+  heartbeatTick?: number;
+  /** The last index the application applied (on restart). Default: the snapshot index. */
+  applied?: bigint;
+  /** Most bytes of entries per MsgApp. Default 1 MiB. */
+  maxSizePerMsg?: number;
+  /** Most bytes of committed entries per Ready. Default: unlimited. */
+  maxCommittedSizePerReady?: number;
+  /** Most unacknowledged MsgApp per follower. Default 256. */
+  maxInflightMsgs?: number;
+  /** Run a pre-election first so that a partitioned member does not disrupt the cluster. */
+  preVote?: boolean;
+  /** The leader steps down without contact from a quorum within an election timeout. */
+  checkQuorum?: boolean;
+  /** A source of uniform numbers in [0, 1); inject one to make runs reproducible. */
+  random?: () => number;
+  /** Where raft logs elections and warnings. Default: silent. */
+  logger?: Logger;
+}
+
+/** RaftConfig with every default filled in. */
+export type ResolvedConfig = Required<Omit<RaftConfig, "applied">> & { applied: bigint };
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Fills defaults and throws ConfigError for invalid settings. */
+export function resolveConfig(c: RaftConfig): ResolvedConfig {
+  const r: ResolvedConfig = {
+    id: c.id,
+    storage: c.storage,
+    electionTick: c.electionTick ?? 10,
+    heartbeatTick: c.heartbeatTick ?? 1,
+    applied: c.applied ?? 0n,
+    maxSizePerMsg: c.maxSizePerMsg ?? 1024 * 1024,
+    maxCommittedSizePerReady: c.maxCommittedSizePerReady ?? Number.MAX_SAFE_INTEGER,
+    maxInflightMsgs: c.maxInflightMsgs ?? 256,
+    preVote: c.preVote ?? false,
+    checkQuorum: c.checkQuorum ?? false,
+    random: c.random ?? Math.random,
+    logger: c.logger ?? silent,
+  };
+  if (r.id === 0n) throw new ConfigError("id must not be 0 (0 means 'none' in raft)");
+  if (!r.storage) throw new ConfigError("storage is required");
+  if (!(r.heartbeatTick > 0)) throw new ConfigError("heartbeatTick must be greater than 0");
+  if (!(r.electionTick > r.heartbeatTick)) {
+    throw new ConfigError("electionTick must be greater than heartbeatTick");
+  }
+  if (!(r.maxInflightMsgs > 0)) throw new ConfigError("maxInflightMsgs must be greater than 0");
+  return r;
+}

@@ -1,0 +1,85 @@
+/**
+ * Our Raft core in one cluster with etcd 3.4's own raft: members 1 and 2
+ * run etcd's raft (Go, in a child process), member 3 runs ours. Skipped
+ * where Go and etcd's sources are not installed.
+ */
+
+import { assert, assertEquals } from "@std/assert";
+import { buildHub, EtcdHub, haveGoAndEtcd } from "./etcd_hub.ts";
+import { MixedCluster } from "./mixed_cluster.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+Deno.test({
+  name: "etcd interop: a cluster of etcd raft members and one of ours",
+  ignore: !haveGoAndEtcd(),
+  async fn(t) {
+    const dir = await Deno.makeTempDir();
+    const hub = new EtcdHub(await buildHub(dir), [1n, 2n]);
+    const c = new MixedCluster(hub, 3n, [1n, 2n, 3n]);
+    try {
+      await t.step("one leader is elected among etcd's members and ours", async () => {
+        await c.ticks(40);
+        const lead = c.node.status().lead;
+        assert(lead !== 0n);
+        const status = await c.round("status");
+        for (const line of status) assertEquals(line.split(" ")[3], String(lead));
+      });
+      await t.step("proposals on either side apply in one order everywhere", async () => {
+        await c.round("propose 1 g1", "propose 2 g2");
+        c.node.propose(enc("t1"));
+        await c.ticks(3);
+        assertEquals(c.applied.length, 3);
+        assertEquals(c.etcdApplied.get("1"), c.applied);
+        assertEquals(c.etcdApplied.get("2"), c.applied);
+      });
+      await t.step("our member wins an election and leads etcd's members", async () => {
+        c.node.campaign();
+        await c.ticks(2);
+        assertEquals(c.node.status().state, "leader");
+        c.node.propose(enc("t2"));
+        await c.round("propose 1 g3"); // forwarded by an etcd follower to our leader
+        await c.ticks(2);
+        assertEquals(c.applied.slice(-2).sort(), ["g3", "t2"]);
+        assertEquals(c.etcdApplied.get("1"), c.applied);
+        assertEquals(c.etcdApplied.get("2"), c.applied);
+      });
+      await t.step("ReadIndex on our leader and from an etcd follower", async () => {
+        c.node.readIndex(enc("r1"));
+        await c.round("read 2 r2");
+        await c.ticks(2);
+        const commit = String(c.node.status().commit);
+        assert(c.reads.includes(`${commit}:r1`), c.reads.join());
+        assert(c.reads.includes(`etcd2:${commit}:r2`), c.reads.join());
+      });
+      await t.step("our leader hands leadership to an etcd member", async () => {
+        c.node.transferLeader(1n);
+        await c.ticks(3);
+        assertEquals(c.node.status().lead, 1n);
+        const status = await c.round("status");
+        assert(status[0].includes("StateLeader"), status.join());
+      });
+      await t.step("cut off, our member catches up by a snapshot from etcd's leader", async () => {
+        c.cut = true;
+        await c.round("propose 1 g4", "propose 1 g5");
+        await c.ticks(2);
+        await c.round("compact 1");
+        c.cut = false;
+        await c.round("propose 1 g6");
+        await c.ticks(5);
+        assert(c.applied.some((a) => a.startsWith("snap@")), c.applied.join());
+        assertEquals(c.applied.at(-1), "g6");
+        assertEquals(c.node.status().commit, c.node.status().applied);
+      });
+      await t.step("ReadIndex forwarded by our follower to etcd's leader", async () => {
+        c.node.readIndex(enc("r3"));
+        await c.ticks(2);
+        assert(c.reads.some((r) => r.endsWith(":r3") && !r.startsWith("etcd")), c.reads.join());
+        assertEquals(c.etcdErrors, []);
+      });
+    } finally {
+      await hub.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
