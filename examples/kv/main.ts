@@ -73,7 +73,8 @@ async function main(argv: string[]): Promise<number> {
   const code = await exited;
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
-  await node.stop(); // first: requests still waiting get their 503 now, not at their deadline
+  // First the member (a leader hands over; waiting requests get their 503 now), then the API.
+  await node.stop({ handOver: code === 0 });
   await api.shutdown();
   return code;
 }

@@ -294,9 +294,16 @@ export class KvNode implements KvService, Raft {
     return this.#server.addr;
   }
 
-  /** Stops ticking, fails waiting requests, and releases the transport, server and files. */
-  stop(): Promise<void> {
+  /**
+   * Stops ticking, fails waiting requests, and releases the transport,
+   * server and files. With `handOver`, a leader first hands leadership to
+   * its most up-to-date follower (waiting up to an election timeout), so
+   * that the others need not wait for an election: what `main` does on
+   * Ctrl-C or SIGTERM.
+   */
+  stop(options: { handOver?: boolean } = {}): Promise<void> {
     this.#stopping ??= (async () => {
+      if (options.handOver) await this.#handOver();
       clearInterval(this.#ticker);
       clearTimeout(this.#lingering);
       for (const t of this.#peerRemovals) clearTimeout(t);
@@ -307,6 +314,22 @@ export class KvNode implements KvService, Raft {
       await this.#disk.close();
     })();
     return this.#stopping;
+  }
+
+  async #handOver(): Promise<void> {
+    if (this.#role !== "leader" || this.#lingering !== undefined) return;
+    let best: bigint | undefined;
+    let bestMatch = -1n;
+    for (const [id, p] of this.#raft.status().progress ?? []) {
+      if (id !== this.id && p.match > bestMatch) [best, bestMatch] = [id, p.match];
+    }
+    if (best === undefined) return;
+    const to = best;
+    this.#loop.run((r) => r.transferLeader(to));
+    const deadline = performance.now() + this.#removalGraceMs;
+    while (this.#role === "leader" && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   // ---- internals ----

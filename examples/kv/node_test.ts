@@ -189,3 +189,36 @@ Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutN
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("kv node: a leader stopped with handOver transfers leadership first", async () => {
+  const root = await Deno.makeTempDir();
+  const cluster = freePorts(3).map((p) => `http://127.0.0.1:${p}`);
+  const args = (id: number) => ({
+    id: BigInt(id),
+    cluster,
+    join: false,
+    dataDir: `${root}/m${id}`,
+    snapshotCount: 10000,
+    catchUpEntries: 5,
+    requestTimeoutMs: 5000,
+    tickMs: 100, // an election by timeout would take at least 1 s
+  });
+  const nodes = await Promise.all(
+    [1, 2, 3].map((id) => KvNode.start({ args: args(id), logger: silentLogger })),
+  );
+  try {
+    const leader = await leaderOf(nodes);
+    const others = nodes.filter((n) => n !== leader);
+    await leader.put("/a", "1");
+    const t0 = performance.now();
+    await leader.stop({ handOver: true });
+    const next = await leaderOf(others);
+    const took = performance.now() - t0;
+    assertEquals(took < 700, true, `a new leader ${took.toFixed(0)} ms after the stop began`);
+    await others.find((n) => n !== next)!.put("/b", "2"); // forwarded to the new leader at once
+    assertEquals(await next.get("/b", false), "2");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
