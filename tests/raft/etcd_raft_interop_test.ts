@@ -12,7 +12,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 
 Deno.test({
   name: "etcd interop: a cluster of etcd raft members and one of ours",
-  ignore: !haveGoAndEtcd(),
+  // CI sets RAFTHTTP_REQUIRE_GO=1: there a missing Go fails the test instead.
+  ignore: !haveGoAndEtcd() && Deno.env.get("RAFTHTTP_REQUIRE_GO") !== "1",
   async fn(t) {
     const dir = await Deno.makeTempDir();
     const hub = new EtcdHub(await buildHub(dir), [1n, 2n]);
