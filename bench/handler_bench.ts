@@ -8,7 +8,7 @@
 // each group shows what constructing the requests alone costs.
 //
 // Run: deno bench -A bench/handler_bench.ts
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
 import { encodeMessage } from "../src/codec/protobuf.ts";
 import { Transport } from "../src/transport.ts";

@@ -14,7 +14,7 @@
 // stdout carries only the result (one JSON line with --json, else
 // `key value` lines); logs go to stderr. Exit status: 0 ok, 1 failure, 2 bad
 // flags.
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type Entry,
   EntrySchema,

@@ -6,7 +6,7 @@
 // messages with 1 or 4 in flight.
 //
 // Run: deno bench -A bench/pipeline_bench.ts
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
 import { Transport } from "../src/transport.ts";
 import { silentLogger } from "../src/logger.ts";

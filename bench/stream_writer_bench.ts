@@ -11,7 +11,7 @@
 // HTTP server and client: that is where batching pays.
 //
 // Run: deno bench -A bench/stream_writer_bench.ts
-import { create } from "@bufbuild/protobuf";
+import { create } from "npm:@bufbuild/protobuf@2.17.0";
 import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
 import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { toBinary } from "@bufbuild/protobuf";
+import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   ConfChangeSchema,
   ConfChangeType,

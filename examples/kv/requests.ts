@@ -8,7 +8,7 @@
  * @module
  */
 
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type ConfChange,
   ConfChangeSchema,

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type ConfChange,
   ConfChangeSchema,

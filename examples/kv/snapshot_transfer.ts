@@ -8,7 +8,7 @@
  * @module
  */
 
-import { clone } from "@bufbuild/protobuf";
+import { clone } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type Message,
   MessageSchema,

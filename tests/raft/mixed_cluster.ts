@@ -6,7 +6,7 @@
  * @module
  */
 
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { ConfChangeSchema, EntryType, type Message } from "../../mod.ts";
 import { MemoryStorage, RawNode } from "../../raft/mod.ts";
 import type { EtcdHub } from "./etcd_hub.ts";
