@@ -4,19 +4,17 @@ import { assert, assertEquals } from "@std/assert";
 import {
   allLinked,
   buildOnce,
+  crossRuntimeScenario,
   DenoMember,
   exchange,
   freePort,
   linked,
   ProcessMember,
   runtime,
-  snapshot,
   streamsEstablished,
-  until,
 } from "./harness.ts";
 
 const BUN = runtime("bun");
-const MiB = 1024 * 1024;
 
 function bunMember(id: bigint, peers: DenoMember[], env: Record<string, string> = {}) {
   const port = freePort();
@@ -47,40 +45,7 @@ Deno.test({
       d1.start();
       d2.start();
       await bun.start();
-      const all = [d1, d2, bun];
-      await allLinked(all);
-      // Both stream types in both directions, between Bun and each Deno member.
-      await exchange(all);
-
-      await snapshot(d1, bun, 100n, 16 * MiB);
-      await snapshot(bun, d2, 101n, 16 * MiB);
-
-      // Killed: the Deno members lose their streams to it...
-      await bun.kill();
-      for (const d of [d1, d2]) {
-        await until(d, (s) => !s.peers["3"].active && !linked(s, 3n), "the Bun member gone");
-      }
-      // ...and once it is back on the same port, every stream is dialled again.
-      await bun.start();
-      await allLinked(all);
-      for (const d of [d1, d2]) {
-        const s = await d.state();
-        assertEquals(
-          [streamsEstablished(s, 3n, "message"), streamsEstablished(s, 3n, "msgappv2")],
-          [2, 2],
-          `member ${d.id}: the restarted Bun member redialled both streams`,
-        );
-      }
-      const s = await bun.state();
-      for (const id of [1n, 2n]) {
-        assertEquals(
-          [streamsEstablished(s, id, "message"), streamsEstablished(s, id, "msgappv2")],
-          [1, 1],
-          `Deno member ${id} redialled the new Bun process`,
-        );
-      }
-      await exchange(all);
-      await snapshot(d2, bun, 102n, 16 * MiB);
+      await crossRuntimeScenario(bun, d1, d2, "Bun");
     } catch (e) {
       console.error(bun.output());
       throw e;

@@ -445,3 +445,53 @@ export async function allLinked(members: TestMember[], ms = 20000): Promise<void
     await until(m, (s) => others.every((id) => linked(s, id)), `streams to ${others}`, ms);
   }
 }
+
+/**
+ * What the Bun and Node tests run against a member of another runtime and two
+ * Deno members (all started and linked by the caller): both stream types both
+ * ways, 16 MiB snapshots each way; the member killed (the Deno members notice)
+ * and started again on the same port (every stream dialled again, traffic and
+ * a snapshot once more).
+ */
+export async function crossRuntimeScenario(
+  other: ProcessMember,
+  d1: DenoMember,
+  d2: DenoMember,
+  name: string,
+): Promise<void> {
+  const MiB = 1024 * 1024;
+  const id = other.id;
+  const all = [d1, d2, other];
+  await allLinked(all);
+  // Both stream types in both directions, between the member and each Deno member.
+  await exchange(all);
+  await snapshot(d1, other, 100n, 16 * MiB);
+  await snapshot(other, d2, 101n, 16 * MiB);
+
+  // Killed: the Deno members lose their streams to it...
+  await other.kill();
+  for (const d of [d1, d2]) {
+    await until(d, (s) => !s.peers[String(id)].active && !linked(s, id), `the ${name} member gone`);
+  }
+  // ...and once it is back on the same port, every stream is dialled again.
+  await other.start();
+  await allLinked(all);
+  for (const d of [d1, d2]) {
+    const s = await d.state();
+    assertEquals(
+      [streamsEstablished(s, id, "message"), streamsEstablished(s, id, "msgappv2")],
+      [2, 2],
+      `member ${d.id}: the restarted ${name} member redialled both streams`,
+    );
+  }
+  const s = await other.state();
+  for (const deno of [d1, d2]) {
+    assertEquals(
+      [streamsEstablished(s, deno.id, "message"), streamsEstablished(s, deno.id, "msgappv2")],
+      [1, 1],
+      `Deno member ${deno.id} redialled the new ${name} process`,
+    );
+  }
+  await exchange(all);
+  await snapshot(d2, other, 102n, 16 * MiB);
+}

@@ -5,18 +5,13 @@
 // a malformed request.
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import {
-  allLinked,
   buildOnce,
   Child,
+  crossRuntimeScenario,
   DenoMember,
-  exchange,
   freePort,
-  linked,
   ProcessMember,
   runtime,
-  snapshot,
-  streamsEstablished,
-  until,
 } from "./harness.ts";
 
 const NODE = runtime("node");
@@ -48,40 +43,7 @@ Deno.test({
       d2.start();
       await node.start();
       await node.child.waitFor(/node v22\.\d+\.\d+ member 5 listening/);
-      const all = [d1, d2, node];
-      await allLinked(all);
-      // Both stream types in both directions, between Node and each Deno member.
-      await exchange(all);
-
-      await snapshot(d1, node, 100n, 16 * MiB);
-      await snapshot(node, d2, 101n, 16 * MiB);
-
-      // Killed: the Deno members lose their streams to it...
-      await node.kill();
-      for (const d of [d1, d2]) {
-        await until(d, (s) => !s.peers["5"].active && !linked(s, 5n), "the Node member gone");
-      }
-      // ...and once it is back on the same port, every stream is dialled again.
-      await node.start();
-      await allLinked(all);
-      for (const d of [d1, d2]) {
-        const s = await d.state();
-        assertEquals(
-          [streamsEstablished(s, 5n, "message"), streamsEstablished(s, 5n, "msgappv2")],
-          [2, 2],
-          `member ${d.id}: the restarted Node member redialled both streams`,
-        );
-      }
-      const s = await node.state();
-      for (const id of [1n, 2n]) {
-        assertEquals(
-          [streamsEstablished(s, id, "message"), streamsEstablished(s, id, "msgappv2")],
-          [1, 1],
-          `Deno member ${id} redialled the new Node process`,
-        );
-      }
-      await exchange(all);
-      await snapshot(d2, node, 102n, 16 * MiB);
+      await crossRuntimeScenario(node, d1, d2, "Node");
       // No request failed in the server itself (its logger prints these).
       assertEquals(node.output().split("\n").filter((l) => /: node server: /.test(l)), []);
     } catch (e) {
