@@ -226,39 +226,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test("node: serveNode() type-checks without Deno's types", async () => {
-  // As tests/runtimes/portable_test.ts checks the core: ES and DOM libraries
-  // only (Deno resolves node:http to its Node types).
-  const project = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
-  const dir = await Deno.makeTempDir({ prefix: "rafthttp-node-edge-" });
-  try {
-    await Deno.writeTextFile(
-      `${dir}/deno.json`,
-      JSON.stringify({
-        imports: project.imports,
-        nodeModulesDir: "none",
-        compilerOptions: { lib: ["esnext", "dom", "dom.iterable"] },
-      }),
-    );
-    const check = async (specifier: string) => {
-      await Deno.writeTextFile(`${dir}/entry.ts`, `import ${JSON.stringify(specifier)};\n`);
-      const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-        args: ["check", "--quiet", "--no-lock", "--config", `${dir}/deno.json`, `${dir}/entry.ts`],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder();
-      return { ok: code === 0, output: text.decode(stdout) + text.decode(stderr) };
-    };
-    const node = await check(new URL("src/edge/node_server.ts", root).href);
-    assert(node.ok, `src/edge/node_server.ts needs Deno's types:\n${node.output}`);
-    // The check can fail: Deno.* does not pass it.
-    await Deno.writeTextFile(`${dir}/deno_only.ts`, "export const pid: number = Deno.pid;\n");
-    const deno = await check(`./deno_only.ts`);
-    assert(!deno.ok, "Deno.pid type-checked without Deno's types");
-    assertStringIncludes(deno.output, "Deno");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});

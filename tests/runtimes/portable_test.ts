@@ -58,3 +58,8 @@ Deno.test("portable: the same check catches Deno.* in the Deno edge", async () =
   assert(!ok, "serve.ts uses Deno.serve, so this check must fail on it");
   assertStringIncludes(output, "Deno");
 });
+
+Deno.test("portable: the Node.js edge uses no Deno API either (it runs on Node)", async () => {
+  const { ok, output } = await checkWithoutDeno(["src/edge/node_server.ts"]);
+  assert(ok, `src/edge/node_server.ts needs Deno's types:\n${output}`);
+});
