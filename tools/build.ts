@@ -114,41 +114,34 @@ async function manifest(): Promise<
   return { name: json.name, version: json.version, license: json.license, protobuf };
 }
 
-/** What `serve()`'s declarations use of Deno's types, as local interfaces. */
+/** A local stand-in for `Deno.HttpServer<A>`: what a Deno-only serving function returns. */
+function serverInterface(name: string, addr: string, what: string): string {
+  return `/** What \`${what}()\` returns: \`Deno.HttpServer\` (\`${what}\` runs on Deno only). */\n` +
+    `export interface ${name} {\n` +
+    "    /** Resolves once the server has finished. */\n" +
+    "    finished: Promise<void>;\n" +
+    "    /** The address it listens on. */\n" +
+    `    addr: ${addr};\n` +
+    "    /** Makes the server block the event loop from finishing again. */\n" +
+    "    ref(): void;\n" +
+    "    /** Makes the server not block the event loop from finishing. */\n" +
+    "    unref(): void;\n" +
+    "    /** Gracefully closes the server. */\n" +
+    "    shutdown(): Promise<void>;\n" +
+    "}\n";
+}
+
+/** What the Deno edges' declarations use of Deno's types, as local interfaces. */
 const DENO_TYPES: [RegExp, string, string][] = [
   [
     /\bDeno\.HttpServer<Deno\.NetAddr>/g,
     "DenoHttpServer",
-    "/** What `serve()` returns: `Deno.HttpServer<Deno.NetAddr>` (`serve` runs on Deno only). */\n" +
-    "export interface DenoHttpServer {\n" +
-    "    /** Resolves once the server has finished. */\n" +
-    "    finished: Promise<void>;\n" +
-    "    /** The address it listens on. */\n" +
-    "    addr: DenoNetAddr;\n" +
-    "    /** Makes the server block the event loop from finishing again. */\n" +
-    "    ref(): void;\n" +
-    "    /** Makes the server not block the event loop from finishing. */\n" +
-    "    unref(): void;\n" +
-    "    /** Gracefully closes the server. */\n" +
-    "    shutdown(): Promise<void>;\n" +
-    "}\n",
+    serverInterface("DenoHttpServer", "DenoNetAddr", "serve"),
   ],
   [
     /\bDeno\.HttpServer<Deno\.UnixAddr>/g,
     "DenoUnixHttpServer",
-    "/** What `serveUnix()` returns: `Deno.HttpServer<Deno.UnixAddr>` (Deno only). */\n" +
-    "export interface DenoUnixHttpServer {\n" +
-    "    /** Resolves once the server has finished. */\n" +
-    "    finished: Promise<void>;\n" +
-    "    /** The socket it listens on. */\n" +
-    "    addr: DenoUnixAddr;\n" +
-    "    /** Makes the server block the event loop from finishing again. */\n" +
-    "    ref(): void;\n" +
-    "    /** Makes the server not block the event loop from finishing. */\n" +
-    "    unref(): void;\n" +
-    "    /** Gracefully closes the server. */\n" +
-    "    shutdown(): Promise<void>;\n" +
-    "}\n",
+    serverInterface("DenoUnixHttpServer", "DenoUnixAddr", "serveUnix"),
   ],
   [
     /\bDeno\.UnixAddr\b/g,
