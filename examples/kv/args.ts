@@ -71,7 +71,7 @@ export const USAGE = `usage: deno task kv [flags]
   --catch-up-entries N    entries kept after a snapshot for slow followers (default 10000)
   --request-timeout-ms N  a request not done by then gets 503 (default 5000)
   --tick-ms N             raft tick period (default 100)
-  --test-hooks            serve /_test/cut/ID, /_test/mend/ID and /_test/status
+  --test-hooks            serve /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID, /_test/status
   --raftexample-compat    share a cluster with Go raftexample (gob proposals, its raft settings)`;
 
 const BOOLEAN = new Set(["join", "test-hooks", "raftexample-compat"]);

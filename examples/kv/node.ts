@@ -273,6 +273,11 @@ export class KvNode implements KvService, Raft {
     this.#transport.mendPeer(id);
   }
 
+  /** Asks the leader (this member, or through it) to hand leadership to `to`. */
+  transferLeader(to: bigint): void {
+    this.#loop.run((r) => r.transferLeader(to));
+  }
+
   /** Raft status plus what this member applied. */
   status(): Record<string, unknown> {
     const s = this.#raft.status();
