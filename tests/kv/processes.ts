@@ -92,6 +92,11 @@ export class ProcessCluster {
     return `http://127.0.0.1:${this.#m(id).peerPort}`;
   }
 
+  /** Data directory of member `id` (for raftexample: its working directory). */
+  memberDir(id: number): string {
+    return this.#m(id).dataDir;
+  }
+
   /** Key-value API base URL of member `id`. */
   apiUrl(id: number): string {
     return `http://127.0.0.1:${this.#m(id).apiPort}`;
