@@ -88,6 +88,11 @@ if (!IN_NETNS) {
     if (!(e instanceof RaftexampleUnavailableError)) throw e;
     why = e.message;
   }
+  const haveSources = await Deno.stat(`${SOURCES}/raft.go`).then(() => true, () => false);
+  if (bin !== undefined && (!await succeeds("go", ["version"]) || !haveSources)) {
+    why = `building raftexample with small snapshot constants needs go on PATH and ${SOURCES}`;
+    bin = undefined;
+  }
   if (bin !== undefined && !await succeeds("unshare", ["-rn", "true"])) {
     why = "unshare -rn is not available (raftexample's KV port would listen on all interfaces)";
     bin = undefined;
