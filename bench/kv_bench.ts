@@ -7,7 +7,14 @@
  * that basis. Both clusters run side by side and each client level is
  * measured on one right after the other, so they meet the same machine load.
  *
- * Flags: `--impl ours,raftexample` `--clients 1,16,64` `--duration-ms 5000`
+ * Mixed clusters run both: `mixed-2go-1ours` (raftexample members 1 and 2,
+ * ours as member 3 with --raftexample-compat) and `mixed-1go-2ours`; their
+ * clients go to every member, so some PUTs are answered before commit
+ * (raftexample's) and some after; reads go without `?stale` (raftexample
+ * would take it as part of the key), so reads on ours are linearizable.
+ *
+ * Flags: `--impl ours,raftexample,mixed-2go-1ours,mixed-1go-2ours`
+ * `--clients 1,16,64` `--duration-ms 5000`
  * `--out FILE` (JSON lines, appended; default .tools/kv-bench/results.jsonl)
  * `--no-isolate`.
  *
@@ -37,6 +44,24 @@ function raftexampleImpl(bin: string): KvImpl {
   };
 }
 
+const MIXED: Record<string, number[]> = { "mixed-2go-1ours": [1, 2], "mixed-1go-2ours": [1] };
+
+// A cluster of both: members in `goIds` are raftexample, the others ours in compat mode.
+function mixedImpl(name: string, bin: string, goIds: number[]): KvImpl {
+  const go = raftexampleImpl(bin);
+  const ours = oursImpl();
+  return {
+    name,
+    command: (id, cluster, port, dataDir) => {
+      if (goIds.includes(id)) return go.command(id, cluster, port, dataDir);
+      const c = ours.command(id, cluster, port, dataDir);
+      return { cmd: c.cmd, args: [...c.args, "--raftexample-compat"] };
+    },
+    localReadSuffix: "",
+    acksAfterCommit: false,
+  };
+}
+
 function oursImpl(): KvImpl {
   return {
     name: "ours",
@@ -61,6 +86,8 @@ function oursImpl(): KvImpl {
   };
 }
 
+const IMPLS = ["ours", "raftexample", ...Object.keys(MIXED)];
+
 interface BenchOptions {
   impls: string[];
   clients: number[];
@@ -71,7 +98,7 @@ interface BenchOptions {
 
 function parseFlags(argv: string[]): BenchOptions {
   const o: BenchOptions = {
-    impls: ["ours", "raftexample"],
+    impls: ["ours", "raftexample", ...Object.keys(MIXED)],
     clients: [1, 16, 64],
     durationMs: 5000,
     out: `${ROOT}/.tools/kv-bench/results.jsonl`,
@@ -86,17 +113,19 @@ function parseFlags(argv: string[]): BenchOptions {
     else if (flag === "--out") o.out = value();
     else if (flag === "--no-isolate") o.isolate = false;
     else {throw new Error(
-        `unknown flag ${
-          argv[i]
-        }; flags: --impl ours,raftexample --clients 1,16,64 --duration-ms N --out FILE --no-isolate`,
+        `unknown flag ${argv[i]}; flags: --impl ${
+          IMPLS.join(",")
+        } --clients 1,16,64 --duration-ms N --out FILE --no-isolate`,
       );}
   }
   const bad = o.clients.some((c) => !Number.isInteger(c) || c < 1) ||
     !(o.durationMs > 0 && o.durationMs <= 60_000) ||
-    o.impls.some((n) => n !== "ours" && n !== "raftexample");
+    o.impls.some((n) => !IMPLS.includes(n));
   if (bad) {
     throw new Error(
-      "--clients takes positive integers, --duration-ms 1..60000, --impl ours and/or raftexample",
+      `--clients takes positive integers, --duration-ms 1..60000, --impl some of ${
+        IMPLS.join(",")
+      }`,
     );
   }
   return o;
@@ -151,6 +180,7 @@ async function runIsolated(argv: string[]): Promise<number> {
 
 async function resolveImpl(name: string): Promise<KvImpl> {
   if (name === "raftexample") return raftexampleImpl(await ensureRaftexample());
+  if (name in MIXED) return mixedImpl(name, await ensureRaftexample(), MIXED[name]);
   try {
     await Deno.stat(OURS_MAIN);
   } catch {

@@ -30,6 +30,12 @@ export interface KvArgs {
   tickMs: number;
   /** Serve the `/_test/...` endpoints (partitions, status) for fault tests. */
   testHooks: boolean;
+  /**
+   * Share a cluster with Go raftexample: proposals as its gob stream, raft
+   * without PreVote and CheckQuorum (as raftexample), snapshots always inside
+   * the MsgSnap (raftexample cannot take a streamed one).
+   */
+  raftexampleCompat: boolean;
 }
 
 /**
@@ -65,9 +71,10 @@ export const USAGE = `usage: deno task kv [flags]
   --catch-up-entries N    entries kept after a snapshot for slow followers (default 10000)
   --request-timeout-ms N  a request not done by then gets 503 (default 5000)
   --tick-ms N             raft tick period (default 100)
-  --test-hooks            serve /_test/cut/ID, /_test/mend/ID and /_test/status`;
+  --test-hooks            serve /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID, /_test/status
+  --raftexample-compat    share a cluster with Go raftexample (gob proposals, its raft settings)`;
 
-const BOOLEAN = new Set(["join", "test-hooks"]);
+const BOOLEAN = new Set(["join", "test-hooks", "raftexample-compat"]);
 const VALUED = new Set([
   "id",
   "cluster",
@@ -162,5 +169,6 @@ export function parseArgs(argv: string[]): KvArgs {
     requestTimeoutMs: integer(flags, "request-timeout-ms", 5000, 1),
     tickMs: integer(flags, "tick-ms", 100, 1),
     testHooks: flags.get("test-hooks") === "true",
+    raftexampleCompat: flags.get("raftexample-compat") === "true",
   };
 }

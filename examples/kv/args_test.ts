@@ -18,6 +18,10 @@ Deno.test("args: raftexample's flags, with its defaults", () => {
   assertEquals(a.port, 32380);
   assertEquals(a.join, true);
   assertEquals(a.dataDir, "kv-3");
+  assertEquals([d.raftexampleCompat, parseArgs(["--raftexample-compat"]).raftexampleCompat], [
+    false,
+    true,
+  ]);
 });
 
 Deno.test("args: Go flag forms -flag, --flag=value, --bool=false", () => {

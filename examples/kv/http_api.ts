@@ -31,6 +31,8 @@ export interface KvTestHooks {
   mend(id: bigint): void;
   /** The member's raft status, as JSON-ready data. */
   status(): unknown;
+  /** Asks the leader (through this member) to hand leadership to member `id`. */
+  transfer?(id: bigint): void;
 }
 
 /** Options of {@link createKvHandler}. */
@@ -129,11 +131,13 @@ function testHook(path: string, method: string, hooks: KvTestHooks): Response {
     const body = JSON.stringify(hooks.status(), (_k, v) => typeof v === "bigint" ? `${v}` : v);
     return new Response(body, { headers: { "content-type": "application/json" } });
   }
-  const m = /^\/_test\/(cut|mend)\/(\d+)$/.exec(path);
+  const m = /^\/_test\/(cut|mend|transfer)\/(\d+)$/.exec(path);
   if (m === null || method !== "POST") return text(404, "unknown test hook\n");
   const id = BigInt(m[2]);
   if (m[1] === "cut") hooks.cut(id);
-  else hooks.mend(id);
+  else if (m[1] === "mend") hooks.mend(id);
+  else if (hooks.transfer !== undefined) hooks.transfer(id);
+  else return text(404, "unknown test hook\n");
   return text(204, "");
 }
 

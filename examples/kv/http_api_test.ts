@@ -100,12 +100,16 @@ Deno.test("http api: /_test hooks only with --test-hooks; otherwise ordinary key
     cut: (id: bigint) => seen.push(`cut ${id}`),
     mend: (id: bigint) => seen.push(`mend ${id}`),
     status: () => ({ lead: 2n }),
+    transfer: (id: bigint) => seen.push(`transfer ${id}`),
   };
   const h = createKvHandler(service, { hooks });
   assertEquals((await h(req("POST", "/_test/cut/2"))).status, 204);
   assertEquals((await h(req("POST", "/_test/mend/2"))).status, 204);
+  assertEquals((await h(req("POST", "/_test/transfer/3"))).status, 204);
   assertEquals(await (await h(req("GET", "/_test/status"))).json(), { lead: "2" });
-  assertEquals(seen, ["cut 2", "mend 2"]);
+  assertEquals(seen, ["cut 2", "mend 2", "transfer 3"]);
+  const noTransfer = createKvHandler(service, { hooks: { ...hooks, transfer: undefined } });
+  assertEquals((await noTransfer(req("POST", "/_test/transfer/3"))).status, 404);
   const plain = createKvHandler(service);
   assertEquals((await plain(req("PUT", "/_test/cut/2", "v"))).status, 204);
   assertEquals(calls, ["put /_test/cut/2=v"]);

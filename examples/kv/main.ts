@@ -49,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       cut: (id: bigint) => node.cutPeer(id),
       mend: (id: bigint) => node.mendPeer(id),
       status: () => node.status(),
+      transfer: (id: bigint) => node.transferLeader(id),
     }
     : undefined;
   let api: Deno.HttpServer<Deno.NetAddr>;

@@ -29,6 +29,7 @@ import { RawNode, type Ready, type StateType } from "../../raft/mod.ts";
 import { DiskStorage } from "../../raft/disk_storage.ts";
 import type { KvArgs } from "./args.ts";
 import { jsonCodec, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
+import { gobCodec } from "./gob.ts";
 import { NodeStoppedError } from "./errors.ts";
 import type { KvService } from "./http_api.ts";
 import { RaftLoop } from "./loop.ts";
@@ -45,7 +46,9 @@ export const CLUSTER_ID = 0x1000n;
 /** What a member needs: its command line, and optionally a codec and logger. */
 export interface KvNodeOptions {
   /** The parsed command line (see `parseArgs`). */
-  args: Omit<KvArgs, "port" | "host" | "testHooks">;
+  args: Omit<KvArgs, "port" | "host" | "testHooks" | "raftexampleCompat"> & {
+    raftexampleCompat?: boolean;
+  };
   /** Proposal encoding; default {@link jsonCodec}. */
   codec?: ProposalCodec;
   /** Logger of the member and its transport; default: the console from `warn`. */
@@ -104,7 +107,7 @@ export class KvNode implements KvService, Raft {
     this.id = o.args.id;
     this.#o = o;
     this.#log = o.logger ?? consoleLogger("warn");
-    this.#codec = o.codec ?? jsonCodec;
+    this.#codec = o.codec ?? (o.args.raftexampleCompat ? gobCodec : jsonCodec);
     this.#requests = new Requests({
       run: (action) => this.#loop.run(action),
       read: (key) => this.#store.get(key),
@@ -144,7 +147,7 @@ export class KvNode implements KvService, Raft {
     this.#applied = this.#snapshotIndex = index;
     this.#confState = snap.metadata?.confState;
     this.#requests.appliedTo(index);
-    const preVote = this.#o.preVote ?? true;
+    const preVote = this.#o.preVote ?? !a.raftexampleCompat;
     this.#raft = new RawNode({
       id: this.id,
       storage,
@@ -270,6 +273,11 @@ export class KvNode implements KvService, Raft {
     this.#transport.mendPeer(id);
   }
 
+  /** Asks the leader (this member, or through it) to hand leadership to `to`. */
+  transferLeader(to: bigint): void {
+    this.#loop.run((r) => r.transferLeader(to));
+  }
+
   /** Raft status plus what this member applied. */
   status(): Record<string, unknown> {
     const s = this.#raft.status();
@@ -367,7 +375,8 @@ export class KvNode implements KvService, Raft {
   }
 
   #send(rd: Ready): void {
-    sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? 1 << 20);
+    const streamAbove = this.#o.args.raftexampleCompat ? Infinity : 1 << 20;
+    sendMessages(this.#transport, rd.messages, this.#o.snapshotStreamBytes ?? streamAbove);
   }
 
   async #applyCommitted(rd: Ready): Promise<void> {

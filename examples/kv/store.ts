@@ -29,6 +29,53 @@ export class SnapshotDataError extends Error {
   }
 }
 
+const utf8 = new TextEncoder();
+
+// Go's encoding/json string escapes: \" \\ \n \r \t, \u00XX for other
+// controls, and HTML's < > & plus U+2028/U+2029 as \uXXXX (lowercase hex).
+// deno-lint-ignore no-control-regex
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\<>&\u2028\u2029]/;
+
+function goJsonString(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (c < 0x20 || ch === "<" || ch === ">" || ch === "&" || c === 0x2028 || c === 0x2029) {
+      out += "\\u" + c.toString(16).padStart(4, "0");
+    } else out += ch;
+  }
+  return out + '"';
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/**
+ * A map of strings as Go's `json.Marshal(map[string]string)` writes it:
+ * keys sorted by their UTF-8 bytes, Go's escapes, no spaces.
+ *
+ * @example
+ * ```ts
+ * import { goJsonMap } from "./store.ts";
+ * console.log(new TextDecoder().decode(goJsonMap(new Map([["/b", "<"], ["/a", "1"]])))); // {"/a":"1","/b":"\u003c"}
+ * ```
+ */
+export function goJsonMap(map: ReadonlyMap<string, string>): Uint8Array {
+  const keys = [...map.keys()].map((k) => ({ k, b: utf8.encode(k) }));
+  keys.sort((x, y) => compareBytes(x.b, y.b));
+  const parts = keys.map(({ k }) => `${goJsonString(k)}:${goJsonString(map.get(k)!)}`);
+  return utf8.encode(`{${parts.join(",")}}`);
+}
+
 /**
  * The key-value map one member holds.
  *
@@ -60,9 +107,12 @@ export class KvStore {
     this.#map.set(p.key, p.value);
   }
 
-  /** The whole map as snapshot data: a JSON object, as raftexample's `getSnapshot`. */
+  /**
+   * The whole map as snapshot data: a JSON object, byte for byte what
+   * raftexample's `getSnapshot` (Go's `json.Marshal` of the map) writes.
+   */
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.#map)));
+    return goJsonMap(this.#map);
   }
 
   /** Replaces the map with snapshot data; throws {@link SnapshotDataError} on bad data. */

@@ -38,6 +38,14 @@ export interface ClusterFlags {
   snapshotCount?: number;
   catchUpEntries?: number;
   requestTimeoutMs?: number;
+  /** Our members run with --raftexample-compat. */
+  raftexampleCompat?: boolean;
+  /**
+   * Members run by Go raftexample's binary `bin` instead of ours (mixed
+   * clusters): each in its own directory (it keeps raftexample-ID and
+   * raftexample-ID-snap in its working directory). They have no test hooks.
+   */
+  raftexample?: { bin: string; ids: number[] };
 }
 
 /** Up to `max` members (ids 1..max), the first `initial` of them in the initial --cluster. */
@@ -84,6 +92,11 @@ export class ProcessCluster {
     return `http://127.0.0.1:${this.#m(id).peerPort}`;
   }
 
+  /** Data directory of member `id` (for raftexample: its working directory). */
+  memberDir(id: number): string {
+    return this.#m(id).dataDir;
+  }
+
   /** Key-value API base URL of member `id`. */
   apiUrl(id: number): string {
     return `http://127.0.0.1:${this.#m(id).apiPort}`;
@@ -96,6 +109,13 @@ export class ProcessCluster {
     const n = Math.max(this.#initial, id);
     const cluster = Array.from({ length: n }, (_, i) => this.peerUrl(i + 1)).join(",");
     const f = this.#flags;
+    if (this.isRaftexample(id)) {
+      Deno.mkdirSync(m.dataDir, { recursive: true });
+      const args = [`--id=${id}`, `--cluster=${cluster}`, `--port=${m.apiPort}`];
+      if (id > this.#initial) args.push("--join");
+      this.#spawn(m, f.raftexample!.bin, args, m.dataDir);
+      return;
+    }
     const args = [
       "run",
       "-A",
@@ -109,9 +129,21 @@ export class ProcessCluster {
       `--request-timeout-ms=${f.requestTimeoutMs ?? 5000}`,
       "--test-hooks",
     ];
+    if (f.raftexampleCompat) args.push("--raftexample-compat");
     if (id > this.#initial) args.push("--join");
-    const child = new Deno.Command(Deno.execPath(), {
+    this.#spawn(m, Deno.execPath(), args);
+  }
+
+  /** True if member `id` is run by Go raftexample. */
+  isRaftexample(id: number): boolean {
+    return this.#flags.raftexample?.ids.includes(id) ?? false;
+  }
+
+  #spawn(m: Member, cmd: string, args: string[], cwd?: string): void {
+    const id = m.id;
+    const child = new Deno.Command(cmd, {
       args,
+      cwd,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
