@@ -14,6 +14,7 @@ import { F, type RateLimitedLog } from "../logger.ts";
 import { formatId, H, parseId } from "./headers.ts";
 import { checkVersionCompatibility } from "./version.ts";
 import { HttpError } from "./http_error.ts";
+import { forwardedWithOthersFrom } from "./provenance.ts";
 import { errorMessage } from "../util/error_message.ts";
 
 /** The options the checks read. */
@@ -109,7 +110,7 @@ export class Admission {
       throw new HttpError(400, `message is for member ${formatId(m.to)}, not ${this.localId}`);
     }
     const from = parseId(req.headers.get(H.from));
-    if (from !== undefined && from !== m.from) {
+    if (from !== undefined && from !== m.from && !forwardedWithOthersFrom(m.type)) {
       throw new HttpError(400, "message from field does not match X-Server-From");
     }
     if (this.#cfg.raft.isIDRemoved(m.from)) {

@@ -223,6 +223,13 @@ Deno.test("Admission.checkSender: the message must be for us, from the sender, n
     403,
     "cannot process message from removed member",
   );
+  // etcd's raft forwards a MsgTransferLeader with the transferee as `from`.
+  const transfer = create(MessageSchema, {
+    type: MessageType.MsgTransferLeader,
+    from: 3n,
+    to: LOCAL_ID,
+  });
+  t.admission.checkSender(request(), transfer);
 });
 
 Deno.test("Admission.process: steps the message into raft", async () => {

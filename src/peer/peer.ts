@@ -21,6 +21,7 @@ import { StreamWriter } from "../stream/writer.ts";
 import { type Inbox as StreamInbox, StreamReader } from "../stream/reader.ts";
 import type { StreamType } from "../stream/types.ts";
 import { Inbox } from "./inbox.ts";
+import { forwardedWithOthersFrom } from "../http/provenance.ts";
 import { Link } from "./link.ts";
 import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
@@ -232,7 +233,7 @@ export class TransportPeer implements Peer, PeerView {
       );
       return;
     }
-    if (m.from !== this.id || m.to !== this.#cfg.id) {
+    if ((m.from !== this.id && !forwardedWithOthersFrom(m.type)) || m.to !== this.#cfg.id) {
       // A peer's stream carries only its own messages to us; anything else is forged or misrouted.
       this.stats.receiveDrops++;
       this.metrics.receiveDrop(CH[channel], DR.mismatched);

@@ -3,7 +3,15 @@
 import { assert, assertEquals } from "@std/assert";
 import { type Message, MessageType } from "../../src/raftpb/raft_pb.ts";
 import { isLocalOnly } from "../../src/http/local_only.ts";
-import { group, msg, startCluster, startNode, streamsUp, waitUntil } from "../harness.ts";
+import {
+  group,
+  msg,
+  readersUp,
+  startCluster,
+  startNode,
+  streamsUp,
+  waitUntil,
+} from "../harness.ts";
 
 /** The local-only types among 0..18 (etcd's IsLocalMsg). */
 const LOCAL_ONLY = Array.from({ length: 19 }, (_, i) => i).filter((t) => isLocalOnly(t));
@@ -61,6 +69,22 @@ Deno.test("channels: each message type goes where etcd's pick sends it, among th
     });
     assertEquals(n.transport.peerStatus(1n)!.stats.refusedLocal, LOCAL_ONLY.length);
   }
+});
+
+Deno.test("channels: a forwarded MsgTransferLeader (from = the transferee, as etcd's raft sends it) is delivered; other messages must be the peer's own", async () => {
+  await using nodes = startCluster(3);
+  const [a, b] = nodes;
+  await waitUntil(() => readersUp(a, b) && readersUp(b, a), 5000, "streams up");
+  // b, a follower, forwards "transfer leadership to 3" to the leader a.
+  b.transport.send([msg(MessageType.MsgTransferLeader, 3n, 1n), msg(MessageType.MsgVote, 3n, 1n)]);
+  await a.raft.until(
+    () => a.raft.received.some((m) => m.type === MessageType.MsgTransferLeader),
+    5000,
+    "the forwarded MsgTransferLeader",
+  );
+  await waitUntil(() => a.transport.peerStatus(2n)!.stats.receiveDrops === 1, 5000, "the drop");
+  const got = a.raft.received.filter((m) => m.from === 3n);
+  assertEquals(got.map((m) => m.type), [MessageType.MsgTransferLeader], "a forged MsgVote is not");
 });
 
 Deno.test("channels: with no stream to the peer, everything goes by the pipeline", async () => {
