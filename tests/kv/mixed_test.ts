@@ -20,9 +20,6 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { ensureRaftexample, RaftexampleUnavailableError } from "../../bench/raftexample.ts";
-import { fromBinary } from "@bufbuild/protobuf";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
-import { SnapshotSchema } from "../../mod.ts";
 import { KvClients } from "./clients.ts";
 import { checkKv, formatResult } from "./linearizability.ts";
 import { ProcessCluster } from "./processes.ts";
@@ -298,30 +295,6 @@ async function mixed(t: Deno.TestContext, goIds: number[]) {
   }
 }
 
-/**
- * The map in the snapshot raftexample member `id` saved at `index` (its
- * `raftexample-ID-snap/TERM-INDEX.snap`: a snappb.Snapshot {crc, data} whose
- * data is a raftpb.Snapshot), or undefined if it has none at that index.
- */
-async function goSnapshotMap(dir: string, id: number, index: bigint) {
-  const snapDir = `${dir}/raftexample-${id}-snap`;
-  for await (const f of Deno.readDir(snapDir)) {
-    const m = /^[0-9a-f]{16}-([0-9a-f]{16})\.snap$/.exec(f.name);
-    if (m === null || BigInt(`0x${m[1]}`) !== index) continue;
-    const r = new BinaryReader(await Deno.readFile(`${snapDir}/${f.name}`));
-    while (r.pos < r.len) {
-      const [field, wireType] = r.tag();
-      if (field !== 2) {
-        r.skip(wireType);
-        continue;
-      }
-      const snap = fromBinary(SnapshotSchema, r.bytes());
-      return JSON.parse(new TextDecoder().decode(snap.data)) as Record<string, string>;
-    }
-  }
-  return undefined;
-}
-
 async function joinAfterCompaction(t: Deno.TestContext) {
   const small = Deno.env.get("RAFTHTTP_RAFTEXAMPLE_SMALL_BIN")!;
   const c = await ProcessCluster.create(4, 3, {
@@ -344,6 +317,16 @@ async function joinAfterCompaction(t: Deno.TestContext) {
         }
         for (const [key, value] of written) {
           assertEquals(await readableOn(c, go, key, value, 5000), [], `${key} not on all`);
+        }
+        // raftexample 3.4.23 can take a snapshot before its store (another
+        // goroutine) applied the last entries it covers, so a key written
+        // just before a snapshot can be missing from it and from a member
+        // that starts from it (seen in 3 of ~10 runs). Every key checked on
+        // the new member was applied on all three before these fillers made
+        // raftexample snapshot again; the fillers are not checked.
+        for (let i = 0; i < 25; i++) {
+          const r = await req(`${c.apiUrl(1 + (i % 3))}/filler${i}`, { method: "PUT", body: "x" });
+          assertEquals(r?.status, 204);
         }
         const compacted = c.logs(1000).match(/compacted log at index (\d+)/g) ?? [];
         assert(compacted.length >= 3, `raftexample did not compact its log:\n${c.logs()}`);
