@@ -17,7 +17,10 @@ const LOCAL = 0xaaaan;
 const PEER = 0xbbbbn;
 const BASE = "http://127.0.0.1:9";
 
-function transport(extra: Partial<ConstructorParameters<typeof Transport>[0]> = {}) {
+function transport(
+  extra: Partial<ConstructorParameters<typeof Transport>[0]> = {},
+  peerUrl = "http://127.0.0.1:2", // unless started, nothing dials it
+) {
   const raft = new RecordingRaft();
   const t = new Transport({
     id: LOCAL,
@@ -28,7 +31,7 @@ function transport(extra: Partial<ConstructorParameters<typeof Transport>[0]> = 
     probeIntervalMs: 0,
     ...extra,
   });
-  t.addPeer(PEER, ["http://127.0.0.1:2"]); // not started: nothing dials
+  t.addPeer(PEER, [peerUrl]);
   return { raft, t, handle: t.handler(), [Symbol.asyncDispose]: () => t.stop() };
 }
 
@@ -203,34 +206,21 @@ Deno.test("local-only types: dropped on the message and msgappv2 streams, the st
   const locals = LOCAL_ONLY_TYPES.map((t) => msg(t as MessageType, PEER, LOCAL, { term: 1n }));
   const app = msg(MessageType.MsgApp, PEER, LOCAL, { term: 1n, index: 5n, logTerm: 1n });
   const hb = msg(MessageType.MsgHeartbeat, PEER, LOCAL, { term: 1n });
-  const server = fakePeer([...locals, app, hb]);
-  const raft = new RecordingRaft();
-  const t = new Transport({
-    id: LOCAL,
-    clusterId: CLUSTER,
-    urls: ["http://127.0.0.1:1"],
-    raft,
-    logger: silentLogger,
-    probeIntervalMs: 0,
-  });
-  try {
-    t.addPeer(PEER, [`http://127.0.0.1:${server.addr.port}`]);
-    t.start();
-    await waitUntil(
-      () =>
-        t.peerStatus(PEER)!.stats.receivedOn.message >= 2 &&
-        t.peerStatus(PEER)!.stats.receivedOn.msgappv2 >= 2,
-      5000,
-      "both streams delivering",
-    );
-    const types = new Set(raft.received.map((m) => m.type as number));
-    assertEquals([...types].sort(), [MessageType.MsgApp, MessageType.MsgHeartbeat].sort());
-    for (const l of LOCAL_ONLY_TYPES) assertEquals(types.has(l), false, `type ${l} processed`);
-    assertGreater(t.peerStatus(PEER)!.stats.refusedLocal, 2 * LOCAL_ONLY_TYPES.length - 1);
-  } finally {
-    await t.stop();
-    await server.shutdown();
-  }
+  await using server = fakePeer([...locals, app, hb]);
+  await using x = transport({}, `http://127.0.0.1:${server.addr.port}`);
+  const { raft, t } = x;
+  t.start();
+  await waitUntil(
+    () =>
+      t.peerStatus(PEER)!.stats.receivedOn.message >= 2 &&
+      t.peerStatus(PEER)!.stats.receivedOn.msgappv2 >= 2,
+    5000,
+    "both streams delivering",
+  );
+  const types = new Set(raft.received.map((m) => m.type as number));
+  assertEquals([...types].sort(), [MessageType.MsgApp, MessageType.MsgHeartbeat].sort());
+  for (const l of LOCAL_ONLY_TYPES) assertEquals(types.has(l), false, `type ${l} processed`);
+  assertGreater(t.peerStatus(PEER)!.stats.refusedLocal, 2 * LOCAL_ONLY_TYPES.length - 1);
 });
 
 Deno.test("local-only types: a member sending MsgHup over a real stream gets it refused", async () => {
