@@ -130,6 +130,14 @@ export {
   serveNode,
 } from "./src/edge/node_server.ts";
 export type { MeterProviderLike } from "./src/metrics/otel.ts";
+export type { DialBody, Dialer, DialRequest, DialResponse } from "./src/http/dialer.ts";
+export { fetchDialer } from "./src/http/fetch_dialer.ts";
+export {
+  type DialerTlsOptions,
+  type NodeDialer,
+  nodeDialer,
+  type NodeDialerOptions,
+} from "./src/edge/node_dialer.ts";
 export {
   serveUnix,
   type ServeUnixOptions,

@@ -21,6 +21,9 @@ import { FileSnapshotSink } from "./snapshot/file_sink.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
 import type { MemberInfo } from "./http/members_receiver.ts";
+import { type Dialer, unixNeedsFetch } from "./http/dialer.ts";
+import { fetchDialer } from "./http/fetch_dialer.ts";
+import { type DialerTlsOptions, nodeDialer } from "./edge/node_dialer.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -78,8 +81,26 @@ export interface TransportOptions {
    * registered).
    */
   meterProvider?: MeterProviderLike;
-  /** The fetch used for every request to peers (inject one for TLS clients, tests, other runtimes). */
+  /**
+   * The fetch used for every request to peers (inject one for tests, unix
+   * sockets, other runtimes); wrapped in {@link fetchDialer}. Default: see
+   * `dialer`.
+   */
   fetch?: typeof fetch;
+  /**
+   * What sends every request to peers. Default: on Deno and Node.js, a
+   * {@link nodeDialer} (with `tls`), which the transport closes on `stop()`;
+   * elsewhere (Bun, workerd) the global fetch. A dialer passed here is not
+   * closed by the transport. Not together with `fetch` or `tls`.
+   */
+  dialer?: Dialer;
+  /**
+   * The client side of TLS toward `https://` peers (PEM strings): the CA their
+   * certificates chain to, and this member's certificate and key for peers
+   * that require client certificates (mTLS). Builds the default node:http
+   * dialer with them; not together with `fetch` or `dialer`.
+   */
+  tls?: DialerTlsOptions;
   /**
    * Called with errors that need the application: `MemberRemovedError`
    * (this member was removed: stop it, as etcd does), and cluster id or
@@ -149,10 +170,21 @@ export type Config =
   & Required<
     Omit<
       TransportOptions,
-      "snapshotSink" | "snapshotDir" | "onError" | "auth" | "meterProvider" | "members"
+      | "snapshotSink"
+      | "snapshotDir"
+      | "onError"
+      | "auth"
+      | "meterProvider"
+      | "members"
+      | "dialer"
+      | "tls"
     >
   >
   & {
+    /** What sends every request to peers. */
+    dialer: Dialer;
+    /** Releases the dialer if the transport made it (called by `stop()`). */
+    closeDialer: () => void;
     snapshotSink: SnapshotSink;
     onError: (error: Error) => void;
     auth?: RequestAuth;
@@ -521,16 +553,85 @@ function bounds(o: TransportOptions) {
 /** The global fetch, with a clear error for unix URLs (which need `unixFetch`). */
 const defaultFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const href = input instanceof Request ? input.url : String(input);
-  if (isUnixUrl(href)) {
-    return Promise.reject(
-      new TypeError(
-        `cannot reach ${href}: unix:// and unixs:// peer URLs need a fetch that can reach ` +
-          `unix sockets; pass fetch: unixFetch().fetch (Deno) or your runtime's equivalent`,
-      ),
-    );
-  }
+  if (isUnixUrl(href)) return Promise.reject(unixNeedsFetch(href));
   return fetch(input, init);
 };
+
+/**
+ * True on runtimes whose `node:http` client reads peers faster than their
+ * fetch (measured: Deno, Node.js); told apart by `navigator.userAgent`, which
+ * needs no runtime's types.
+ */
+export function nodeHttpIsFaster(): boolean {
+  const ua = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? "";
+  return ua.startsWith("Deno/") || ua.startsWith("Node.js/");
+}
+
+/**
+ * The dialer: an explicit `dialer`, else `fetch` wrapped, else the node
+ * dialer where it is faster (with `tls`), else the global fetch.
+ */
+function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer" | "fetch"> {
+  const none = () => {};
+  if (o.dialer !== undefined) {
+    if (typeof o.dialer?.dial !== "function") {
+      throw new TypeError("dialer must have a dial(request) method");
+    }
+    if (o.fetch !== undefined) {
+      throw new TypeError("dialer and fetch were both given: drop fetch (or wrap it: fetchDialer)");
+    }
+    if (o.tls !== undefined) {
+      throw new TypeError(
+        "tls only configures the transport's own dialer: drop tls and build your dialer " +
+          "with it (nodeDialer({ tls }))",
+      );
+    }
+    return { dialer: o.dialer, closeDialer: none, fetch: defaultFetch };
+  }
+  if (o.fetch !== undefined) {
+    if (typeof o.fetch !== "function") throw new TypeError("fetch must be a function");
+    if (o.tls !== undefined) {
+      throw new TypeError(
+        "tls and fetch were both given: a fetch brings its own TLS settings; drop tls (and " +
+          "configure your fetch), or drop fetch to have the transport dial with tls",
+      );
+    }
+    return { dialer: fetchDialer(o.fetch), closeDialer: none, fetch: o.fetch };
+  }
+  if (o.tls !== undefined) checkTls(o.tls);
+  if (nodeHttpIsFaster()) {
+    const dialer = nodeDialer({ tls: o.tls });
+    return { dialer, closeDialer: () => dialer.close(), fetch: defaultFetch };
+  }
+  if (o.tls !== undefined) {
+    throw new TypeError(
+      "tls needs node:http (Deno, Node.js), which this runtime lacks: drop tls and pass a " +
+        "fetch (or dialer) that has your certificates",
+    );
+  }
+  return { dialer: fetchDialer(defaultFetch), closeDialer: none, fetch: defaultFetch };
+}
+
+/** TypeError unless `tls` holds PEM strings where given. */
+function checkTls(tls: DialerTlsOptions): void {
+  if (typeof tls !== "object" || tls === null) {
+    throw new TypeError("tls must be an object { ca?, cert?, key? } of PEM strings");
+  }
+  const cas = tls.ca === undefined ? [] : Array.isArray(tls.ca) ? tls.ca : [tls.ca];
+  for (const c of cas) {
+    if (typeof c !== "string") {
+      throw new TypeError("tls.ca must be a PEM string or an array of them");
+    }
+  }
+  for (const k of ["cert", "key"] as const) {
+    if (tls[k] !== undefined && typeof tls[k] !== "string") {
+      throw new TypeError(`tls.${k} must be a PEM string`);
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new TypeError("tls.cert and tls.key go together: give both or neither");
+  }
+}
 
 /**
  * Validates options and fills in defaults. Throws TypeError for a value of
@@ -552,7 +653,7 @@ export function resolveOptions(o: TransportOptions): Config {
     snapshotSink: o.snapshotSink ?? new FileSnapshotSink(o.snapshotDir ?? "snap"),
     ...versions,
     logger,
-    fetch: o.fetch ?? defaultFetch,
+    ...dialerOf(o),
     onError: o.onError ??
       ((e) => logger.error(e.message, { [F.error]: e.message, "error-type": e.name })),
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),

@@ -320,6 +320,7 @@ export class Transport implements Transporter, AsyncDisposable {
       this.#peers.clear();
       this.#remotes.clear();
       await Promise.all(all.map((p) => p.stop()));
+      this.#cfg.closeDialer();
       this.#otel.close();
       this.#log.close();
     })();

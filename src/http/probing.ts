@@ -24,8 +24,11 @@ export const probingReceiver: Receiver = () =>
     headers: { "Content-Type": "text/plain; charset=utf-8" },
   });
 
+/** The most of a probing answer read (etcd's is about 50 bytes). */
+const PROBE_BODY_LIMIT = 4096;
+
 /** The options the prober reads. */
-export type ProberConfig = Pick<Config, "probeIntervalMs" | "fetch"> & LocalIdentity;
+export type ProberConfig = Pick<Config, "probeIntervalMs" | "dialer"> & LocalIdentity;
 
 /** Periodic RTT measurement of one peer. */
 export class Prober {
@@ -60,7 +63,9 @@ export class Prober {
     this.#metrics.probesSent++;
     try {
       const target = `${this.#picker.pick()}/raft/probing`;
-      const res = await this.#cfg.fetch(target, {
+      const res = await this.#cfg.dialer.dial({
+        method: "GET",
+        url: target,
         headers: this.#cfg.auth === undefined
           ? undefined
           : await requestHeaders(this.#cfg, "GET", target),
@@ -69,7 +74,7 @@ export class Prober {
           AbortSignal.timeout(this.#cfg.probeIntervalMs),
         ]),
       });
-      const body = await res.json() as { OK?: boolean };
+      const body = JSON.parse(await res.body.text(PROBE_BODY_LIMIT)) as { OK?: boolean };
       if (res.status !== 200 || body.OK !== true) throw new Error(`status ${res.status}`);
       const rtt = performance.now() - start;
       this.srttMs = this.srttMs === undefined ? rtt : 0.875 * this.srttMs + 0.125 * rtt;

@@ -17,6 +17,12 @@ import {
   PeerRequestError,
 } from "../errors.ts";
 import { readTextLimited } from "./body.ts";
+import type { DialResponse } from "./dialer.ts";
+
+/** At most `limit` bytes of an answer's body as text: a fetch Response or a dialer's. */
+function answerText(res: Response | DialResponse, limit: number): Promise<string> {
+  return res instanceof Response ? readTextLimited(res, limit) : res.body.text(limit);
+}
 
 /** The error a 412 answer to our `what` means, from its body (one trailing newline stripped). */
 export function preconditionFailed(
@@ -45,12 +51,12 @@ export function preconditionFailed(
  * anything else (200 included) is an unexpected status.
  */
 export async function checkPostResponse(
-  res: Response,
+  res: Response | DialResponse,
   what: string,
   peer: bigint,
   cfg: AnswerConfig,
 ): Promise<Error | undefined> {
-  const text = (await readTextLimited(res, 1024)).replace(/\n$/, "");
+  const text = (await answerText(res, 1024)).replace(/\n$/, "");
   const p = formatId(peer);
   switch (res.status) {
     case 204:

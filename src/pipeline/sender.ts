@@ -24,7 +24,7 @@ import { CH, DR } from "../metrics/peer_metrics.ts";
 
 /** The options the pipeline reads. */
 export type PipelineConfig =
-  & Pick<Config, "pipelineQueueSize" | "pipelineWorkers" | "pipelineTimeoutMs" | "fetch" | "raft">
+  & Pick<Config, "pipelineQueueSize" | "pipelineWorkers" | "pipelineTimeoutMs" | "dialer" | "raft">
   & FailureConfig
   & LocalIdentity;
 
@@ -96,8 +96,9 @@ export class Pipeline {
     const body = encodeMessage(m);
     try {
       const target = `${url}/raft`;
-      const res = await cfg.fetch(target, {
+      const res = await cfg.dialer.dial({
         method: "POST",
+        url: target,
         headers: await requestHeaders(cfg, "POST", target, {
           "Content-Type": "application/protobuf",
         }),

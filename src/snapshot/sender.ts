@@ -25,7 +25,7 @@ import { CH } from "../metrics/peer_metrics.ts";
 
 /** The options a snapshot send reads. */
 export type SnapshotSenderConfig =
-  & Pick<Config, "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "fetch" | "raft">
+  & Pick<Config, "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "dialer" | "raft">
   & FailureConfig
   & LocalIdentity;
 
@@ -106,15 +106,15 @@ export async function sendSnapshot(
   let error: Error | undefined;
   try {
     const target = `${url}/raft/snapshot`;
-    const res = await cfg.fetch(target, {
+    const res = await cfg.dialer.dial({
       method: "POST",
+      url: target,
       headers: await requestHeaders(cfg, "POST", target, {
         "Content-Type": "application/octet-stream",
       }),
       body,
       signal: abort.signal,
-      duplex: "half",
-    } as RequestInit);
+    });
     awaitAnswer();
     error = await checkPostResponse(res, "POST /raft/snapshot", peer, cfg);
   } catch (e) {

@@ -18,10 +18,9 @@ import { MessageFrameDecoder } from "../codec/message.ts";
 import { MsgAppV2FrameDecoder } from "../codec/msgappv2.ts";
 import { MemberRemovedError, PeerRequestError, StoppedError } from "../errors.ts";
 import { preconditionFailed } from "../http/responses.ts";
-import { readTextLimited } from "../http/body.ts";
+import type { DialBody, DialResponse } from "../http/dialer.ts";
 import { IdleDeadline } from "../util/idle_deadline.ts";
 import { failureReason } from "../util/error_message.ts";
-import { ChunkReader } from "./chunk_reader.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
 import { streamPath, type StreamType } from "./types.ts";
@@ -40,7 +39,7 @@ export type StreamReaderConfig =
     Config,
     "dialTimeoutMs" | "streamReadTimeoutMs" | "redialMinMs" | "redialMaxMs" | "maxFrameSize"
   >
-  & Pick<Config, "fetch">
+  & Pick<Config, "dialer">
   & FailureConfig
   & LocalIdentity;
 
@@ -143,7 +142,7 @@ export class StreamReader {
     this.#ctx.metrics.streamConnects[2 + CH[this.type]]++;
     this.#connected = true;
     try {
-      await this.#read(res.body!, abort);
+      await this.#read(res.body, abort);
       return "worked";
     } finally {
       this.#connected = false;
@@ -151,7 +150,7 @@ export class StreamReader {
   }
 
   /** The GET, bounded by the dial timeout until the response headers arrive. */
-  async #dial(url: string, abort: AbortController): Promise<Response | undefined> {
+  async #dial(url: string, abort: AbortController): Promise<DialResponse | undefined> {
     const { cfg, peer } = this.#ctx;
     const target = `${url}${streamPath(this.type, formatId(cfg.id))}`;
     const timer = setTimeout(
@@ -159,8 +158,9 @@ export class StreamReader {
       cfg.dialTimeoutMs,
     );
     try {
-      return await cfg.fetch(target, {
+      return await cfg.dialer.dial({
         method: "GET",
+        url: target,
         headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(peer) }),
         signal: abort.signal,
       });
@@ -186,14 +186,14 @@ export class StreamReader {
   }
 
   /** etcd's dial response handling; undefined when the stream may be read. */
-  async #checkResponse(res: Response): Promise<Error | "unsupported" | undefined> {
+  async #checkResponse(res: DialResponse): Promise<Error | "unsupported" | undefined> {
     const { cfg, peer } = this.#ctx;
     if (!supportsStreams(res.headers.get(H.serverVersion), cfg.serverVersion)) {
-      await res.body?.cancel();
+      await res.body.cancel();
       return "unsupported";
     }
-    if (res.status === 200 && res.body !== null) return undefined;
-    const text = (await readTextLimited(res, 1024)).replace(/\n$/, "");
+    if (res.status === 200) return undefined;
+    const text = (await res.body.text(1024)).replace(/\n$/, "");
     const p = formatId(peer);
     switch (res.status) {
       case 410:
@@ -218,14 +218,13 @@ export class StreamReader {
   }
 
   /** Decodes the body until it ends, fails, or stays silent past the read timeout. */
-  async #read(body: ReadableStream<Uint8Array>, abort: AbortController): Promise<void> {
+  async #read(body: DialBody, abort: AbortController): Promise<void> {
     const { cfg, peer, stats, peerId } = this.#ctx;
     const bytesOn = this.#ctx.metrics.receivedBytes;
     const ch = CH[this.type];
     const decoder = this.type === "message"
       ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
       : new MsgAppV2FrameDecoder(cfg.id, peer, { maxFrameSize: cfg.maxFrameSize });
-    const reader = new ChunkReader(body);
     const deliver = this.#inbox;
     const link = this.#ctx.link;
     const deadline = new IdleDeadline(cfg.streamReadTimeoutMs, silent, (e) => {
@@ -234,25 +233,22 @@ export class StreamReader {
       abort.abort(e);
       link.dead(e.message);
     });
+    const onChunk = (value: Uint8Array) => {
+      link.lastHeard = deadline.touch();
+      stats.receivedBytes += value.length;
+      bytesOn[ch] += value.length;
+      stats.receivedChunks++;
+      decoder.push(value, deliver);
+    };
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          decoder.finish();
-          this.#ctx.log.event(
-            `stream-eof:${this.type}:${peer}`,
-            "info",
-            "the peer closed the stream",
-            { [F.remote]: peerId, [F.stream]: this.type },
-          );
-          return;
-        }
-        link.lastHeard = deadline.touch();
-        stats.receivedBytes += value.length;
-        bytesOn[ch] += value.length;
-        stats.receivedChunks++;
-        decoder.push(value, deliver);
-      }
+      await body.consume(onChunk);
+      decoder.finish();
+      this.#ctx.log.event(
+        `stream-eof:${this.type}:${peer}`,
+        "info",
+        "the peer closed the stream",
+        { [F.remote]: peerId, [F.stream]: this.type },
+      );
     } catch (e) {
       if (this.#quiet) return;
       const why = failureReason(abort.signal, e);
@@ -266,7 +262,7 @@ export class StreamReader {
     } finally {
       deadline.cleanup();
       abort.abort(new StoppedError("stream closed"));
-      await reader.cancel().catch(() => {});
+      await body.cancel().catch(() => {});
     }
   }
 
