@@ -682,6 +682,9 @@ export async function run(cfg: Config): Promise<number> {
     raft: node,
     snapshotSink: new FileSnapshotSink(snapDir),
     logger: stderrLogger(cfg.log),
+    // RAFTHTTP_BENCH_DIALER=fetch measures the fetch dialer (what every
+    // client used before the node dialer became Deno's default).
+    ...(Deno.env.get("RAFTHTTP_BENCH_DIALER") === "fetch" ? { fetch: globalThis.fetch } : {}),
     onError: (e) => {
       node.critical++;
       console.error(`peer: rafthttp critical error: ${e.message}`);

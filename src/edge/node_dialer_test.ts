@@ -1,0 +1,129 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
+import { dialerSuite } from "../../tests/dialer_suite.ts";
+import { nodeDialer } from "./node_dialer.ts";
+
+dialerSuite("nodeDialer", () => {
+  const dialer = nodeDialer();
+  return { dialer, close: () => dialer.close() };
+});
+
+
+Deno.test("nodeDialer: keeps connections alive between requests, and close() destroys them", async () => {
+  const ports = new Set<number>();
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
+    ports.add(info.remoteAddr.port);
+    return new Response("ok");
+  });
+  const dialer = nodeDialer();
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await dialer.dial({ method: "GET", url: `http://127.0.0.1:${s.addr.port}/` });
+      assertEquals(await res.body.text(10), "ok");
+    }
+    assertEquals(ports.size, 1, "one keep-alive connection served every request");
+  } finally {
+    dialer.close();
+    await s.shutdown(); // would wait for a connection left open
+  }
+  const e = await assertRejects(() =>
+    dialer.dial({ method: "GET", url: `http://127.0.0.1:${s.addr.port}/` })
+  );
+  assert(e instanceof TypeError && e.message.includes("after close"), String(e));
+});
+
+Deno.test("nodeDialer: close() ends a body being read", async () => {
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new Uint8Array(10));
+        },
+      }),
+    ));
+  const dialer = nodeDialer();
+  try {
+    const res = await dialer.dial({ method: "GET", url: `http://127.0.0.1:${s.addr.port}/` });
+    let got = 0;
+    const reading = res.body.consume((c) => got += c.length);
+    setTimeout(() => dialer.close(), 50);
+    await assertRejects(() => reading);
+    assertEquals(got, 10);
+  } finally {
+    dialer.close();
+    await s.shutdown();
+  }
+});
+
+Deno.test("nodeDialer: a stream body that fails closes the connection at once", async () => {
+  let serverSaw = "";
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    try {
+      for await (const _ of req.body!) { /* drain */ }
+      serverSaw = "end";
+    } catch {
+      serverSaw = "error";
+    }
+    return new Response(null, { status: 204 });
+  });
+  const dialer = nodeDialer();
+  const url = `http://127.0.0.1:${s.addr.port}/`;
+  try {
+    // A first request leaves a keep-alive connection the failing one reuses.
+    const first = await dialer.dial({ method: "POST", url, body: new Uint8Array(1) });
+    assertEquals(await first.body.text(10), "");
+    assertEquals(serverSaw, "end");
+    serverSaw = "";
+    let n = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (n++ === 3) return c.error(new Error("disk read failed"));
+        c.enqueue(new Uint8Array(65536));
+      },
+    }, { highWaterMark: 0 });
+    const e = await assertRejects(() => dialer.dial({ method: "POST", url, body }));
+    assertEquals((e as Error).message, "disk read failed");
+    const t = Date.now();
+    while (serverSaw === "" && Date.now() - t < 2000) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(serverSaw, "error", "the server saw the body break");
+  } finally {
+    dialer.close();
+    await s.shutdown();
+  }
+});
+
+Deno.test("nodeDialer: a stream body is pulled only as the connection takes it", async () => {
+  // The server reads slowly; the client must not read far ahead of it.
+  let produced = 0;
+  let consumed = 0;
+  let maxAhead = 0;
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    for await (const c of req.body!) {
+      consumed += c.length;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    return new Response(String(consumed));
+  });
+  const dialer = nodeDialer();
+  const total = 64 * 1024 * 1024;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (produced === total) return c.close();
+      produced += 1024 * 1024;
+      maxAhead = Math.max(maxAhead, produced - consumed);
+      c.enqueue(new Uint8Array(1024 * 1024));
+    },
+  }, { highWaterMark: 0 });
+  try {
+    const url = `http://127.0.0.1:${s.addr.port}/`;
+    const res = await dialer.dial({ method: "POST", url, body });
+    assertEquals(await res.body.text(100), String(total));
+    assert(maxAhead < 24 * 1024 * 1024, `${maxAhead / 2 ** 20} MiB were read ahead of the server`);
+  } finally {
+    dialer.close();
+    await s.shutdown();
+  }
+});
+
+Deno.test("nodeDialer: maxSocketsPerHost is checked", () => {
+  assertThrows(() => nodeDialer({ maxSocketsPerHost: 0 }), RangeError, "maxSocketsPerHost");
+});
