@@ -174,7 +174,9 @@ export function dialerSuite(
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = l.addr.port;
     l.close();
-    const e = await assertRejects(() => d.dial({ method: "GET", url: `http://127.0.0.1:${port}/` }));
+    const e = await assertRejects(() =>
+      d.dial({ method: "GET", url: `http://127.0.0.1:${port}/` })
+    );
     assert(e instanceof Error, `got ${e}`);
   });
 

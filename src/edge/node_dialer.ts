@@ -306,8 +306,11 @@ function nodeBody(x: Exchange, res: IncomingMessage): DialBody {
     cancel(reason?: unknown): Promise<void> {
       if (!used) {
         used = true;
-        if (ended) x.release();
-        else x.fail(reason ?? new Error("the body was cancelled"));
+        if (ended || res.complete) {
+          // All of it is in: drained, the connection goes back to the pool.
+          x.release();
+          res.resume();
+        } else x.fail(reason ?? new Error("the body was cancelled"));
       }
       return Promise.resolve();
     },

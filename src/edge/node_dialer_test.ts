@@ -7,7 +7,6 @@ dialerSuite("nodeDialer", () => {
   return { dialer, close: () => dialer.close() };
 });
 
-
 Deno.test("nodeDialer: keeps connections alive between requests, and close() destroys them", async () => {
   const ports = new Set<number>();
   const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_req, info) => {
