@@ -7,7 +7,7 @@ import type { Dialer } from "../src/http/dialer.ts";
 const te = new TextEncoder();
 
 /** A server whose routes the suite uses; `stop` shuts it down. */
-async function server(): Promise<{ url: string; stop: () => Promise<void>; hits: string[] }> {
+function server(): { url: string; stop: () => Promise<void>; hits: string[] } {
   const hits: string[] = [];
   const gates: (() => void)[] = [];
   const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
@@ -78,7 +78,7 @@ export function dialerSuite(
 ): void {
   const test = (what: string, f: (d: Dialer, url: string, hits: string[]) => Promise<void>) =>
     Deno.test(`${name}: ${what}`, async () => {
-      const srv = await server();
+      const srv = server();
       const { dialer, close } = make();
       try {
         await f(dialer, srv.url, srv.hits);
