@@ -140,3 +140,33 @@ Deno.test("options: the README's table of defaults matches the DEFAULT_* constan
 function disposable(t: Transport): Disposable {
   return { [Symbol.dispose]: () => void t.stop() };
 }
+
+Deno.test("options: dialer, fetch and tls: which is used, and combinations refused", async () => {
+  const dialer = { dial: () => Promise.reject(new Error("unused")) };
+  assertEquals(options.resolveOptions({ ...base, dialer }).dialer, dialer);
+  // A fetch is wrapped; it is the one called.
+  const calls: string[] = [];
+  const f = (input: RequestInfo | URL) => {
+    calls.push(String(input));
+    return Promise.resolve(new Response(null, { status: 204 }));
+  };
+  const viaFetch = options.resolveOptions({ ...base, fetch: f as typeof fetch });
+  const res = await viaFetch.dialer.dial({ method: "GET", url: "http://127.0.0.1:1/x" });
+  assertEquals([res.status, calls], [204, ["http://127.0.0.1:1/x"]]);
+  // Deno: the node dialer, made (and closed) by the transport.
+  assert(options.nodeHttpIsFaster());
+  const own = options.resolveOptions({ ...base, tls: { ca: "PEM" } });
+  assert(own.dialer !== dialer);
+  own.closeDialer();
+  const refused = (extra: Partial<TransportOptions>, ...words: string[]) => {
+    const e = assertThrows(() => new Transport({ ...base, ...extra }), TypeError);
+    for (const w of words) assert(e.message.includes(w), `"${w}" in: ${e.message}`);
+  };
+  refused({ dialer, fetch: f as typeof fetch }, "dialer", "drop fetch");
+  refused({ dialer, tls: {} }, "tls", "drop tls");
+  refused({ fetch: f as typeof fetch, tls: { ca: "PEM" } }, "tls and fetch", "drop tls");
+  refused({ dialer: {} as never }, "dialer must have a dial");
+  refused({ tls: { cert: "PEM" } }, "tls.cert and tls.key");
+  refused({ tls: { ca: [1 as never] } }, "tls.ca");
+  refused({ tls: "x" as never }, "tls must be an object");
+});
