@@ -69,13 +69,23 @@ export class DenoMember implements TestMember {
   readonly id: bigint;
   readonly url: string;
   readonly member: Member;
+  /** The User-Agent each member (X-Server-From, hex) sent requests with ("" for none). */
+  readonly agents = new Map<string, Set<string>>();
   #server: Deno.HttpServer<Deno.NetAddr>;
 
   constructor(id: bigint, peers: [bigint, string][], options: MemberConfig["options"] = {}) {
     let handler = (_req: Request) => Promise.resolve(new Response("starting", { status: 503 }));
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen() {} },
-      (req) => handler(req),
+      (req) => {
+        const from = req.headers.get("x-server-from");
+        if (from !== null) {
+          const seen = this.agents.get(from) ?? new Set();
+          seen.add(req.headers.get("user-agent") ?? "");
+          this.agents.set(from, seen);
+        }
+        return handler(req);
+      },
     );
     this.id = id;
     this.url = `http://127.0.0.1:${this.#server.addr.port}`;

@@ -44,6 +44,8 @@ Deno.test({
       await node.start();
       await node.child.waitFor(/node v22\.\d+\.\d+ member 5 listening/);
       await crossRuntimeScenario(node, d1, d2, "Node");
+      // The Node member dials with node:http (no User-Agent), not fetch ("node").
+      assertEquals([...d1.agents.get("5") ?? []], [""], "the Node member's user agents");
       // No request failed in the server itself (its logger prints these).
       assertEquals(node.output().split("\n").filter((l) => /: node server: /.test(l)), []);
     } catch (e) {
