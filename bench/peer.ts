@@ -19,6 +19,7 @@ import {
   type Entry,
   EntrySchema,
   EntryType,
+  fetchDialer,
   FileSnapshotSink,
   type LogFields,
   type Logger,
@@ -26,6 +27,7 @@ import {
   type Message,
   MessageSchema,
   MessageType,
+  nodeDialer,
   type Raft,
   snapshotFileName,
   SnapshotMessage,
@@ -124,6 +126,25 @@ function parseIntFlag(name: string, s: string | undefined, def: number): number 
   const v = parseNum(name, s, def);
   if (!Number.isSafeInteger(v)) throw new FlagError(`-${name}: not an integer: ${s}`);
   return v;
+}
+
+/**
+ * RAFTHTTP_BENCH_DIALER=fetch measures the fetch dialer (what every client
+ * used before the node dialer); =streams-fetch reads streams with fetch and
+ * sends POSTs with node:http. Unset: the transport's default.
+ */
+function benchDialer() {
+  const which = Deno.env.get("RAFTHTTP_BENCH_DIALER");
+  if (which === "fetch") return { fetch: globalThis.fetch };
+  if (which !== "streams-fetch") return {};
+  const viaFetch = fetchDialer(globalThis.fetch);
+  const viaNode = nodeDialer();
+  return {
+    dialer: {
+      dial: (req: Parameters<typeof viaNode.dial>[0]) =>
+        (new URL(req.url).pathname.startsWith("/raft/stream/") ? viaFetch : viaNode).dial(req),
+    },
+  };
 }
 
 /** Parses the command line as etcdpeer does; throws FlagError on bad flags. */
@@ -682,9 +703,7 @@ export async function run(cfg: Config): Promise<number> {
     raft: node,
     snapshotSink: new FileSnapshotSink(snapDir),
     logger: stderrLogger(cfg.log),
-    // RAFTHTTP_BENCH_DIALER=fetch measures the fetch dialer (what every
-    // client used before the node dialer became Deno's default).
-    ...(Deno.env.get("RAFTHTTP_BENCH_DIALER") === "fetch" ? { fetch: globalThis.fetch } : {}),
+    ...benchDialer(),
     onError: (e) => {
       node.critical++;
       console.error(`peer: rafthttp critical error: ${e.message}`);
