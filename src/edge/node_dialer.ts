@@ -77,7 +77,13 @@ export function nodeDialer(options: NodeDialerOptions = {}): NodeDialer {
   let closed = false;
   const load = async () => {
     mods ??= Promise.all([import("node:http"), import("node:https")]).then(([http, https]) => {
-      const common = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets };
+      // lifo: the socket used last is the least likely to have been closed by the peer.
+      const common = {
+        keepAlive: true,
+        maxSockets,
+        maxFreeSockets: maxSockets,
+        scheduling: "lifo" as const,
+      };
       agents = {
         http: new http.Agent(common),
         https: new https.Agent({ ...common, ...options.tls }),
@@ -137,6 +143,8 @@ class Exchange {
   #failed: unknown;
   /** Where a failure goes while waiting for the response, then while reading the body. */
   onFail: ((e: unknown) => void) | undefined;
+  /** True while a streamed request body is being written. */
+  sending = false;
 
   constructor(r: ClientRequest, signal: AbortSignal | undefined) {
     this.#r = r;
@@ -203,6 +211,7 @@ async function pump(
   body: ReadableStream<Uint8Array>,
 ): Promise<void> {
   const reader = body.getReader();
+  x.sending = true;
   try {
     // Headers first, and the socket known, so that a failure can close it.
     r.flushHeaders();
@@ -218,6 +227,8 @@ async function pump(
     }
   } catch (e) {
     x.fail(e);
+  } finally {
+    x.sending = false;
   }
   await reader.cancel().catch(() => {});
 }
@@ -266,6 +277,9 @@ function nodeBody(x: Exchange, res: IncomingMessage): DialBody {
         x.release();
         if (e === undefined) resolve();
         else reject(e);
+        // Answered before the request body was all sent (a refusal): the
+        // rest is not written, the connection is not reused.
+        if (x.sending) x.fail(new Error("the peer answered before the request body was sent"));
       };
       x.onFail = settle;
       const stop = () => {
@@ -310,6 +324,7 @@ function nodeBody(x: Exchange, res: IncomingMessage): DialBody {
           // All of it is in: drained, the connection goes back to the pool.
           x.release();
           res.resume();
+          if (x.sending) x.fail(new Error("the peer answered before the request body was sent"));
         } else x.fail(reason ?? new Error("the body was cancelled"));
       }
       return Promise.resolve();

@@ -126,3 +126,34 @@ Deno.test("nodeDialer: a stream body is pulled only as the connection takes it",
 Deno.test("nodeDialer: maxSocketsPerHost is checked", () => {
   assertThrows(() => nodeDialer({ maxSocketsPerHost: 0 }), RangeError, "maxSocketsPerHost");
 });
+
+Deno.test("nodeDialer: a peer that answers before the body is sent stops the upload", async () => {
+  const s = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("too large\n", { status: 413 }),
+  );
+  const dialer = nodeDialer();
+  let cancelled = false;
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled++;
+      c.enqueue(new Uint8Array(1024 * 1024)); // endless
+    },
+    cancel() {
+      cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  try {
+    const url = `http://127.0.0.1:${s.addr.port}/`;
+    const res = await dialer.dial({ method: "POST", url, body });
+    assertEquals(res.status, 413);
+    assertEquals(await res.body.text(100), "too large\n");
+    const t = Date.now();
+    while (!cancelled && Date.now() - t < 2000) await new Promise((r) => setTimeout(r, 10));
+    assert(cancelled, `the body was not cancelled (${pulled} MiB pulled)`);
+  } finally {
+    dialer.close();
+    await s.shutdown();
+  }
+});
