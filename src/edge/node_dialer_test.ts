@@ -157,3 +157,44 @@ Deno.test("nodeDialer: a peer that answers before the body is sent stops the upl
     await s.shutdown();
   }
 });
+
+Deno.test("nodeDialer: chunks handed out are never reused (decoded messages keep views into them)", async () => {
+  const N = 4000;
+  const piece = (i: number) => {
+    const b = new Uint8Array(1000).fill(i * 31 & 0xff);
+    new DataView(b.buffer).setUint32(0, i);
+    return b;
+  };
+  let i = 0;
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        async pull(c) {
+          if (i === N) return c.close();
+          c.enqueue(piece(i++));
+          if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0)); // separate socket reads
+        },
+      }),
+    ));
+  const dialer = nodeDialer();
+  try {
+    const res = await dialer.dial({ method: "GET", url: `http://127.0.0.1:${s.addr.port}/` });
+    const kept: Uint8Array[] = [];
+    await res.body.consume((c) => kept.push(c)); // views kept, never copied
+    const all = new Uint8Array(kept.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of kept) {
+      all.set(c, at);
+      at += c.length;
+    }
+    assertEquals(all.length, N * 1000);
+    assert(kept.length > 10, `${kept.length} chunks`);
+    for (let j = 0; j < N; j++) {
+      const got = all.subarray(j * 1000, (j + 1) * 1000);
+      assertEquals(got, piece(j), `piece ${j} intact`);
+    }
+  } finally {
+    dialer.close();
+    await s.shutdown();
+  }
+});
