@@ -16,7 +16,17 @@ import type { DialBody, Dialer, DialRequest, DialResponse } from "../http/dialer
 import { decodeText, unixNeedsFetch } from "../http/dialer.ts";
 import { isUnixUrl } from "../http/peer_urls.ts";
 
-/** The client side of TLS for `https://` peers: PEM strings. */
+/**
+ * The client side of TLS for `https://` peers: PEM strings. The transport's
+ * `tls` option, or {@link NodeDialerOptions.tls}.
+ *
+ * @example
+ * ```ts
+ * import type { DialerTlsOptions } from "@rafthttp/rafthttp";
+ * const tls: DialerTlsOptions = { ca: "-----BEGIN CERTIFICATE-----\n..." };
+ * console.log(typeof tls.ca); // string
+ * ```
+ */
 export interface DialerTlsOptions {
   /** The CA certificates peers' certificates must chain to. Default: the runtime's roots. */
   ca?: string | string[];
@@ -26,7 +36,16 @@ export interface DialerTlsOptions {
   key?: string;
 }
 
-/** Options of {@link nodeDialer}. */
+/**
+ * Options of {@link nodeDialer}.
+ *
+ * @example
+ * ```ts
+ * import { nodeDialer, type NodeDialerOptions } from "@rafthttp/rafthttp";
+ * const options: NodeDialerOptions = { maxSocketsPerHost: 8 };
+ * nodeDialer(options).close();
+ * ```
+ */
 export interface NodeDialerOptions {
   /** TLS for `https://` peers. The server's name is verified as Node does by default. */
   tls?: DialerTlsOptions;
@@ -38,7 +57,16 @@ export interface NodeDialerOptions {
   maxSocketsPerHost?: number;
 }
 
-/** A {@link Dialer} that owns connections: close it when done. */
+/**
+ * A {@link Dialer} that owns connections: close it when done.
+ *
+ * @example
+ * ```ts
+ * import { type NodeDialer, nodeDialer } from "@rafthttp/rafthttp";
+ * const dialer: NodeDialer = nodeDialer();
+ * dialer.close(); // idempotent; later dials are refused
+ * ```
+ */
 export interface NodeDialer extends Dialer {
   /** Destroys every connection (requests in flight fail); later dials are refused. */
   close(): void;
