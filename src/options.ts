@@ -176,6 +176,7 @@ export type Config =
       | "auth"
       | "meterProvider"
       | "members"
+      | "fetch"
       | "dialer"
       | "tls"
     >
@@ -571,7 +572,7 @@ export function nodeHttpIsFaster(): boolean {
  * The dialer: an explicit `dialer`, else `fetch` wrapped, else the node
  * dialer where it is faster (with `tls`), else the global fetch.
  */
-function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer" | "fetch"> {
+function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer"> {
   const none = () => {};
   if (o.dialer !== undefined) {
     if (typeof o.dialer?.dial !== "function") {
@@ -586,7 +587,7 @@ function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer" | 
           "with it (nodeDialer({ tls }))",
       );
     }
-    return { dialer: o.dialer, closeDialer: none, fetch: defaultFetch };
+    return { dialer: o.dialer, closeDialer: none };
   }
   if (o.fetch !== undefined) {
     if (typeof o.fetch !== "function") throw new TypeError("fetch must be a function");
@@ -596,12 +597,12 @@ function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer" | 
           "configure your fetch), or drop fetch to have the transport dial with tls",
       );
     }
-    return { dialer: fetchDialer(o.fetch), closeDialer: none, fetch: o.fetch };
+    return { dialer: fetchDialer(o.fetch), closeDialer: none };
   }
   if (o.tls !== undefined) checkTls(o.tls);
   if (nodeHttpIsFaster()) {
     const dialer = nodeDialer({ tls: o.tls });
-    return { dialer, closeDialer: () => dialer.close(), fetch: defaultFetch };
+    return { dialer, closeDialer: () => dialer.close() };
   }
   if (o.tls !== undefined) {
     throw new TypeError(
@@ -609,7 +610,7 @@ function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer" | 
         "fetch (or dialer) that has your certificates",
     );
   }
-  return { dialer: fetchDialer(defaultFetch), closeDialer: none, fetch: defaultFetch };
+  return { dialer: fetchDialer(defaultFetch), closeDialer: none };
 }
 
 /** TypeError unless `tls` holds PEM strings where given. */
