@@ -28,7 +28,10 @@ import { isUnixUrl } from "../http/peer_urls.ts";
  * ```
  */
 export interface DialerTlsOptions {
-  /** The CA certificates peers' certificates must chain to. Default: the runtime's roots. */
+  /**
+   * The CA certificates peers' certificates must chain to, in place of the
+   * runtime's roots. Default: the runtime's roots.
+   */
   ca?: string | string[];
   /** This member's client certificate (for peers that require one: mTLS). */
   cert?: string;
@@ -173,6 +176,8 @@ class Exchange {
   onFail: ((e: unknown) => void) | undefined;
   /** True while a streamed request body is being written. */
   sending = false;
+  /** Called once when the request fails (a body pump waiting for `drain`). */
+  wakers: (() => void)[] = [];
 
   constructor(r: ClientRequest, signal: AbortSignal | undefined) {
     this.#r = r;
@@ -198,6 +203,7 @@ class Exchange {
     this.#r.destroy();
     socket?.destroy();
     this.onFail?.(this.#failed);
+    for (const wake of this.wakers.splice(0)) wake();
   }
 
   /** Stops listening to the signal (the exchange is over). */
@@ -243,7 +249,7 @@ async function pump(
   try {
     // Headers first, and the socket known, so that a failure can close it.
     r.flushHeaders();
-    if (r.socket === null) await event(r, "socket");
+    if (!r.socket) await event(r, x, "socket");
     for (;;) {
       const { done, value } = await reader.read();
       if (x.failed) break;
@@ -251,7 +257,7 @@ async function pump(
         r.end();
         return;
       }
-      if (!r.write(value)) await event(r, "drain");
+      if (!r.write(value)) await event(r, x, "drain");
     }
   } catch (e) {
     x.fail(e);
@@ -261,16 +267,20 @@ async function pump(
   await reader.cancel().catch(() => {});
 }
 
-/** Resolves on `name` or when `r` closes. */
-function event(r: ClientRequest, name: string): Promise<void> {
+/** Resolves on `name`, when `r` closes, or when the request fails. */
+function event(r: ClientRequest, x: Exchange, name: string): Promise<void> {
   return new Promise<void>((resolve) => {
+    if (x.failed) return resolve();
     const wake = () => {
       r.off(name, wake);
       r.off("close", wake);
+      const i = x.wakers.indexOf(wake);
+      if (i >= 0) x.wakers.splice(i, 1);
       resolve();
     };
     r.on(name, wake);
     r.on("close", wake);
+    x.wakers.push(wake);
   });
 }
 
