@@ -12,6 +12,7 @@
 
 import { IdleDeadline } from "../util/idle_deadline.ts";
 import { toError } from "../util/error_message.ts";
+import type { BodySource } from "../http/body_source.ts";
 
 /** Options of {@link spool}. */
 export interface SpoolOptions {
@@ -29,9 +30,12 @@ export interface Spool {
   complete(): boolean;
 }
 
-/** Starts draining `body` ahead of `stream`'s consumer. */
-export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spool {
-  const reader = body.getReader();
+/**
+ * Starts draining `reader` (a request body's {@link BodySource}) ahead of
+ * `stream`'s consumer. On the node edge the source pauses the socket when
+ * this spool stops reading, so the bound holds end to end.
+ */
+export function spool(reader: BodySource, opts: SpoolOptions): Spool {
   const queue: Uint8Array[] = [];
   let head = 0;
   let queued = 0;
