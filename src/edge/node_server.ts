@@ -452,6 +452,7 @@ const BODY_HIGH_WATER = 256 * 1024;
  * stream, for code that reads `req.body`.
  */
 class NodeBodySource implements BodySource {
+  readonly pausesSender = true;
   #req: IncomingMessage;
   #chunks: Uint8Array[] = [];
   #head = 0;

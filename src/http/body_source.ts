@@ -16,6 +16,12 @@ export interface BodySource {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Stops reading: the rest of the body is discarded. */
   cancel(reason?: unknown): Promise<void>;
+  /**
+   * True when not reading pushes back on the sender (the edge pauses the
+   * socket): a reader then needs no buffer of its own to keep up. Absent on
+   * `req.body` readers: Deno.serve buffers unread bodies without bound.
+   */
+  readonly pausesSender?: boolean;
 }
 
 const sources = new WeakMap<Request, BodySource>();
