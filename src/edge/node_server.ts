@@ -25,7 +25,16 @@ import {
   type TlsOptions,
 } from "./tls.ts";
 
-/** Where a {@link PeerServer} listens. */
+/**
+ * Where a {@link PeerServer} listens.
+ *
+ * @example
+ * ```ts
+ * import type { PeerServerAddr } from "@rafthttp/rafthttp";
+ * const addr: PeerServerAddr = { hostname: "127.0.0.1", port: 2380 };
+ * console.log(`http://${addr.hostname}:${addr.port}`);
+ * ```
+ */
 export interface PeerServerAddr {
   /** The address it is bound to (127.0.0.1 unless told). */
   hostname: string;
@@ -74,6 +83,21 @@ export interface NodeServeOptions extends TlsOptions {
 /**
  * A listening peer-port server, whatever serves it (`serve()` on either
  * engine, {@link serveNode}): the names of `Deno.HttpServer`.
+ *
+ * @example
+ * ```ts
+ * import { type PeerServer, serve, Transport } from "@rafthttp/rafthttp";
+ * const transport = new Transport({
+ *   id: 1n,
+ *   clusterId: 1n,
+ *   urls: ["http://127.0.0.1:0"],
+ *   raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
+ * });
+ * const server: PeerServer = await serve(transport, { port: 0 });
+ * console.log(server.addr.port > 0); // true
+ * await transport.stop();
+ * await server.shutdown(); // or `await using server = ...`
+ * ```
  */
 export interface PeerServer extends AsyncDisposable {
   /** Where it listens. */
@@ -93,7 +117,24 @@ export type NodeServer = PeerServer;
 /** Node's writable side of a response, as far as a body pump needs it. */
 type Res = ServerResponse<IncomingMessage>;
 
-/** What a server answers: the transport's peer port, `/metrics` if asked, `fallback` else. */
+/**
+ * What a server answers: the transport's peer port, `/metrics` if asked, `fallback` else.
+ *
+ * @example
+ * ```ts
+ * import { Transport } from "../transport.ts";
+ * import { peerPortHandler } from "./node_server.ts";
+ * const transport = new Transport({
+ *   id: 1n,
+ *   clusterId: 1n,
+ *   urls: ["http://127.0.0.1:0"],
+ *   raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
+ * });
+ * const handler = peerPortHandler(transport, { metrics: true });
+ * console.log((await handler(new Request("http://x/elsewhere"))).status); // 404
+ * await transport.stop();
+ * ```
+ */
 export function peerPortHandler(
   transport: Transport,
   options: Pick<NodeServeOptions, "fallback" | "metrics">,
@@ -147,6 +188,15 @@ export function serveNode(transport: Transport, options: NodeServeOptions): Prom
 /**
  * The node edge under {@link serveNode} and `serve()`: `handler` on a
  * `node:http` or `node:https` server. `fn` names the caller in errors.
+ *
+ * @example
+ * ```ts
+ * import { listenNode } from "./node_server.ts";
+ * const server = await listenNode("example", () => Promise.resolve(new Response("hi")), { port: 0 });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await res.text()); // hi
+ * await server.shutdown();
+ * ```
  */
 export async function listenNode(
   fn: string,

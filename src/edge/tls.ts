@@ -20,7 +20,24 @@
  * @module
  */
 
-/** The TLS options of `serve()` and `serveNode()`. */
+/**
+ * The TLS options of `serve()` and `serveNode()`.
+ *
+ * @example
+ * ```ts
+ * import type { TlsOptions } from "@rafthttp/rafthttp";
+ * // As etcd's --peer-cert-file, --peer-key-file, --peer-trusted-ca-file,
+ * // --peer-client-cert-auth and --peer-cert-allowed-cn:
+ * const tls = (cert: string, key: string, ca: string): TlsOptions => ({
+ *   cert,
+ *   key,
+ *   ca,
+ *   clientCertAuth: true,
+ *   allowedCN: ["m1", "m2", "m3"],
+ * });
+ * console.log(tls("C", "K", "A").clientCertAuth); // true
+ * ```
+ */
 export interface TlsOptions {
   /** Server certificate chain (PEM); with `key`, the port serves https. */
   cert?: string;
@@ -67,12 +84,31 @@ export interface PeerCertificate {
   subjectaltname?: string;
 }
 
-/** etcd's text for a client certificate that fails the CN or hostname check. */
+/**
+ * etcd's text for a client certificate that fails the CN or hostname check.
+ *
+ * @example
+ * ```ts
+ * import { CERT_AUTH_FAILED } from "./tls.ts";
+ * console.log(CERT_AUTH_FAILED); // client certificate authentication failed
+ * ```
+ */
 export const CERT_AUTH_FAILED = "client certificate authentication failed";
 
 /**
  * Checks the TLS options of `fn` ("serve" or "serveNode") and resolves
  * them; a `TypeError` names the option and what to do.
+ *
+ * @example
+ * ```ts
+ * import { resolveTls } from "./tls.ts";
+ * console.log(resolveTls("serve", {})); // undefined: plain HTTP
+ * try {
+ *   resolveTls("serve", { cert: "C", key: "K", clientCertAuth: true });
+ * } catch (e) {
+ *   console.log((e as Error).message); // serve: `clientCertAuth: true` needs `ca`, ...
+ * }
+ * ```
  */
 export function resolveTls(fn: string, o: TlsOptions): ResolvedTls | undefined {
   const bad = (msg: string) => new TypeError(`${fn}: ${msg}`);

@@ -17,7 +17,15 @@ import { IdleDeadline } from "../util/idle_deadline.ts";
 import { toError } from "../util/error_message.ts";
 import type { BodySource } from "../http/body_source.ts";
 
-/** The bound of a spool over a source that pauses its sender: enough to cover a sink's write. */
+/**
+ * The bound of a spool over a source that pauses its sender: enough to cover a sink's write.
+ *
+ * @example
+ * ```ts
+ * import { PAUSED_SPOOL_LIMIT } from "./spool.ts";
+ * console.log(PAUSED_SPOOL_LIMIT / 1024 / 1024); // 2
+ * ```
+ */
 export const PAUSED_SPOOL_LIMIT = 2 * 1024 * 1024;
 
 /** Options of {@link spool}. */

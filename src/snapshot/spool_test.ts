@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { spool, type SpoolOptions } from "./spool.ts";
+import { PAUSED_SPOOL_LIMIT, spool, type SpoolOptions } from "./spool.ts";
 import { concat } from "../testdata/bytes.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -188,3 +188,33 @@ Deno.test("spool: complete() is false until the end, and false after a failing b
     assert(!s.complete(), "a body that failed is not complete");
   }
 });
+
+Deno.test("spool: over a source that pauses its sender it holds PAUSED_SPOOL_LIMIT, not the limit", async () => {
+  const size = 256 * 1024;
+  const chunks = Array.from({ length: 64 }, (_, i) => chunk(i, size)); // 16 MiB
+  const src = body(chunks);
+  const reader = src.stream.getReader();
+  const pausing = {
+    read: () => reader.read(),
+    cancel: (r?: unknown) => reader.cancel(r),
+    pausesSender: true,
+  };
+  const s = spool(pausing, options({ limit: 32 << 20 }));
+  await settle();
+  // Nobody reads: the spool stops at its bound instead of taking all 16 MiB.
+  assertEquals(src.state.reads * size, PAUSED_SPOOL_LIMIT);
+  const all = await readAll(s.stream);
+  assertEquals(all.length, 64 * size);
+  assert(s.complete());
+  // Without pausesSender the same source is drained up to the limit ahead of the reader.
+  const again = body(chunks);
+  const greedy = spool(again.stream.getReader(), options({ limit: 32 << 20 }));
+  await settle();
+  await waitReads(again.state, 64);
+  assertEquals(again.state.reads, 64);
+  await readAll(greedy.stream);
+});
+
+async function waitReads(state: { reads: number }, n: number) {
+  for (let i = 0; i < 200 && state.reads < n; i++) await settle();
+}
