@@ -424,7 +424,7 @@ async function handle(
     for (;;) {
       const { done, value } = await reader.read();
       if (done || res.destroyed) break;
-      if (!res.write(value)) await drained(res);
+      await written(res, value);
     }
     if (!res.destroyed) res.end();
   } catch (e) {
@@ -441,17 +441,21 @@ async function handle(
   }
 }
 
-/** Resolves when `res` can take more, or is gone. */
-function drained(res: Res): Promise<void> {
+/**
+ * Writes `chunk` and resolves once it has gone to the socket (or `res` is
+ * gone). Pulling the next chunk only then is what `Deno.serve` does too: the
+ * stream writers coalesce what queued meanwhile into one chunk, instead of
+ * writing each message alone into Node's buffer.
+ */
+function written(res: Res, chunk: Uint8Array): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
-      res.off("drain", done);
       res.off("close", done);
       resolve();
     };
-    res.on("drain", done);
     res.on("close", done);
+    res.write(chunk, done);
   });
 }
 
