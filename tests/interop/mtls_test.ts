@@ -1,6 +1,7 @@
 // etcd 3.4 and our member over mTLS: etcd runs with https peer URLs and
 // --peer-client-cert-auth --peer-trusted-ca-file --peer-cert-file
-// --peer-key-file; we serve with serve()'s clientCertAuth and the same CA
+// --peer-key-file; we serve with serve()'s clientCertAuth, the same CA and
+// allowedCN (etcd's CN and ours),
 // and dial with a client certificate. A two-member cluster can only commit
 // with our acks, so every put that succeeds crossed https both ways. A
 // member of ours with a certificate from another CA is refused by both.
@@ -75,6 +76,8 @@ interopTest(
       ...pair(ours),
       ca: ca.cert,
       clientCertAuth: true,
+      // etcd's peer certificate has CN etcd1; the intruder's has ours, "deno".
+      allowedCN: ["etcd1", "deno"],
       logger,
     });
     stack.defer(() => server.shutdown());
