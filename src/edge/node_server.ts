@@ -211,7 +211,14 @@ export async function listenNode(
   const allow = tls?.allow;
   const checked = new WeakMap<object, boolean>();
   let origin = "";
+  let closing = false;
   server.on("request", (req: IncomingMessage, res: Res) => {
+    // Shutting down: no connection stays open for another request (a peer
+    // redialling on a kept-alive connection would keep the server up).
+    if (closing) res.setHeader("connection", "close");
+    res.once("finish", () => {
+      if (closing) req.socket.end();
+    });
     if (allow !== undefined && !admitted(req, allow, checked, log)) {
       reply(res, 403, CERT_AUTH_FAILED + "\n");
       return;
@@ -253,7 +260,6 @@ export async function listenNode(
       resolve();
     })
   );
-  let closing = false;
   const shutdown = (): Promise<void> => {
     if (!closing) {
       closing = true;

@@ -218,3 +218,36 @@ Deno.test("serve: a port in use is Deno.errors.AddrInUse on both engines", async
     await t.stop();
   }
 });
+
+Deno.test("serve(node): shutdown completes while a client keeps sending on a kept-alive connection", async () => {
+  const [port] = freePorts(1);
+  const m = await member(1n, port, "node");
+  await m.transport.stop();
+  let stop = false;
+  let answered = 0;
+  // A client that keeps asking (bounded: 150 requests, 3 s), as a peer redialling does.
+  const client = (async () => {
+    const end = Date.now() + 3000;
+    for (let i = 0; i < 150 && !stop && Date.now() < end; i++) {
+      try {
+        const res = await fetch(`${m.url}/raft/probing`);
+        await res.body?.cancel();
+        answered++;
+      } catch {
+        // refused once the server is gone
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  await waitUntil(() => answered > 0, 2000, "a first answer");
+  const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    m.server.shutdown().then(() => "closed"),
+    new Promise<string>((r) => timer = setTimeout(() => r("still open"), 2000)),
+  ]);
+  clearTimeout(timer);
+  stop = true;
+  await client;
+  assertEquals(outcome, "closed", `shutdown took over ${Date.now() - started} ms`);
+});
