@@ -9,8 +9,9 @@
  * - {@link Transport} (etcd's `Transporter`): peers, `send`, `sendSnapshot`,
  *   and `handler()`, a `(Request) => Promise<Response>` for the peer port
  *   (everything under `/raft`, `GET /version`, `GET /members`, as an etcd
- *   member serves them); {@link serve} runs it on `Deno.serve`,
- *   {@link serveNode} on Node.js's `node:http`, {@link serveUnix} on a unix
+ *   member serves them); {@link serve} runs it on Deno (`node:http` /
+ *   `node:https` by default, with etcd's client-certificate checks, or
+ *   `Deno.serve`), {@link serveNode} on Node.js, {@link serveUnix} on a unix
  *   socket.
  * - `transport.metrics()`: etcd's rafthttp metrics in the Prometheus text
  *   format (`serve(transport, { metrics: true })` answers `GET /metrics`),
@@ -127,8 +128,11 @@ export {
   type NodeServeOptions,
   type NodeServer,
   type NodeServerAddr,
+  type PeerServer,
+  type PeerServerAddr,
   serveNode,
 } from "./src/edge/node_server.ts";
+export type { TlsOptions } from "./src/edge/tls.ts";
 export type { MeterProviderLike } from "./src/metrics/otel.ts";
 export type { DialBody, Dialer, DialRequest, DialResponse } from "./src/http/dialer.ts";
 export { fetchDialer } from "./src/http/fetch_dialer.ts";

@@ -35,6 +35,7 @@ import {
   Transport,
 } from "../mod.ts";
 import { newMessage } from "../src/codec/protobuf.ts";
+import { listenNode, type PeerServer } from "../src/edge/node_server.ts";
 import { payload, verifyPayloadFile } from "./payload.ts";
 
 const STARTED = performance.now();
@@ -73,6 +74,8 @@ export interface Config {
   snapChunk: number;
   rss: boolean;
   msg: "fast" | "create";
+  /** What serves the peer port: serve()'s engines (node:http, or Deno.serve). */
+  engine: "node" | "deno";
 }
 
 class FlagError extends Error {}
@@ -97,13 +100,14 @@ const VALUE_FLAGS = new Set([
   "log",
   "snapchunk",
   "msg",
+  "engine",
 ]);
 
 const USAGE = `usage: deno task peer --mode sink|send|ping|snap|freeport --id HEX --cluster HEX
   --listen 127.0.0.1:PORT --peer HEXID=URL (repeatable) [--to HEX] [--n N] [--size BYTES]
   [--k K] [--w W] [--warmup N] [--timeout S] [--settle MS] [--wait streams|active|none]
   [--snapdir DIR] [--verify=false] [--wirestats=false] [--snapchunk BYTES] [--rss]
-  [--msg fast|create]
+  [--msg fast|create] [--engine node|deno (default node, or $RAFTHTTP_PEER_ENGINE)]
   [--log debug|info|warn|error|off] [--json]`;
 
 function parseHex(name: string, s: string | undefined): bigint {
@@ -217,7 +221,14 @@ export function parseFlags(args: string[]): Config | "help" {
     snapChunk: parseIntFlag("snapchunk", values.get("snapchunk"), 1 << 20),
     rss: bools.get("rss") ?? false,
     msg: values.get("msg") === "create" ? "create" : "fast",
+    // The env var lets bench/compare.ts runs pick the engine without a flag of its own.
+    engine: (values.get("engine") ?? Deno.env.get("RAFTHTTP_PEER_ENGINE") ?? "node") as
+      | "node"
+      | "deno",
   };
+  if (cfg.engine !== "node" && cfg.engine !== "deno") {
+    throw new FlagError(`-engine: "node" or "deno", not ${JSON.stringify(cfg.engine)}`);
+  }
   if (!["fast", "create", undefined].includes(values.get("msg"))) {
     throw new FlagError(`-msg: want fast or create, got ${values.get("msg")}`);
   }
@@ -712,12 +723,12 @@ export async function run(cfg: Config): Promise<number> {
   node.tr = tr;
   tr.start();
   const ws = new WireStats();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: PeerServer;
   try {
-    server = Deno.serve(
-      { hostname, port: Number(portS), onListen() {} },
-      wrapHandler(tr.handler(), ws, cfg.wireStats),
-    );
+    const handler = wrapHandler(tr.handler(), ws, cfg.wireStats);
+    server = cfg.engine === "node"
+      ? await listenNode("peer", handler, { hostname, port: Number(portS) })
+      : Deno.serve({ hostname, port: Number(portS), onListen() {} }, handler);
   } catch (e) {
     console.error(`peer: listen: ${(e as Error).message}`);
     await tr.stop();

@@ -9,6 +9,7 @@
 import {
   type Logger,
   newPeerStats,
+  type PeerServer,
   type PeerStats,
   type Raft,
   serve,
@@ -54,7 +55,7 @@ export class Member {
   /** The other members (set once the cluster is known). */
   peers: Member[] = [];
   transport: Transport | undefined;
-  server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  server: PeerServer | undefined;
   /** Counters of earlier runs of this member (before a restart), summed over its peers. */
   readonly earlier: PeerStats = newPeerStats();
   /** Times this member was started. */
@@ -87,7 +88,7 @@ export class Member {
       probeIntervalMs: 1000,
     });
     try {
-      this.server = serve(transport, { hostname: HOST, port: this.port });
+      this.server = await serve(transport, { hostname: HOST, port: this.port });
     } catch (e) {
       await transport.stop();
       if (e instanceof Deno.errors.AddrInUse) throw new PortTakenError(this.port);

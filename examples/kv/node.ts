@@ -20,6 +20,8 @@ import {
   MemberRemovedError,
   type Message,
   MessageType,
+  type PeerServer,
+  type PeerServerAddr,
   type Raft,
   serve,
   type SnapshotStatus,
@@ -92,7 +94,7 @@ export class KvNode implements KvService, Raft {
   #raft!: RawNode;
   #loop!: RaftLoop;
   #transport!: Transport;
-  #server!: Deno.HttpServer<Deno.NetAddr>;
+  #server!: PeerServer;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #applied = 0n;
   #snapshotIndex = 0n;
@@ -163,12 +165,12 @@ export class KvNode implements KvService, Raft {
     this.#loop = new RaftLoop(this.#raft, (rd) => this.#handleReady(rd), this.#log, (e) => {
       this.#fail(e);
     });
-    this.#startTransport();
+    await this.#startTransport();
     this.#ticker = setInterval(() => this.#loop.run((r) => r.tick()), a.tickMs);
     this.#loop.run(() => {}); // apply what the log has committed beyond the snapshot now
   }
 
-  #startTransport(): void {
+  async #startTransport(): Promise<void> {
     const self = this.#members.url(this.id);
     if (self === undefined) throw new Error(`no peer URL for member ${this.id}`);
     this.#transport = new Transport({
@@ -184,7 +186,7 @@ export class KvNode implements KvService, Raft {
       },
     });
     const url = new URL(self);
-    this.#server = serve(this.#transport, {
+    this.#server = await serve(this.#transport, {
       hostname: url.hostname.replace(/^\[|\]$/g, ""),
       port: Number(url.port),
     });
@@ -298,7 +300,7 @@ export class KvNode implements KvService, Raft {
   }
 
   /** The peer server's address. */
-  get peerAddr(): Deno.NetAddr {
+  get peerAddr(): PeerServerAddr {
     return this.#server.addr;
   }
 

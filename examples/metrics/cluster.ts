@@ -35,7 +35,7 @@ function arg(name: string, fallback: number): number {
 const base = arg("base-port", 12380);
 const seconds = arg("seconds", 0);
 const urls = [`http://127.0.0.1:${base}`, `http://127.0.0.1:${base + 1}`];
-const members = urls.map((url, i) => {
+const members = await Promise.all(urls.map(async (url, i) => {
   const transport = new Transport({
     id: BigInt(i + 1),
     clusterId: 0x1000n,
@@ -47,10 +47,10 @@ const members = urls.map((url, i) => {
       },
     },
   });
-  const server = serve(transport, { port: base + i, metrics: true });
+  const server = await serve(transport, { port: base + i, metrics: true });
   transport.start();
   return { transport, server };
-});
+}));
 members[0].transport.addPeer(2n, [urls[1]]);
 members[1].transport.addPeer(1n, [urls[0]]);
 

@@ -19,7 +19,7 @@ const transport = new Transport({
     reportSnapshot: () => {},
   },
 });
-serve(transport, { port: Number(new URL(me.url).port) });
+await serve(transport, { port: Number(new URL(me.url).port) });
 transport.start();
 for (const m of members) if (m !== me) transport.addPeer(m.id, [m.url]);
 setInterval(() => {

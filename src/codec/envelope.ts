@@ -27,7 +27,7 @@ export interface SnapshotEnvelope {
  * `DecodeError` for a bad message.
  */
 export async function readSnapshotEnvelope(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: Pick<ReadableStreamDefaultReader<Uint8Array>, "read">,
   limit: number,
 ): Promise<SnapshotEnvelope> {
   const decoder = new MessageFrameDecoder({ maxFrameSize: limit });

@@ -13,33 +13,60 @@
 
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import type { Logger } from "../logger.ts";
+import { type Logger, RateLimitedLog } from "../logger.ts";
 import type { Transport } from "../transport.ts";
 import { isPeerPortPath } from "../http/router.ts";
+import { type BodySource, setBodySource } from "../http/body_source.ts";
+import {
+  CERT_AUTH_FAILED,
+  type PeerCertificate,
+  type ResolvedTls,
+  resolveTls,
+  type TlsOptions,
+} from "./tls.ts";
 
-/** Where a {@link NodeServer} listens. */
-export interface NodeServerAddr {
+/**
+ * Where a {@link PeerServer} listens.
+ *
+ * @example
+ * ```ts
+ * import type { PeerServerAddr } from "@rafthttp/rafthttp";
+ * const addr: PeerServerAddr = { hostname: "127.0.0.1", port: 2380 };
+ * console.log(`http://${addr.hostname}:${addr.port}`);
+ * ```
+ */
+export interface PeerServerAddr {
   /** The address it is bound to (127.0.0.1 unless told). */
   hostname: string;
   /** The port (the one picked when `port` was 0). */
   port: number;
 }
 
-/** Options of {@link serveNode}. */
-export interface NodeServeOptions {
+/** The same as {@link PeerServerAddr} (its name before `serve()` shared it). */
+export type NodeServerAddr = PeerServerAddr;
+
+/** Options of {@link serveNode} (and of `serve()` on its node engine). */
+export interface NodeServeOptions extends TlsOptions {
   /** Port to listen on (0 picks a free one). */
   port: number;
   /** Address to listen on. Default 127.0.0.1. */
   hostname?: string;
-  /** Shuts the server down (as {@link NodeServer.shutdown}) when aborted. */
+  /** Shuts the server down (as {@link PeerServer.shutdown}) when aborted. */
   signal?: AbortSignal;
-  /** Answers requests outside `/raft` (default: 404). */
+  /** Answers requests outside `/raft`, `/version` and `/members` (default: 404). */
   fallback?: (req: Request) => Response | Promise<Response>;
   /**
-   * Where failures of the server itself go: a handler that rejects (answered
-   * with 500) at `error`, a response body that fails mid-way at `warn`, a
-   * client that went away at `debug`. Pass the transport's logger to have
-   * them in one place. Default: nothing is logged.
+   * Also answer `GET /metrics` with `transport.metrics()` (Prometheus text
+   * format 0.0.4). Default false: the peer port serves only what an etcd
+   * member's does.
+   */
+  metrics?: boolean;
+  /**
+   * Where failures of the server itself go, rate-limited: a client refused
+   * by the TLS checks at `warn`, a handler that rejects (answered with 500)
+   * at `error`, a response body that fails mid-way at `warn`, a client that
+   * went away at `debug`. Pass the transport's logger to have them in one
+   * place. Default: nothing is logged.
    */
   logger?: Logger;
   /**
@@ -53,10 +80,28 @@ export interface NodeServeOptions {
   requestTimeoutMs?: number;
 }
 
-/** What {@link serveNode} returns: the listening server. */
-export interface NodeServer {
+/**
+ * A listening peer-port server, whatever serves it (`serve()` on either
+ * engine, {@link serveNode}): the names of `Deno.HttpServer`.
+ *
+ * @example
+ * ```ts
+ * import { type PeerServer, serve, Transport } from "@rafthttp/rafthttp";
+ * const transport = new Transport({
+ *   id: 1n,
+ *   clusterId: 1n,
+ *   urls: ["http://127.0.0.1:0"],
+ *   raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
+ * });
+ * const server: PeerServer = await serve(transport, { port: 0 });
+ * console.log(server.addr.port > 0); // true
+ * await transport.stop();
+ * await server.shutdown(); // or `await using server = ...`
+ * ```
+ */
+export interface PeerServer extends AsyncDisposable {
   /** Where it listens. */
-  readonly addr: NodeServerAddr;
+  readonly addr: PeerServerAddr;
   /** Resolves once the server is closed and every connection has ended. */
   readonly finished: Promise<void>;
   /**
@@ -66,16 +111,59 @@ export interface NodeServer {
   shutdown(): Promise<void>;
 }
 
+/** The same as {@link PeerServer} (its name before `serve()` shared it). */
+export type NodeServer = PeerServer;
+
 /** Node's writable side of a response, as far as a body pump needs it. */
 type Res = ServerResponse<IncomingMessage>;
 
 /**
- * Serves `transport.handler()` on Node's `http.createServer`: requests under
- * `/raft` go to the transport, others to `fallback`. Response bodies stream
- * chunk by chunk with Node's backpressure, headers are sent at once, Nagle's
- * algorithm is off, and a body is cancelled when its client goes away, so the
- * transport's stream writers notice at once. Runs on Node.js 22+ (and on Deno
- * and Bun, which provide `node:http`); plain HTTP only.
+ * What a server answers: the transport's peer port, `/metrics` if asked, `fallback` else.
+ *
+ * @example
+ * ```ts
+ * import { Transport } from "../transport.ts";
+ * import { peerPortHandler } from "./node_server.ts";
+ * const transport = new Transport({
+ *   id: 1n,
+ *   clusterId: 1n,
+ *   urls: ["http://127.0.0.1:0"],
+ *   raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
+ * });
+ * const handler = peerPortHandler(transport, { metrics: true });
+ * console.log((await handler(new Request("http://x/elsewhere"))).status); // 404
+ * await transport.stop();
+ * ```
+ */
+export function peerPortHandler(
+  transport: Transport,
+  options: Pick<NodeServeOptions, "fallback" | "metrics">,
+): (req: Request) => Promise<Response> {
+  const raft = transport.handler();
+  const fallback = options.fallback ??
+    (() => new Response("404 page not found\n", { status: 404 }));
+  const metrics = options.metrics === true ? transport.metricsHandler() : undefined;
+  return (req: Request): Promise<Response> => {
+    const path = new URL(req.url).pathname;
+    if (isPeerPortPath(path)) return raft(req);
+    return Promise.resolve().then(() =>
+      metrics !== undefined && path === "/metrics" ? metrics(req) : fallback(req)
+    );
+  };
+}
+
+/**
+ * Serves `transport.handler()` on Node's `http.createServer` (or
+ * `https.createServer` with `cert` and `key`): requests under `/raft`,
+ * `/version` and `/members` go to the transport, others to `fallback`.
+ * Response bodies stream chunk by chunk with Node's backpressure, headers
+ * are sent at once, Nagle's algorithm is off, and a body is cancelled when
+ * its client goes away, so the transport's stream writers notice at once.
+ * Request bodies reach the snapshot and pipeline receivers from Node's
+ * `data` events, pausing the socket when they are not read. With
+ * `clientCertAuth` (and `allowedCN` / `allowedHostname`) it checks client
+ * certificates as an etcd member's peer port does. Runs on Node.js 22+ (and
+ * on Deno, where `serve()` uses it by default, and Bun).
  *
  * @example
  * ```ts
@@ -93,49 +181,58 @@ type Res = ServerResponse<IncomingMessage>;
  * await server.shutdown();
  * ```
  */
-export async function serveNode(
-  transport: Transport,
-  options: NodeServeOptions,
-): Promise<NodeServer> {
-  const http = await import("node:http");
-  const raft = transport.handler();
-  const fallback = options.fallback ??
-    (() => new Response("404 page not found\n", { status: 404 }));
-  const log = options.logger;
-  const hostname = options.hostname ?? "127.0.0.1";
-  const handler = (req: Request): Promise<Response> => {
-    const path = new URL(req.url).pathname;
-    return isPeerPortPath(path) ? raft(req) : Promise.resolve().then(() => fallback(req));
-  };
+export function serveNode(transport: Transport, options: NodeServeOptions): Promise<PeerServer> {
+  return listenNode("serveNode", peerPortHandler(transport, options), options);
+}
 
-  const server: Server = http.createServer({
-    noDelay: true,
-    requestTimeout: options.requestTimeoutMs ?? 300_000,
-  });
+/**
+ * The node edge under {@link serveNode} and `serve()`: `handler` on a
+ * `node:http` or `node:https` server. `fn` names the caller in errors.
+ *
+ * @example
+ * ```ts
+ * import { listenNode } from "./node_server.ts";
+ * const server = await listenNode("example", () => Promise.resolve(new Response("hi")), { port: 0 });
+ * const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await res.text()); // hi
+ * await server.shutdown();
+ * ```
+ */
+export async function listenNode(
+  fn: string,
+  handler: (req: Request) => Promise<Response>,
+  options: NodeServeOptions,
+): Promise<PeerServer> {
+  const tls = resolveTls(fn, options);
+  const hostname = options.hostname ?? "127.0.0.1";
+  const log = options.logger === undefined ? undefined : new RateLimitedLog(options.logger);
+  const server = await createServer(tls, options.requestTimeoutMs ?? 300_000, log);
   server.on("connection", (socket: Socket) => socket.setNoDelay(true));
+  const allow = tls?.allow;
+  const checked = new WeakMap<object, boolean>();
   let origin = "";
+  let closing = false;
   server.on("request", (req: IncomingMessage, res: Res) => {
+    // Shutting down: no connection stays open for another request (a peer
+    // redialling on a kept-alive connection would keep the server up).
+    if (closing) res.setHeader("connection", "close");
+    res.once("finish", () => {
+      if (closing) req.socket.end();
+    });
+    if (allow !== undefined && !admitted(req, allow, checked, log)) {
+      reply(res, 403, CERT_AUTH_FAILED + "\n");
+      return;
+    }
     handle(req, res, origin, handler, log).catch((e) => {
       // handle() catches what it can; this is the last resort.
-      log?.error("node server: failed to answer a request", { error: String(e) });
+      log?.event("node-last-resort", "error", "node server: failed to answer a request", {
+        error: String(e),
+      });
       res.destroy();
     });
   });
-  // A connection-level error: a malformed request, headers too large, a
-  // request over requestTimeoutMs, a reset socket. Answered with a status
-  // where the socket still takes one, then closed; logged at debug.
   server.on("clientError", (e: Error & { code?: string }, socket: Socket) => {
-    log?.debug("node server: client connection error", { error: e.message, code: e.code });
-    if (e.code === "ECONNRESET" || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const status = e.code === "HPE_HEADER_OVERFLOW"
-      ? "431 Request Header Fields Too Large"
-      : e.code === "ERR_HTTP_REQUEST_TIMEOUT"
-      ? "408 Request Timeout"
-      : "400 Bad Request";
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    clientError(e, socket, log);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -146,16 +243,23 @@ export async function serveNode(
       resolve();
     });
   });
-  server.on("error", (e: Error) => log?.error("node server: error", { error: e.message }));
+  server.on("error", (e: Error) =>
+    log?.event("node-error", "error", "node server: error", {
+      error: e.message,
+    }));
   const bound = server.address();
-  if (bound === null || typeof bound === "string") throw new Error("node server: no TCP address");
+  if (bound === null || typeof bound === "string") throw new Error(`${fn}: no TCP address`);
   const addr = { hostname: bound.address, port: bound.port };
-  origin = `http://${
+  origin = `${tls === undefined ? "http" : "https"}://${
     addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
   }:${addr.port}`;
 
-  const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
-  let closing = false;
+  const finished = new Promise<void>((resolve) =>
+    server.once("close", () => {
+      log?.close();
+      resolve();
+    })
+  );
   const shutdown = (): Promise<void> => {
     if (!closing) {
       closing = true;
@@ -168,7 +272,84 @@ export async function serveNode(
     if (options.signal.aborted) void shutdown();
     else options.signal.addEventListener("abort", () => void shutdown(), { once: true });
   }
-  return { addr, finished, shutdown };
+  return { addr, finished, shutdown, [Symbol.asyncDispose]: shutdown };
+}
+
+/** A `node:http` server, or `node:https` with `tls`; handshake failures are logged. */
+async function createServer(
+  tls: ResolvedTls | undefined,
+  requestTimeout: number,
+  log: RateLimitedLog | undefined,
+): Promise<Server> {
+  const base = { noDelay: true, requestTimeout };
+  if (tls === undefined) return (await import("node:http")).createServer(base);
+  const server = (await import("node:https")).createServer({
+    ...base,
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    requestCert: tls.clientCertAuth,
+    rejectUnauthorized: tls.clientCertAuth,
+  }) as unknown as Server;
+  server.on("tlsClientError", (e: Error & { code?: string }) => {
+    log?.event("tls-handshake", "warn", "refused a TLS connection (handshake failed)", {
+      error: e.message,
+      code: e.code,
+    });
+  });
+  return server;
+}
+
+/**
+ * A connection-level error: a malformed request, headers too large, a
+ * request over requestTimeoutMs, a reset socket. Answered with a status
+ * where the socket still takes one, then closed; logged at debug.
+ */
+function clientError(
+  e: Error & { code?: string },
+  socket: Socket,
+  log: RateLimitedLog | undefined,
+): void {
+  log?.event("node-client-error", "debug", "node server: client connection error", {
+    error: e.message,
+    code: e.code,
+  });
+  if (e.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = e.code === "HPE_HEADER_OVERFLOW"
+    ? "431 Request Header Fields Too Large"
+    : e.code === "ERR_HTTP_REQUEST_TIMEOUT"
+    ? "408 Request Timeout"
+    : "400 Bad Request";
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Whether the verified client certificate of `req`'s connection passes the
+ * CN or hostname check (decided once per connection); a refusal is logged.
+ */
+function admitted(
+  req: IncomingMessage,
+  allow: (c: PeerCertificate) => boolean,
+  checked: WeakMap<object, boolean>,
+  log: RateLimitedLog | undefined,
+): boolean {
+  const socket = req.socket as Socket & { getPeerCertificate?: () => PeerCertificate };
+  const known = checked.get(socket);
+  if (known !== undefined) return known;
+  const cert = socket.getPeerCertificate?.() ?? {};
+  const ok = allow(cert);
+  checked.set(socket, ok);
+  if (!ok) {
+    log?.event("tls-refused", "warn", `refused a client certificate (${CERT_AUTH_FAILED})`, {
+      cn: String(cert.subject?.CN ?? ""),
+      san: cert.subjectaltname ?? "",
+      "remote-addr": socket.remoteAddress ?? "",
+    });
+  }
+  return ok;
 }
 
 /** Answers one request: a Web Request in, the handler's Response out. */
@@ -177,9 +358,13 @@ async function handle(
   res: Res,
   origin: string,
   handler: (req: Request) => Promise<Response>,
-  log: Logger | undefined,
+  log: RateLimitedLog | undefined,
 ): Promise<void> {
-  res.on("error", (e: Error) => log?.debug("node server: response error", { error: e.message }));
+  res.on(
+    "error",
+    (e: Error) =>
+      log?.event("node-res-error", "debug", "node server: response error", { error: e.message }),
+  );
   const abort = new AbortController();
   // What to cancel when the client goes away: the body, once the handler gave it.
   const out: {
@@ -200,7 +385,7 @@ async function handle(
   try {
     request = toRequest(req, origin, abort.signal);
   } catch (e) {
-    log?.debug("node server: bad request", { error: String(e) });
+    log?.event("node-bad-request", "debug", "node server: bad request", { error: String(e) });
     reply(res, 400, "400 Bad Request\n");
     return;
   }
@@ -208,7 +393,10 @@ async function handle(
   try {
     response = await handler(request);
   } catch (e) {
-    log?.error("node server: the handler failed", { error: String(e), path: req.url });
+    log?.event("node-handler", "error", "node server: the handler failed", {
+      error: String(e),
+      path: req.url,
+    });
     if (!res.headersSent && !res.destroyed) reply(res, 500, "500 Internal Server Error\n");
     else res.destroy();
     return;
@@ -242,13 +430,16 @@ async function handle(
     for (;;) {
       const { done, value } = await reader.read();
       if (done || res.destroyed) break;
-      if (!res.write(value)) await drained(res);
+      await written(res, value);
     }
     if (!res.destroyed) res.end();
   } catch (e) {
     // The body failed mid-way: the status is out, so cut the response.
     if (!res.destroyed) {
-      log?.warn("node server: a response body failed", { error: String(e), path: req.url });
+      log?.event("node-body", "warn", "node server: a response body failed", {
+        error: String(e),
+        path: req.url,
+      });
       res.destroy();
     }
   } finally {
@@ -256,17 +447,21 @@ async function handle(
   }
 }
 
-/** Resolves when `res` can take more, or is gone. */
-function drained(res: Res): Promise<void> {
+/**
+ * Writes `chunk` and resolves once it has gone to the socket (or `res` is
+ * gone). Pulling the next chunk only then is what `Deno.serve` does too: the
+ * stream writers coalesce what queued meanwhile into one chunk, instead of
+ * writing each message alone into Node's buffer.
+ */
+function written(res: Res, chunk: Uint8Array): Promise<void> {
   if (res.destroyed) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const done = () => {
-      res.off("drain", done);
       res.off("close", done);
       resolve();
     };
-    res.on("drain", done);
     res.on("close", done);
+    res.write(chunk, done);
   });
 }
 
@@ -292,51 +487,109 @@ function toRequest(req: IncomingMessage, origin: string, signal: AbortSignal): R
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
   const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(url, {
+  if (method === "GET" || method === "HEAD") return new Request(url, { method, headers, signal });
+  const source = new NodeBodySource(req);
+  const request = new Request(url, {
     method,
     headers,
     signal,
-    ...(hasBody ? { body: requestBody(req), duplex: "half" } : {}),
+    body: source.stream(),
+    duplex: "half",
   } as RequestInit);
+  setBodySource(request, source);
+  return request;
 }
 
+/** Bytes a request body source holds before it pauses the socket. */
+const BODY_HIGH_WATER = 256 * 1024;
+
 /**
- * The request body as a Web stream, with backpressure: Node's stream is
- * paused while the Web stream holds 256 KiB nobody has read. Cancelling it
- * does not reset the connection (the answer still has to go out): the rest
- * of the body is read and dropped.
+ * A request body fed by Node's `data` events, read by the receivers through
+ * {@link BodySource} with no web stream per chunk: the socket is paused
+ * while 256 KiB wait unread, resumed once they are taken. Cancelling does
+ * not reset the connection (the answer still has to go out): the rest of
+ * the body is read and dropped. `stream()` is the same bytes as a web
+ * stream, for code that reads `req.body`.
  */
-function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
-  let open = true;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Uint8Array) => {
-        if (!open) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) req.pause();
-      });
-      req.once("end", () => {
-        if (!open) return;
-        open = false;
-        controller.close();
-      });
-      const broken = (e?: Error) => {
-        if (!open) return;
-        open = false;
-        controller.error(e ?? new Error("the client closed the connection before the body ended"));
-      };
-      req.once("error", broken);
-      req.once("close", () => {
-        if (!req.complete) broken();
-      });
-    },
-    pull() {
-      req.resume();
-    },
-    cancel() {
-      open = false;
-      req.resume();
-    },
-  }, { highWaterMark: 256 * 1024, size: (chunk) => chunk.byteLength });
+class NodeBodySource implements BodySource {
+  readonly pausesSender = true;
+  #req: IncomingMessage;
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #queued = 0;
+  #ended = false;
+  #failure: Error | undefined;
+  #cancelled = false;
+  #wake: (() => void) | undefined;
+
+  constructor(req: IncomingMessage) {
+    this.#req = req;
+    req.on("data", (chunk: Uint8Array) => {
+      if (this.#cancelled) return;
+      this.#chunks.push(chunk);
+      this.#queued += chunk.byteLength;
+      if (this.#queued >= BODY_HIGH_WATER) req.pause();
+      this.#notify();
+    });
+    req.once("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    const broken = (e?: Error) => {
+      if (this.#ended) return;
+      this.#failure ??= e ?? new Error("the client closed the connection before the body ended");
+      this.#notify();
+    };
+    req.once("error", broken);
+    req.once("close", () => {
+      if (!req.complete) broken();
+    });
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    while (this.#head === this.#chunks.length) {
+      if (this.#cancelled) return { done: true, value: undefined };
+      if (this.#failure !== undefined) throw this.#failure;
+      if (this.#ended) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    const c = this.#chunks[this.#head];
+    this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
+    if (this.#head === this.#chunks.length) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+    }
+    this.#queued -= c.byteLength;
+    if (this.#queued < BODY_HIGH_WATER && this.#req.isPaused()) this.#req.resume();
+    // Node hands out Buffers; the core expects plain Uint8Arrays.
+    return { done: false, value: new Uint8Array(c.buffer, c.byteOffset, c.byteLength) };
+  }
+
+  cancel(_reason?: unknown): Promise<void> {
+    if (!this.#cancelled) {
+      this.#cancelled = true;
+      this.#chunks = [];
+      this.#head = this.#queued = 0;
+      this.#req.resume();
+      this.#notify();
+    }
+    return Promise.resolve();
+  }
+
+  stream(): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const { done, value } = await this.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => this.cancel(reason),
+    }, { highWaterMark: 0 });
+  }
 }

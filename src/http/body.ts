@@ -5,16 +5,18 @@
  */
 
 import { RaftHttpError } from "../errors.ts";
+import type { BodySource } from "./body_source.ts";
 
 /** A body was larger than allowed. */
 export class BodyTooLargeError extends RaftHttpError {}
 
 /**
  * Reads a whole body into one buffer, failing as soon as it exceeds `limit`
- * bytes (checked against Content-Length first, then while reading).
+ * bytes (checked against Content-Length first, then while reading); the
+ * rest of a body that is too large is cancelled.
  */
 export async function readLimited(
-  body: ReadableStream<Uint8Array> | null,
+  body: BodySource | null,
   contentLength: string | null,
   limit: number,
 ): Promise<Uint8Array> {
@@ -26,12 +28,15 @@ export async function readLimited(
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of body) {
-    total += chunk.length;
+  for (;;) {
+    const { done, value } = await body.read();
+    if (done) break;
+    total += value.length;
     if (total > limit) {
+      await body.cancel().catch(() => {});
       throw new BodyTooLargeError(`body exceeds the limit of ${limit} bytes`);
     }
-    chunks.push(chunk);
+    chunks.push(value);
   }
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);

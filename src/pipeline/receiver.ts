@@ -11,6 +11,7 @@ import type { Receiver, ReceiverContext } from "../http/receiver.ts";
 import { H } from "../http/headers.ts";
 import { HttpError } from "../http/http_error.ts";
 import { BodyTooLargeError, readLimited } from "../http/body.ts";
+import { bodySource } from "../http/body_source.ts";
 import { decodeMessage } from "../codec/protobuf.ts";
 import { errorMessage } from "../util/error_message.ts";
 import { F } from "../logger.ts";
@@ -59,7 +60,7 @@ export function pipelineReceiver(ctx: ReceiverContext, cfg: PipelineReceiverConf
 /** The whole body, within the limit: 413 above it, 400 if it breaks off. */
 async function readBody(req: Request, limit: number): Promise<Uint8Array> {
   try {
-    return await readLimited(req.body, req.headers.get("Content-Length"), limit);
+    return await readLimited(bodySource(req), req.headers.get("Content-Length"), limit);
   } catch (e) {
     if (e instanceof BodyTooLargeError) throw new HttpError(413, e.message);
     throw new HttpError(400, "error reading raft message");

@@ -15,6 +15,7 @@ import { HttpError } from "../http/http_error.ts";
 import { readSnapshotEnvelope } from "../codec/envelope.ts";
 import { errorMessage } from "../util/error_message.ts";
 import { spool } from "./spool.ts";
+import { type BodySource, bodySource } from "../http/body_source.ts";
 import { formatId } from "../http/headers.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
@@ -42,10 +43,12 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
         `too many snapshots in flight (limit ${cfg.maxConcurrentSnapshotReceives}); retry later`,
       );
     }
+    // Taken after the refusals above, so that the router can still cancel the body.
+    const body = bodySource(req) as BodySource;
     const started = performance.now();
     inFlight++;
     try {
-      const { message, data } = await admitSnapshot(req, req.body, ctx, cfg);
+      const { message, data } = await admitSnapshot(req, body, ctx, cfg);
       // From here the sender is known: its snapshot receive counters move.
       const metrics = ctx.peer(message.from)?.metrics;
       if (metrics !== undefined) metrics.snapshotReceiveInflight++;
@@ -87,11 +90,10 @@ interface SnapshotData {
  */
 async function admitSnapshot(
   req: Request,
-  body: ReadableStream<Uint8Array>,
+  reader: BodySource,
   ctx: ReceiverContext,
   cfg: SnapshotReceiverConfig,
 ): Promise<{ message: Message; data: SnapshotData }> {
-  const reader = body.getReader();
   let message: Message;
   let rest: Uint8Array;
   let size: number;
@@ -110,7 +112,6 @@ async function admitSnapshot(
     await reader.cancel().catch(() => {});
     throw e;
   }
-  reader.releaseLock();
   // Counted as they arrive, so that rates show a snapshot in progress.
   const p = ctx.peer(message.from);
   let bytes = 0;
@@ -126,7 +127,7 @@ async function admitSnapshot(
     p.stats.receivedBytes += size;
     p.metrics.receivedBytes[CH.snapshot] += size;
   }
-  const spooled = spool(body, {
+  const spooled = spool(reader, {
     limit: cfg.snapshotSpoolSize,
     progressTimeoutMs: cfg.snapshotProgressTimeoutMs,
     onBytes: count,

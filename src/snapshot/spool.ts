@@ -5,13 +5,28 @@
  * pushing back on the sender, and each read from that buffer slows down as
  * it grows (denoland/deno#13608): a snapshot sink that pauses for a write or
  * an fsync between reads would make a receive crawl. Draining greedily keeps
- * that buffer empty; our queue absorbs the sink's pauses.
+ * that buffer empty; our queue absorbs the sink's pauses. A source that
+ * pauses its sender when not read (the node edge pauses the socket) needs
+ * no such queue: the spool then holds at most {@link PAUSED_SPOOL_LIMIT},
+ * and a slow sink slows the sender down, as TCP would.
  *
  * @module
  */
 
 import { IdleDeadline } from "../util/idle_deadline.ts";
 import { toError } from "../util/error_message.ts";
+import type { BodySource } from "../http/body_source.ts";
+
+/**
+ * The bound of a spool over a source that pauses its sender: enough to cover a sink's write.
+ *
+ * @example
+ * ```ts
+ * import { PAUSED_SPOOL_LIMIT } from "./spool.ts";
+ * console.log(PAUSED_SPOOL_LIMIT / 1024 / 1024); // 2
+ * ```
+ */
+export const PAUSED_SPOOL_LIMIT = 2 * 1024 * 1024;
 
 /** Options of {@link spool}. */
 export interface SpoolOptions {
@@ -29,9 +44,15 @@ export interface Spool {
   complete(): boolean;
 }
 
-/** Starts draining `body` ahead of `stream`'s consumer. */
-export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spool {
-  const reader = body.getReader();
+/**
+ * Starts draining `reader` (a request body's {@link BodySource}) ahead of
+ * `stream`'s consumer. On the node edge the source pauses the socket when
+ * this spool stops reading, so the bound holds end to end.
+ */
+export function spool(reader: BodySource, opts: SpoolOptions): Spool {
+  const limit = reader.pausesSender === true
+    ? Math.min(opts.limit, PAUSED_SPOOL_LIMIT)
+    : opts.limit;
   const queue: Uint8Array[] = [];
   let head = 0;
   let queued = 0;
@@ -73,7 +94,7 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
   (async () => {
     try {
       while (!cancelled && failure === undefined) {
-        if (queued >= opts.limit) {
+        if (queued >= limit) {
           // Only the sender's silence counts: a full queue is our consumer's pause.
           deadline.suspend();
           await new Promise<void>((resolve) => wakePump = resolve);
@@ -110,7 +131,7 @@ export function spool(body: ReadableStream<Uint8Array>, opts: SpoolOptions): Spo
         head = 0;
       }
       queued -= chunk.length;
-      if (wakePump !== undefined && queued < opts.limit / 2) {
+      if (wakePump !== undefined && queued < limit / 2) {
         const w = wakePump;
         wakePump = undefined;
         w();

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { spool, type SpoolOptions } from "./spool.ts";
+import { PAUSED_SPOOL_LIMIT, spool, type SpoolOptions } from "./spool.ts";
 import { concat } from "../testdata/bytes.ts";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -58,7 +58,7 @@ Deno.test("spool: yields every byte in order and reports each chunk's size", asy
   const chunks = Array.from({ length: 50 }, (_, i) => chunk(i, 1 + (i % 7)));
   const src = body(chunks);
   const opts = options();
-  const s = spool(src.stream, opts);
+  const s = spool(src.stream.getReader(), opts);
   assert(!s.complete(), "complete before the body was read");
   const got = await readAll(s.stream);
   assertEquals(Array.from(got), Array.from(concat(chunks)));
@@ -69,7 +69,7 @@ Deno.test("spool: yields every byte in order and reports each chunk's size", asy
 
 Deno.test("spool: reads ahead of the consumer, stops above the limit, resumes below half", async () => {
   const src = body(Array.from({ length: 100 }, (_, i) => chunk(i)));
-  const s = spool(src.stream, options({ limit: 50 }));
+  const s = spool(src.stream.getReader(), options({ limit: 50 }));
   const reader = s.stream.getReader();
   try {
     await settle();
@@ -103,7 +103,7 @@ Deno.test("spool: reads ahead of the consumer, stops above the limit, resumes be
 
 Deno.test("spool: a silent sender fails the stream with the progress timeout", async () => {
   const src = body([chunk(0)], { hang: true });
-  const s = spool(src.stream, options({ progressTimeoutMs: 40 }));
+  const s = spool(src.stream.getReader(), options({ progressTimeoutMs: 40 }));
   const reader = s.stream.getReader();
   const first = await reader.read();
   assertEquals(Array.from(first.value!), Array.from(chunk(0)));
@@ -121,7 +121,7 @@ Deno.test("spool: a silent sender fails the stream with the progress timeout", a
 Deno.test("spool: a full queue (consumer not reading) does not trip the progress timeout", async () => {
   const chunks = Array.from({ length: 12 }, (_, i) => chunk(i));
   const src = body(chunks);
-  const s = spool(src.stream, options({ limit: 20, progressTimeoutMs: 40 }));
+  const s = spool(src.stream.getReader(), options({ limit: 20, progressTimeoutMs: 40 }));
   await sleep(150); // well past the timeout, with the queue full all along
   assertEquals(src.state.reads, 2, "the queue should have filled to the limit and stopped");
   const got = await readAll(s.stream);
@@ -132,7 +132,7 @@ Deno.test("spool: a full queue (consumer not reading) does not trip the progress
 
 Deno.test("spool: cancelling the output cancels the body while a read is pending", async () => {
   const src = body([], { hang: true });
-  const s = spool(src.stream, options());
+  const s = spool(src.stream.getReader(), options());
   await settle();
   const reason = new Error("receiver gave up");
   await s.stream.cancel(reason);
@@ -144,7 +144,7 @@ Deno.test("spool: cancelling the output cancels the body while a read is pending
 
 Deno.test("spool: cancelling the output cancels the body while the queue is full", async () => {
   const src = body(Array.from({ length: 10 }, (_, i) => chunk(i)));
-  const s = spool(src.stream, options({ limit: 10 }));
+  const s = spool(src.stream.getReader(), options({ limit: 10 }));
   await settle();
   assertEquals(src.state.reads, 1);
   await s.stream.cancel("stop");
@@ -158,7 +158,7 @@ Deno.test("spool: complete() is false until the end, and false after a failing b
   {
     let ctl!: ReadableStreamDefaultController<Uint8Array>;
     const manual = new ReadableStream<Uint8Array>({ start: (c) => void (ctl = c) });
-    const s = spool(manual, options());
+    const s = spool(manual.getReader(), options());
     const reader = s.stream.getReader();
     ctl.enqueue(chunk(0));
     assertEquals(Array.from((await reader.read()).value!), Array.from(chunk(0)));
@@ -180,7 +180,7 @@ Deno.test("spool: complete() is false until the end, and false after a failing b
         else controller.error(new Error("connection reset"));
       },
     }, { highWaterMark: 0 });
-    const s = spool(broken, options());
+    const s = spool(broken.getReader(), options());
     const reader = s.stream.getReader();
     assertEquals(Array.from((await reader.read()).value!), Array.from(chunk(0)));
     const e = await assertRejects(() => reader.read(), Error);
@@ -188,3 +188,33 @@ Deno.test("spool: complete() is false until the end, and false after a failing b
     assert(!s.complete(), "a body that failed is not complete");
   }
 });
+
+Deno.test("spool: over a source that pauses its sender it holds PAUSED_SPOOL_LIMIT, not the limit", async () => {
+  const size = 256 * 1024;
+  const chunks = Array.from({ length: 64 }, (_, i) => chunk(i, size)); // 16 MiB
+  const src = body(chunks);
+  const reader = src.stream.getReader();
+  const pausing = {
+    read: () => reader.read(),
+    cancel: (r?: unknown) => reader.cancel(r),
+    pausesSender: true,
+  };
+  const s = spool(pausing, options({ limit: 32 << 20 }));
+  await settle();
+  // Nobody reads: the spool stops at its bound instead of taking all 16 MiB.
+  assertEquals(src.state.reads * size, PAUSED_SPOOL_LIMIT);
+  const all = await readAll(s.stream);
+  assertEquals(all.length, 64 * size);
+  assert(s.complete());
+  // Without pausesSender the same source is drained up to the limit ahead of the reader.
+  const again = body(chunks);
+  const greedy = spool(again.stream.getReader(), options({ limit: 32 << 20 }));
+  await settle();
+  await waitReads(again.state, 64);
+  assertEquals(again.state.reads, 64);
+  await readAll(greedy.stream);
+});
+
+async function waitReads(state: { reads: number }, n: number) {
+  for (let i = 0; i < 200 && state.reads < n; i++) await settle();
+}

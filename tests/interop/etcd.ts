@@ -80,6 +80,11 @@ export interface EtcdOptions {
   extraArgs?: string[];
   /** Working directory (where a `unix://host:port` listener puts its socket file). */
   cwd?: string;
+  /**
+   * Peer TLS: https peer URLs, and etcd's `--peer-client-cert-auth` with
+   * this CA and certificate (file paths).
+   */
+  peerTls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 /** One etcd process. */
@@ -100,7 +105,7 @@ export class Etcd {
 
   private constructor(o: EtcdOptions, dataDir: string) {
     this.name = o.name;
-    this.peerUrl = `http://127.0.0.1:${o.peerPort}`;
+    this.peerUrl = `${o.peerTls === undefined ? "http" : "https"}://127.0.0.1:${o.peerPort}`;
     this.clientUrl = `http://127.0.0.1:${o.clientPort}`;
     this.dataDir = dataDir;
     const args = [
@@ -133,6 +138,15 @@ export class Etcd {
       "zap",
       "--log-outputs",
       "stderr",
+      ...(o.peerTls === undefined ? [] : [
+        "--peer-client-cert-auth",
+        "--peer-trusted-ca-file",
+        o.peerTls.caFile,
+        "--peer-cert-file",
+        o.peerTls.certFile,
+        "--peer-key-file",
+        o.peerTls.keyFile,
+      ]),
       ...(o.extraArgs ?? []),
     ];
     this.#child = new Deno.Command(ETCD_BIN, {

@@ -9,7 +9,7 @@ import { create, MessageSchema } from "../../src/raftpb/schemas.ts";
 import { MessageType } from "../../src/raftpb/raft_pb.ts";
 
 const ports = Deno.args.map(Number);
-const members = ports.map((port, i) => {
+const members = await Promise.all(ports.map(async (port, i) => {
   const transport = new Transport({
     id: BigInt(i + 1),
     clusterId: 0xc1n,
@@ -18,10 +18,10 @@ const members = ports.map((port, i) => {
     logger: silentLogger,
     probeIntervalMs: i === 0 ? 100 : 0,
   });
-  const server = serve(transport, { port });
+  const server = await serve(transport, { port });
   transport.start();
   return { transport, server };
-});
+}));
 members[0].transport.addPeer(2n, [`http://127.0.0.1:${ports[1]}`]);
 members[1].transport.addPeer(1n, [`http://127.0.0.1:${ports[0]}`]);
 const timer = setInterval(() => {

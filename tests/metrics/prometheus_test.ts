@@ -24,7 +24,7 @@ const ALERTS = (() => {
 })();
 
 /** A member served with /metrics on `port`; `await using` stops it. */
-function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails = { on: false }) {
+async function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails = { on: false }) {
   const transport = new Transport({
     id,
     clusterId: CLUSTER,
@@ -39,7 +39,7 @@ function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails = { on:
       },
     },
   });
-  const server = serve(transport, { port, metrics: true });
+  const server = await serve(transport, { port, metrics: true });
   transport.start();
   let closed: Promise<void> | undefined;
   const close = () =>
@@ -69,8 +69,8 @@ prometheusTest(
   "GET /metrics: 0.0.4 content type; promtool finds nothing but etcd's own names",
   async () => {
     const [p1, p2] = freePorts(2);
-    await using a = member(1n, p1, 50);
-    await using b = member(2n, p2);
+    await using a = await member(1n, p1, 50);
+    await using b = await member(2n, p2);
     a.transport.addPeer(2n, [b.url]);
     b.transport.addPeer(1n, [a.url]);
     a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
@@ -117,8 +117,8 @@ prometheusTest(
 prometheusTest("a Prometheus server scrapes two members; values and alerts read back", async () => {
   const [p1, p2] = freePorts(2);
   const sinkFails = { on: false };
-  await using a = member(1n, p1, 100);
-  await using b = member(2n, p2, 100, sinkFails);
+  await using a = await member(1n, p1, 100);
+  await using b = await member(2n, p2, 100, sinkFails);
   a.transport.addPeer(2n, [b.url]);
   b.transport.addPeer(1n, [a.url]);
   for (let i = 0; i < 20; i++) {

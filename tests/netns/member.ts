@@ -75,7 +75,7 @@ const transport = new Transport({
   },
   ...cfg.options,
 });
-const server = serve(transport, { hostname: cfg.addr, port: cfg.port });
+const server = await serve(transport, { hostname: cfg.addr, port: cfg.port });
 transport.start();
 for (const [pid, purl] of Object.entries(cfg.peers)) transport.addPeer(BigInt(pid), [purl]);
 

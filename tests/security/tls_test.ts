@@ -115,7 +115,7 @@ Deno.test({
     using clients = new DisposableStack();
     await using servers = new AsyncDisposableStack();
     await using transports = new AsyncDisposableStack();
-    const node = (id: 1 | 2 | 3, withCa: boolean) => {
+    const node = async (id: 1 | 2 | 3, withCa: boolean) => {
       const own = certs.node[id === 3 ? 2 : id];
       const client = clients.use(Deno.createHttpClient({
         caCerts: withCa ? [certs.ca] : [],
@@ -132,14 +132,14 @@ Deno.test({
         probeIntervalMs: 0,
         fetch: (input, init) => fetch(input, { ...init, client }),
       });
-      servers.use(serve(t, { port: ports[id], cert: own.cert, key: own.key }));
+      servers.use(await serve(t, { port: ports[id], cert: own.cert, key: own.key }));
       t.start();
       transports.defer(() => t.stop());
       return { t, raft };
     };
-    const a = node(1, true);
-    const b = node(2, true);
-    const c = node(3, false);
+    const a = await node(1, true);
+    const b = await node(2, true);
+    const c = await node(3, false);
     a.t.addPeer(2n, [url(2)]);
     b.t.addPeer(1n, [url(1)]);
     c.t.addPeer(1n, [url(1)]);

@@ -129,7 +129,7 @@ Deno.test("peer port: serve() answers /version and /members, and 404 elsewhere",
     logger: silentLogger,
     probeIntervalMs: 0,
   });
-  const server = serve(t, { port: 0 });
+  const server = await serve(t, { port: 0 });
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
     const v = await fetch(base + "/version");
