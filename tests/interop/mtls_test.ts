@@ -54,8 +54,8 @@ interopTest(
     stack.defer(() => etcd.stop());
 
     // Our member: served with the CA's client-cert checks, dialling with its certificate.
-    // HTTP/1.1 only: etcd's peer port hands HTTP/2 (which fetch would negotiate by ALPN)
-    // to its gRPC server, which expects a TLS handshake inside and fails.
+    // The fetch client below (for direct checks) is HTTP/1.1 only: etcd's peer port hands
+    // HTTP/2 (which fetch would negotiate by ALPN) to its gRPC server, which fails it.
     const client = clients.use(
       Deno.createHttpClient({ caCerts: [ca.cert], ...pair(ours), http1: true, http2: false }),
     );
@@ -68,7 +68,8 @@ interopTest(
       raft: follower,
       logger,
       probeIntervalMs: 0,
-      fetch: (input, init) => fetch(input, { ...init, client }),
+      // The client side of mTLS, through the transport's own node:https dialer.
+      tls: { ca: ca.cert, ...pair(ours) },
     });
     follower.transport = t;
     const server = await serve(t, {
@@ -110,7 +111,7 @@ interopTest(
       raft,
       logger: silentLogger,
       probeIntervalMs: 0,
-      fetch: (input, init) => fetch(input, { ...init, client: badClient }),
+      tls: { ca: ca.cert, ...pair(intruder) },
     });
     bad.start();
     stack.defer(() => bad.stop());

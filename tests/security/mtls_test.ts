@@ -151,11 +151,9 @@ Deno.test({
     const pki = await makePki(dir.path);
     const ports = freePorts(3);
     const url = (i: number) => `https://127.0.0.1:${ports[i]}`;
-    using clients = new DisposableStack();
     await using servers = new AsyncDisposableStack();
     await using transports = new AsyncDisposableStack();
     const member = async (i: number, own: Cert) => {
-      const client = clients.use(Deno.createHttpClient({ caCerts: [pki.ca.cert], ...pair(own) }));
       const raft = new RecordingRaft();
       const t = new Transport({
         id: BigInt(i + 1),
@@ -164,7 +162,7 @@ Deno.test({
         raft,
         logger: silentLogger,
         probeIntervalMs: 0,
-        fetch: (input, init) => fetch(input, { ...init, client }),
+        tls: { ca: pki.ca.cert, ...pair(own) },
       });
       servers.use(
         await serve(t, {
@@ -182,9 +180,6 @@ Deno.test({
     // m1's certificate has the SAN 127.0.0.1 and serves; m2's has none, so
     // b serves with the server certificate and dials with m2's.
     const a = await member(0, pki.m1);
-    const bClient = clients.use(
-      Deno.createHttpClient({ caCerts: [pki.ca.cert], ...pair(pki.m2) }),
-    );
     const bRaft = new RecordingRaft();
     const b = new Transport({
       id: 2n,
@@ -193,7 +188,7 @@ Deno.test({
       raft: bRaft,
       logger: silentLogger,
       probeIntervalMs: 0,
-      fetch: (input, init) => fetch(input, { ...init, client: bClient }),
+      tls: { ca: pki.ca.cert, ...pair(pki.m2) },
     });
     servers.use(
       await serve(b, {
