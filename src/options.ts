@@ -18,6 +18,11 @@ import {
 } from "./http/version.ts";
 import { isUnixUrl, normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
+import {
+  resolveSnapshotResume,
+  type SnapshotResumeConfig,
+  type SnapshotResumeOptions,
+} from "./snapshot/resume_options.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
 import type { MemberInfo } from "./http/members_receiver.ts";
@@ -142,6 +147,8 @@ export interface TransportOptions {
   streamChunkSize?: number;
   /** Interval of the rate limit on repeated warnings, ms. Default 5000. */
   logIntervalMs?: number;
+  /** The snapshot extension between members of this library: digest, resume, retries. */
+  snapshotResume?: SnapshotResumeOptions;
 }
 
 /** Options with every default filled in. */
@@ -149,10 +156,17 @@ export type Config =
   & Required<
     Omit<
       TransportOptions,
-      "snapshotSink" | "snapshotDir" | "onError" | "auth" | "meterProvider" | "members"
+      | "snapshotSink"
+      | "snapshotDir"
+      | "onError"
+      | "auth"
+      | "meterProvider"
+      | "members"
+      | "snapshotResume"
     >
   >
   & {
+    snapshotResume: SnapshotResumeConfig;
     snapshotSink: SnapshotSink;
     onError: (error: Error) => void;
     auth?: RequestAuth;
@@ -558,5 +572,6 @@ export function resolveOptions(o: TransportOptions): Config {
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
     ...timing(o),
     ...bounds(o),
+    snapshotResume: resolveSnapshotResume(o.snapshotResume),
   };
 }
