@@ -60,7 +60,14 @@ export async function framedData(
   let corrupt = false;
   let settled = false;
   let busy = Promise.resolve();
-  const keep = (w: Uint8Array) => attempt?.append(w) ?? Promise.resolve();
+  // Appends the window at `winPos`, less what the store already holds (the
+  // resumed window's first bytes).
+  let winPos = start;
+  const keep = (w: Uint8Array) => {
+    const skip = Math.max(0, plan.offset - winPos);
+    winPos += w.length;
+    return skip >= w.length ? Promise.resolve() : attempt?.append(w.subarray(skip)) ?? Promise.resolve();
+  };
 
   const stream = new ReadableStream<Uint8Array>({
     async pull(c) {
@@ -113,8 +120,8 @@ export async function framedData(
       if (attempt === undefined) return;
       if (ok || corrupt) return attempt.discard();
       try {
-        for (const w of ready.splice(0)) await attempt.append(w);
-        await attempt.append(dec.pending.slice());
+        for (const w of ready.splice(0)) await keep(w);
+        await keep(dec.pending.slice());
       } finally {
         await attempt.release();
       }
