@@ -112,7 +112,9 @@ export class FrameEncoder {
   finish(out: (b: Uint8Array) => void): void {
     const { size } = this.#plan;
     if (this.#pos !== size) {
-      throw new RangeError(`snapshot body ended after ${this.#pos} bytes but ${size} were declared`);
+      throw new RangeError(
+        `snapshot body ended after ${this.#pos} bytes but ${size} were declared`,
+      );
     }
     out(chainDigest(this.#d, this.#digests));
   }

@@ -2,8 +2,8 @@ import { assert, assertEquals, assertThrows } from "@std/assert";
 import { loadDigest } from "./digest.ts";
 import {
   FrameDecoder,
-  FrameEncoder,
   framedLength,
+  FrameEncoder,
   SnapshotDigestError,
   type WindowPlan,
   windowStart,
@@ -113,5 +113,8 @@ Deno.test("framing: short, long and inconsistent input is refused", () => {
   dec.push(wire, () => {});
   assertThrows(() => dec.push(new Uint8Array(1), () => {}), SnapshotDigestError);
   assertThrows(() => new FrameEncoder(d, { ...plan, offset: 8 }, []), RangeError);
-  assertThrows(() => new FrameDecoder(d, { ...plan, offset: 6 }, [], new Uint8Array(1)), RangeError);
+  assertThrows(
+    () => new FrameDecoder(d, { ...plan, offset: 6 }, [], new Uint8Array(1)),
+    RangeError,
+  );
 });

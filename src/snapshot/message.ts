@@ -7,6 +7,13 @@
 import type { Message } from "../raftpb/raft_pb.ts";
 import { ProgressMeter, type SnapshotProgress } from "./progress.ts";
 
+const meters = new WeakMap<SnapshotMessage, ProgressMeter>();
+
+/** The progress meter of `snap`, for the sender. */
+export function progressMeter(snap: SnapshotMessage): ProgressMeter {
+  return meters.get(snap)!;
+}
+
 /**
  * Optional parts of a {@link SnapshotMessage}.
  *
@@ -64,8 +71,10 @@ export class SnapshotMessage {
   readonly done: Promise<boolean>;
   /** Reads the data again from an offset; see {@link SnapshotMessageOptions.reopen}. */
   readonly reopen: ((offset: number) => ReadableStream<Uint8Array>) | undefined;
-  /** Progress of the send (also reported to `onProgress`). */
-  readonly progress: ProgressMeter;
+  /** How far the send is (also reported to `onProgress`). */
+  get progress(): SnapshotProgress {
+    return meters.get(this)!.current;
+  }
   #resolve!: (ok: boolean) => void;
   #closed = false;
 
@@ -83,7 +92,7 @@ export class SnapshotMessage {
     this.body = body;
     this.totalSize = totalSize;
     this.reopen = options.reopen;
-    this.progress = new ProgressMeter(totalSize, options.onProgress);
+    meters.set(this, new ProgressMeter(totalSize, options.onProgress));
     this.done = new Promise((resolve) => this.#resolve = resolve);
   }
 

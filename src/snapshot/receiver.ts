@@ -57,7 +57,13 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
       let ext: ExtendedReceive | undefined;
       const gauge = { bytes: 0, total: 0 };
       try {
-        ext = await extendReceive(req.headers, message, raw, ctx.resumeStore, cfg.snapshotResume.enabled)
+        ext = await extendReceive(
+          req.headers,
+          message,
+          raw,
+          ctx.resumeStore,
+          cfg.snapshotResume.enabled,
+        )
           .catch(async (e) => {
             await raw.stream.cancel().catch(() => {});
             throw e;

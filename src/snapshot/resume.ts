@@ -105,7 +105,9 @@ export function parseExtension(
   const tw = transferAndWindow(headers.get(SNAP_H.transfer), window);
   const size = integer("size", headers.get(SNAP_H.size));
   const offset = integer("offset", headers.get(SNAP_H.offset));
-  if (offset > size) throw new HttpError(400, `snapshot offset ${offset} is beyond its size ${size}`);
+  if (offset > size) {
+    throw new HttpError(400, `snapshot offset ${offset} is beyond its size ${size}`);
+  }
   const meta = m.snapshot?.metadata;
   return {
     params: {
@@ -121,7 +123,14 @@ export function parseExtension(
 
 /** The store key of a transfer from `from`. */
 export function keyOf(from: bigint, p: TransferParams): ResumeKey {
-  return { from, index: p.index, term: p.term, size: p.size, window: p.window, transfer: p.transfer };
+  return {
+    from,
+    index: p.index,
+    term: p.term,
+    size: p.size,
+    window: p.window,
+    transfer: p.transfer,
+  };
 }
 
 /**

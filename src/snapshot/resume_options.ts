@@ -45,7 +45,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function int(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
   if (!Number.isSafeInteger(v) || v < min || v > max) {
-    throw new RangeError(`snapshotResume.${name} must be an integer from ${min} to ${max}, got ${v}`);
+    throw new RangeError(
+      `snapshotResume.${name} must be an integer from ${min} to ${max}, got ${v}`,
+    );
   }
   return v;
 }

@@ -11,7 +11,12 @@
 
 import type { Digest } from "./digest.ts";
 import { FrameDecoder, SnapshotDigestError, type WindowPlan, windowStart } from "./framing.ts";
-import { ResumeConflictError, type ResumeAttempt, type ResumeKey, type ResumeStore } from "./resume_store.ts";
+import {
+  type ResumeAttempt,
+  ResumeConflictError,
+  type ResumeKey,
+  type ResumeStore,
+} from "./resume_store.ts";
 import { HttpError } from "../http/http_error.ts";
 import type { Message } from "../raftpb/raft_pb.ts";
 import { keyOf, parseExtension } from "./resume.ts";
@@ -66,7 +71,9 @@ export async function framedData(
   const keep = (w: Uint8Array) => {
     const skip = Math.max(0, plan.offset - winPos);
     winPos += w.length;
-    return skip >= w.length ? Promise.resolve() : attempt?.append(w.subarray(skip)) ?? Promise.resolve();
+    return skip >= w.length
+      ? Promise.resolve()
+      : attempt?.append(w.subarray(skip)) ?? Promise.resolve();
   };
 
   const stream = new ReadableStream<Uint8Array>({
@@ -167,7 +174,10 @@ export async function extendReceive(
   if (ext === undefined) return undefined;
   const d = enabled && store !== undefined ? await loadDigest() : undefined;
   if (d === undefined || ext.params.digest !== d.name) {
-    throw new HttpError(400, `snapshot extension with digest "${ext.params.digest}" not supported here`);
+    throw new HttpError(
+      400,
+      `snapshot extension with digest "${ext.params.digest}" not supported here`,
+    );
   }
   const plan = { size: ext.params.size, window: ext.params.window, offset: ext.offset };
   const f = await framedData(raw.stream, plan, keyOf(message.from, ext.params), d, store!);

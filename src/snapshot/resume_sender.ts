@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SnapshotMessage } from "./message.ts";
+import { progressMeter, type SnapshotMessage } from "./message.ts";
 import type { PeerContext } from "../peer/context.ts";
 import type { Config } from "../options.ts";
 import type { LocalIdentity } from "../http/headers.ts";
@@ -128,7 +128,8 @@ export async function queryOffset(
   if (signal.aborted) onStop();
   const limit = cfg.snapshotResume.probeTimeoutMs;
   const timer = setTimeout(
-    () => abort.abort(new PeerRequestError(`no answer to the snapshot resume query in ${limit} ms`)),
+    () =>
+      abort.abort(new PeerRequestError(`no answer to the snapshot resume query in ${limit} ms`)),
     limit,
   );
   try {
@@ -205,7 +206,7 @@ export async function sendWithRetries(
     digest: d.name,
   };
   const digests: Uint8Array[] = [];
-  const meter = snap.progress;
+  const meter = progressMeter(snap);
   let bodyUsed = false;
   let bytes = 0;
   for (let attempt = 0;; attempt++) {

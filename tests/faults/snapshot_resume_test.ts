@@ -104,7 +104,12 @@ Deno.test("snapshot resume: 64 MiB cut at 30 % and at 70 % finishes, sending at 
   a.transport.sendSnapshot(snap);
   await waitUntil(() => proxy.cutAt === undefined, 20_000);
   proxy.cutAt = Math.floor(size * 0.7);
+  // The receiver's progress shows in peerStatus while the data flows.
+  const receiving = () => b.transport.peerStatus(1n)?.snapshotReceive;
+  await waitUntil(() => (receiving()?.bytes ?? 0) > size * 0.35, 20_000);
+  assertEquals(receiving()?.total, size);
   assertEquals(await snap.done, true);
+  assertEquals(receiving(), undefined);
   assertEquals(proxy.cutAt, undefined, "the second cut happened");
   assertEquals(a.raft.snapshots, [[2n, SnapshotStatus.Finish]]);
   assertEquals([log.committed, log.bytes, log.ok], [1, size, true]);
@@ -151,8 +156,8 @@ Deno.test("snapshot resume: a receiver restarted between attempts starts over cl
   const { a, b, proxy } = pair(log, {}, {
     snapshotResume: { retryBackoffMs: 1500, windowSize: WINDOW },
   });
-  let b2: Node | undefined;
-  await using _ = { [Symbol.asyncDispose]: () => closeAll([a, b, ...(b2 ? [b2] : [])], proxy) };
+  const nodes: Node[] = [a, b];
+  await using _ = { [Symbol.asyncDispose]: () => closeAll(nodes, proxy) };
   const size = 16 * MiB;
   const snap = snapshot(size);
   proxy.cutAt = Math.floor(size * 0.5);
@@ -161,7 +166,8 @@ Deno.test("snapshot resume: a receiver restarted between attempts starts over cl
   const port = b.server.addr.port;
   await b.close();
   const log2 = newLog();
-  b2 = startNode(2n, { ...fast, snapshotSink: checkingSink(log2) }, port);
+  const b2 = startNode(2n, { ...fast, snapshotSink: checkingSink(log2) }, port);
+  nodes.push(b2);
   b2.transport.addPeer(1n, [a.url]);
   assertEquals(await snap.done, true);
   assertEquals([log2.committed, log2.bytes, log2.ok], [1, size, true]);
