@@ -130,8 +130,16 @@ export class ResumeStore {
       await this.#drop(e);
       e = undefined;
     }
-    const fs = this.#fs ??= await import("node:fs/promises");
-    const dir = await this.#directory();
+    let fs: Fs;
+    let dir: string;
+    try {
+      fs = this.#fs ??= await import("node:fs/promises");
+      dir = await this.#directory();
+    } catch {
+      // No file system for us here (no permission, no node:fs): receive without keeping.
+      if (offset !== 0) throw new ResumeConflictError("nothing can be kept here");
+      return undefined;
+    }
     if (e === undefined) {
       this.#evict(MAX_ENTRIES - 1);
       const file = `${dir}/${PREFIX}${++this.#seq}.part`;
@@ -139,7 +147,15 @@ export class ResumeStore {
       this.#entries.set(id, e);
     }
     e.busy = true;
-    const handle = await this.#track(fs.open(e.file, offset === 0 ? "w" : "r+"));
+    let handle: FileHandle;
+    try {
+      handle = await this.#track(fs.open(e.file, offset === 0 ? "w" : "r+"));
+    } catch (err) {
+      e.busy = false;
+      await this.#drop(e);
+      if (offset !== 0) throw new ResumeConflictError(`the kept data is gone (${err})`);
+      return undefined;
+    }
     return this.#attempt(e, handle, key.window);
   }
 

@@ -98,3 +98,14 @@ Deno.test("resume store: a restarted store on the same directory starts over; th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("resume store: where no file can be made, transfers are received without being kept", async () => {
+  const store = new ResumeStore({ dir: "/proc/rafthttp-no-such-dir", maxBytes: 1000, ttlMs: 60_000 });
+  try {
+    assertEquals(await store.begin(key("a"), 0), undefined);
+    await assertRejects(() => store.begin(key("a"), 5), ResumeConflictError);
+    assertEquals(store.offset(key("a")), 0);
+  } finally {
+    await store.stop();
+  }
+});
