@@ -103,7 +103,7 @@ export class Transport implements Transporter, AsyncDisposable {
     this.#cfg = resolveOptions(options);
     this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
     const r = this.#cfg.snapshotResume;
-    this.#resumeStore = new ResumeStore({ dir: r.dir, maxBytes: r.maxBytes, ttlMs: r.ttlMs });
+    this.#resumeStore = new ResumeStore(r);
     const peers = this.#peers;
     const remotes = this.#remotes;
     this.#registry = new Registry(INSTRUMENTS, {

@@ -218,7 +218,7 @@ async function save(
     ctx.log.event(
       `snapshot-recv:${m.from}`,
       "warn",
-      "failed to receive a snapshot; partial data discarded",
+      "failed to receive a snapshot; the sink discarded its partial data",
       {
         [F.remote]: formatId(m.from),
         "snapshot-index": String(m.snapshot?.metadata?.index ?? 0n),

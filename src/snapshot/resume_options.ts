@@ -35,6 +35,8 @@ export interface SnapshotResumeOptions {
   ttlMs?: number;
   /** Directory of the kept data; default a temporary directory removed on stop(). */
   dir?: string;
+  /** Keep the data in memory (up to `maxBytes`) instead of files: where there is no file system to write. Default false. */
+  memory?: boolean;
 }
 
 /** {@link SnapshotResumeOptions} with the defaults filled in. */
@@ -57,11 +59,15 @@ export function resolveSnapshotResume(o: SnapshotResumeOptions = {}): SnapshotRe
   if (o.enabled !== undefined && typeof o.enabled !== "boolean") {
     throw new TypeError(`snapshotResume.enabled must be a boolean, got ${o.enabled}`);
   }
+  if (o.memory !== undefined && typeof o.memory !== "boolean") {
+    throw new TypeError(`snapshotResume.memory must be a boolean, got ${o.memory}`);
+  }
   if (o.dir !== undefined && (typeof o.dir !== "string" || o.dir === "")) {
     throw new TypeError(`snapshotResume.dir must be a non-empty string, got ${o.dir}`);
   }
   return {
     enabled: o.enabled ?? true,
+    memory: o.memory ?? false,
     windowSize: int("windowSize", o.windowSize, 1 << 20, 4096, 64 << 20),
     retries: int("retries", o.retries, 5, 0, 1000),
     retryBackoffMs: int("retryBackoffMs", o.retryBackoffMs, 500, 1, MAX_TIMER_MS),

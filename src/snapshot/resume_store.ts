@@ -13,7 +13,21 @@
  * @module
  */
 
-import type { FileHandle } from "node:fs/promises";
+/** What the store needs of a file. */
+interface FileHandle {
+  read(buf: Uint8Array, off: number, len: number, pos: number): Promise<{ bytesRead: number }>;
+  write(buf: Uint8Array, off: number, len: number, pos: number): Promise<{ bytesWritten: number }>;
+  close(): Promise<void>;
+}
+
+/** What the store needs of `node:fs/promises` (or of {@link memoryFs}). */
+interface Fs {
+  open(path: string, flags: string): Promise<FileHandle>;
+  rm(path: string, opts?: { force?: boolean; recursive?: boolean }): Promise<void>;
+  mkdtemp(prefix: string): Promise<string>;
+  mkdir(path: string, opts: { recursive: true }): Promise<unknown>;
+  readdir(path: string): Promise<string[]>;
+}
 
 /** Names one transfer. */
 export interface ResumeKey {
@@ -33,6 +47,8 @@ export interface ResumeStoreOptions {
   maxBytes: number;
   /** An entry unused this long is deleted, ms. */
   ttlMs: number;
+  /** Keep the data in memory instead of files (where there is no file system, as in the demo). */
+  memory?: boolean;
 }
 
 /** An attempt asked to resume at another offset than the one kept (or the entry is in use). */
@@ -49,7 +65,48 @@ const MAX_ENTRIES = 64;
 const PREFIX = "rafthttp-resume-";
 const READ_CHUNK = 1 << 20;
 
-type Fs = typeof import("node:fs/promises");
+/** Files in memory, for `memory: true` (bounded by `maxBytes` like the files). */
+function memoryFs(): Fs {
+  const files = new Map<string, Uint8Array[]>();
+  const at = (chunks: Uint8Array[], pos: number) => {
+    let i = 0;
+    while (i < chunks.length && pos >= chunks[i].length) pos -= chunks[i++].length;
+    return [i, pos];
+  };
+  return {
+    open(path, flags) {
+      if (flags === "w" || !files.has(path)) files.set(path, []);
+      const chunks = files.get(path)!;
+      return Promise.resolve({
+        read(buf, off, len, pos) {
+          let [i, skip] = at(chunks, pos);
+          let n = 0;
+          while (n < len && i < chunks.length) {
+            const c = chunks[i++].subarray(skip, skip + len - n);
+            buf.set(c, off + n);
+            n += c.length;
+            skip = 0;
+          }
+          return Promise.resolve({ bytesRead: n });
+        },
+        write(buf, off, len) {
+          chunks.push(buf.slice(off, off + len)); // the store only appends
+          return Promise.resolve({ bytesWritten: len });
+        },
+        close: () => Promise.resolve(),
+      });
+    },
+    rm(path) {
+      for (const k of [...files.keys()]) {
+        if (k === path || k.startsWith(path + "/")) files.delete(k);
+      }
+      return Promise.resolve();
+    },
+    mkdtemp: (prefix) => Promise.resolve(`${prefix}memory`),
+    mkdir: () => Promise.resolve(),
+    readdir: () => Promise.resolve([]),
+  };
+}
 
 interface Entry {
   id: string;
@@ -133,7 +190,9 @@ export class ResumeStore {
     let fs: Fs;
     let dir: string;
     try {
-      fs = this.#fs ??= await import("node:fs/promises");
+      fs = this.#fs ??= this.#opts.memory
+        ? memoryFs()
+        : await import("node:fs/promises") as unknown as Fs;
       dir = await this.#directory();
     } catch {
       // No file system for us here (no permission, no node:fs): receive without keeping.
@@ -290,6 +349,7 @@ export class ResumeStore {
   #directory(): Promise<string> {
     this.#dir ??= (async () => {
       const fs = this.#fs!;
+      if (this.#opts.memory) return "memory";
       if (this.#opts.dir === undefined) {
         const os = await import("node:os");
         return await fs.mkdtemp(`${os.tmpdir()}/${PREFIX}`);

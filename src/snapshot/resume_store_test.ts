@@ -11,28 +11,30 @@ const key = (transfer: string, size = 100): ResumeKey => ({
 });
 const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
 
-Deno.test("resume store: keeps what was appended, reads it back, resumes only at that offset", async () => {
-  await using _ = { [Symbol.asyncDispose]: () => store.stop() };
-  const store = new ResumeStore({ maxBytes: 1000, ttlMs: 60_000 });
-  const a = (await store.begin(key("a"), 0))!;
-  await a.append(bytes(10, 1));
-  await a.append(bytes(5, 2));
-  a.digests.push(new Uint8Array(32), new Uint8Array(32));
-  await a.release();
-  assertEquals(store.offset(key("a")), 15);
-  assertEquals(store.offset(key("b")), 0);
-  await assertRejects(() => store.begin(key("a"), 14), ResumeConflictError);
-  const b = (await store.begin(key("a"), 15))!;
-  assertEquals(b.digests.length, 1); // only the whole window counts as verified
-  await assertRejects(() => store.begin(key("a"), 15), ResumeConflictError); // busy
-  assertEquals(await b.readAll(10, 15), bytes(5, 2));
-  const all: number[] = [];
-  for await (const c of b.read(0, 15)) all.push(...c);
-  assertEquals(all, [...bytes(10, 1), ...bytes(5, 2)]);
-  await b.discard();
-  assertEquals(store.offset(key("a")), 0);
-  assertEquals(store.usedBytes, 0);
-});
+for (const memory of [false, true]) {
+  Deno.test(`resume store${memory ? " (memory)" : ""}: keeps what was appended, reads it back, resumes only at that offset`, async () => {
+    await using _ = { [Symbol.asyncDispose]: () => store.stop() };
+    const store = new ResumeStore({ maxBytes: 1000, ttlMs: 60_000, memory });
+    const a = (await store.begin(key("a"), 0))!;
+    await a.append(bytes(10, 1));
+    await a.append(bytes(5, 2));
+    a.digests.push(new Uint8Array(32), new Uint8Array(32));
+    await a.release();
+    assertEquals(store.offset(key("a")), 15);
+    assertEquals(store.offset(key("b")), 0);
+    await assertRejects(() => store.begin(key("a"), 14), ResumeConflictError);
+    const b = (await store.begin(key("a"), 15))!;
+    assertEquals(b.digests.length, 1); // only the whole window counts as verified
+    await assertRejects(() => store.begin(key("a"), 15), ResumeConflictError); // busy
+    assertEquals(await b.readAll(10, 15), bytes(5, 2));
+    const all: number[] = [];
+    for await (const c of b.read(0, 15)) all.push(...c);
+    assertEquals(all, [...bytes(10, 1), ...bytes(5, 2)]);
+    await b.discard();
+    assertEquals(store.offset(key("a")), 0);
+    assertEquals(store.usedBytes, 0);
+  });
+}
 
 Deno.test("resume store: bounded in space: idle entries are evicted, a too big transfer is not kept", async () => {
   const store = new ResumeStore({ maxBytes: 30, ttlMs: 60_000 });
@@ -100,7 +102,11 @@ Deno.test("resume store: a restarted store on the same directory starts over; th
 });
 
 Deno.test("resume store: where no file can be made, transfers are received without being kept", async () => {
-  const store = new ResumeStore({ dir: "/proc/rafthttp-no-such-dir", maxBytes: 1000, ttlMs: 60_000 });
+  const store = new ResumeStore({
+    dir: "/proc/rafthttp-no-such-dir",
+    maxBytes: 1000,
+    ttlMs: 60_000,
+  });
   try {
     assertEquals(await store.begin(key("a"), 0), undefined);
     await assertRejects(() => store.begin(key("a"), 5), ResumeConflictError);
