@@ -14,7 +14,7 @@ import type { Message } from "../raftpb/raft_pb.ts";
 import type { Receiver, ReceiverContext } from "../http/receiver.ts";
 import { HttpError } from "../http/http_error.ts";
 import { H, parseId } from "../http/headers.ts";
-import { loadDigest } from "./digest.ts";
+import { loadDigests } from "./digest.ts";
 import type { ResumeKey } from "./resume_store.ts";
 import type { Config } from "../options.ts";
 
@@ -44,7 +44,7 @@ const TRANSFER_RE = /^[0-9a-zA-Z-]{1,64}$/;
 const MIN_WINDOW = 4096;
 const MAX_WINDOW = 64 << 20;
 
-/** The query string of the resume query. */
+/** The query string of the resume query (`digest`: the names offered, best first, comma-separated). */
 export function resumeQuery(p: TransferParams): string {
   const q = new URLSearchParams({
     transfer: p.transfer,
@@ -130,6 +130,7 @@ export function keyOf(from: bigint, p: TransferParams): ResumeKey {
     size: p.size,
     window: p.window,
     transfer: p.transfer,
+    digest: p.digest,
   };
 }
 
@@ -149,10 +150,11 @@ export function resumeReceiver(
     const from = parseId(req.headers.get(H.from));
     ctx.admission.notCut(from);
     const q = new URL(req.url).searchParams;
-    const digest = cfg.snapshotResume.enabled ? await loadDigest() : undefined;
-    if (store === undefined || digest === undefined || q.get("digest") !== digest.name) {
-      throw new HttpError(404, "404 page not found");
-    }
+    // The first of the sender's digests (best first) that we have.
+    const ours = cfg.snapshotResume.enabled ? await loadDigests() : [];
+    const offered = (q.get("digest") ?? "").split(",");
+    const digest = offered.map((n) => ours.find((d) => d.name === n)).find((d) => d !== undefined);
+    if (store === undefined || digest === undefined) throw new HttpError(404, "404 page not found");
     if (from === undefined) throw new HttpError(400, "missing X-Server-From");
     if (cfg.raft.isIDRemoved(from)) {
       throw new HttpError(403, "cannot process message from removed member");

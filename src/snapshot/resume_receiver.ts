@@ -10,7 +10,14 @@
  */
 
 import type { Digest } from "./digest.ts";
-import { FrameDecoder, SnapshotDigestError, type WindowPlan, windowStart } from "./framing.ts";
+import {
+  concat,
+  FrameDecoder,
+  SnapshotDigestError,
+  type WindowPlan,
+  windowStart,
+  WindowVerifier,
+} from "./framing.ts";
 import {
   type ResumeAttempt,
   ResumeConflictError,
@@ -20,7 +27,7 @@ import {
 import { HttpError } from "../http/http_error.ts";
 import type { Message } from "../raftpb/raft_pb.ts";
 import { keyOf, parseExtension } from "./resume.ts";
-import { loadDigest } from "./digest.ts";
+import { digestNamed } from "./digest.ts";
 
 /** The data of an extended transfer, as the sink reads it. */
 export interface FramedData {
@@ -58,22 +65,43 @@ export async function framedData(
   const partial = attempt === undefined || plan.offset === 0
     ? new Uint8Array(0)
     : await attempt.readAll(start, plan.offset);
-  const dec = new FrameDecoder(d, plan, attempt?.digests ?? [], partial);
+  const dec = new FrameDecoder(d.size, plan, partial);
+  const ver = new WindowVerifier(d, plan.window, attempt?.digests ?? []);
   let prefix = attempt !== undefined && start > 0 ? attempt.read(0, start).getReader() : undefined;
   const reader = raw.getReader();
-  const ready: Uint8Array[] = [];
+  let chain: Uint8Array | undefined;
+  let chainChecked = false;
+  let ended = false;
   let corrupt = false;
   let settled = false;
   let busy = Promise.resolve();
-  // Appends the window at `winPos`, less what the store already holds (the
-  // resumed window's first bytes).
-  let winPos = start;
-  const keep = (w: Uint8Array) => {
-    const skip = Math.max(0, plan.offset - winPos);
-    winPos += w.length;
-    return skip >= w.length
-      ? Promise.resolve()
-      : attempt?.append(w.subarray(skip)) ?? Promise.resolve();
+  let verified = start;
+  let scratch = new Uint8Array(0);
+  // Appends a verified window, less what the store already holds (the
+  // resumed window's first bytes): one write at a time.
+  const keep = (w: { start: number; parts: Uint8Array[]; length: number }) => {
+    const skip = Math.max(0, plan.offset - w.start);
+    if (attempt === undefined || skip >= w.length) return Promise.resolve();
+    // One scratch buffer for every write: the previous write is done when the next one starts.
+    const write = busy.then(() => {
+      scratch = scratch.length >= w.length ? scratch : new Uint8Array(w.length);
+      return attempt!.append(concat(w.parts, w.length, scratch).subarray(skip));
+    });
+    busy = write.catch(() => {});
+    return write;
+  };
+  const onWindow = (parts: Uint8Array[], digest: Uint8Array) => ver.add(parts, digest);
+  const onChain = (digest: Uint8Array) => chain = digest;
+  /** The next verified window; a mismatch marks the transfer corrupt. */
+  const next = async () => {
+    try {
+      const w = await ver.next();
+      verified = w.start + w.length;
+      return w;
+    } catch (e) {
+      if (e instanceof SnapshotDigestError) corrupt = true;
+      throw e;
+    }
   };
 
   const stream = new ReadableStream<Uint8Array>({
@@ -83,30 +111,40 @@ export async function framedData(
         if (!done) return c.enqueue(value);
         prefix = undefined;
       }
-      while (ready.length === 0) {
-        if (dec.done) {
-          dec.finish();
+      for (;;) {
+        if (settled) throw new Error("the snapshot transfer ended");
+        // Hand on a window once checked; read ahead while up to MAX_QUEUED are checked.
+        if (ver.queued > 0 && (ver.headReady || ver.queued >= MAX_QUEUED || ended)) {
+          const w = await next();
+          await keep(w);
+          for (const p of w.parts) c.enqueue(p);
+          return;
+        }
+        if (ended) {
+          dec.finish(); // throws: the body ended early
+          if (!chainChecked) {
+            chainChecked = true;
+            try {
+              await ver.chain(chain!);
+            } catch (e) {
+              corrupt = true;
+              throw e;
+            }
+          }
           return c.close();
         }
         const { done, value } = await reader.read();
-        if (settled) throw new Error("the snapshot transfer ended");
-        if (done) {
-          dec.finish(); // throws: the body ended early
-          return c.close();
-        }
-        try {
-          dec.push(value, (w) => ready.push(w));
-        } catch (e) {
-          if (e instanceof SnapshotDigestError) corrupt = true;
-          throw e;
+        if (done) ended = true;
+        else {
+          try {
+            dec.push(value, onWindow, onChain);
+          } catch (e) {
+            if (e instanceof SnapshotDigestError) corrupt = true;
+            throw e;
+          }
+          if (dec.done) ended = true;
         }
       }
-      const w = ready.shift()!;
-      // Kept before it is handed on: one window's write at a time, so memory stays bounded.
-      const write = busy.then(() => keep(w));
-      busy = write;
-      await write;
-      c.enqueue(w);
     },
     async cancel(reason) {
       await prefix?.cancel(reason).catch(() => {});
@@ -116,25 +154,31 @@ export async function framedData(
 
   return {
     stream,
-    position: () => dec.position,
-    complete: () => dec.done,
+    position: () => Math.max(verified, dec.windowStart + dec.pending.length),
+    complete: () => chainChecked && !corrupt,
     corrupt: () => corrupt,
     async settle(ok) {
       if (settled) return;
       settled = true;
-      await busy.catch(() => {});
       await prefix?.cancel().catch(() => {});
+      await busy;
       if (attempt === undefined) return;
       if (ok || corrupt) return attempt.discard();
       try {
-        for (const w of ready.splice(0)) await keep(w);
-        await keep(dec.pending.slice());
-      } finally {
-        await attempt.release();
+        // What arrived whole is checked still; then the pending window is kept as it is.
+        while (ver.queued > 0) await keep(await next());
+        const pending = dec.pending.slice();
+        await keep({ start: dec.windowStart, parts: [pending], length: pending.length });
+      } catch {
+        return attempt.discard(); // corrupt (or the store failed): nothing is kept
       }
+      await attempt.release();
     },
   };
 }
+
+/** Windows checked at once (each held in memory until handed on). */
+const MAX_QUEUED = 4;
 
 /** A snapshot body as `receiver.ts` drains it. */
 export interface RawData {
@@ -172,8 +216,8 @@ export async function extendReceive(
 ): Promise<ExtendedReceive | undefined> {
   const ext = parseExtension(headers, message);
   if (ext === undefined) return undefined;
-  const d = enabled && store !== undefined ? await loadDigest() : undefined;
-  if (d === undefined || ext.params.digest !== d.name) {
+  const d = enabled && store !== undefined ? await digestNamed(ext.params.digest) : undefined;
+  if (d === undefined) {
     throw new HttpError(
       400,
       `snapshot extension with digest "${ext.params.digest}" not supported here`,

@@ -14,8 +14,8 @@ import type { Config } from "../options.ts";
 import type { LocalIdentity } from "../http/headers.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
 import { readTextLimited } from "../http/body.ts";
-import { type Digest, loadDigest } from "./digest.ts";
-import { FrameEncoder, windowStart } from "./framing.ts";
+import { type Digest, loadDigests } from "./digest.ts";
+import { FrameEncoder, windowStart, type WirePart } from "./framing.ts";
 import { extensionHeaders, resumeQuery, type TransferParams } from "./resume.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { isCritical } from "../http/responses.ts";
@@ -79,8 +79,8 @@ export function framedSource(
 ): BodySource {
   const reader = stream.getReader();
   const enc = new FrameEncoder(d, plan, digests);
-  const out: Uint8Array[] = [];
-  const push = (b: Uint8Array) => out.push(b);
+  const out: WirePart[] = [];
+  const push = (b: WirePart) => out.push(b);
   let head = 0;
   let ended = false;
   let counted = plan.offset;
@@ -103,7 +103,7 @@ export function framedSource(
           counted = enc.position;
         }
       }
-      return out[head++];
+      return await out[head++];
     },
     cancel: (reason) => reader.cancel(reason).catch(() => {}),
   };
@@ -120,7 +120,7 @@ export async function queryOffset(
   url: string,
   params: TransferParams,
   signal: AbortSignal,
-): Promise<number | undefined | Error> {
+): Promise<{ offset: number; digest: string } | undefined | Error> {
   const target = `${url}${resumeQuery(params)}`;
   const abort = new AbortController();
   const onStop = () => abort.abort(new StoppedError());
@@ -144,13 +144,14 @@ export async function queryOffset(
     }
     if (res.status !== 200) return undefined;
     const answer = JSON.parse(text) as { offset?: unknown; digest?: unknown };
+    const offset = answer.offset as number;
     if (
-      answer.digest !== params.digest || !Number.isSafeInteger(answer.offset) ||
-      (answer.offset as number) < 0 || (answer.offset as number) > params.size
+      typeof answer.digest !== "string" || !params.digest.split(",").includes(answer.digest) ||
+      !Number.isSafeInteger(offset) || offset < 0 || offset > params.size
     ) {
       return new PeerRequestError(`snapshot resume query: unexpected answer ${text.slice(0, 200)}`);
     }
-    return answer.offset as number;
+    return { offset, digest: answer.digest };
   } catch (e) {
     return toError(abort.signal.aborted ? abort.signal.reason : e);
   } finally {
@@ -195,42 +196,50 @@ export async function sendWithRetries(
   post: PostAttempt,
 ): Promise<{ error?: Error; url: string; bytes: number }> {
   const opts = ctx.cfg.snapshotResume;
-  const d = opts.enabled ? await loadDigest() : undefined;
+  const offered = opts.enabled ? await loadDigests() : [];
   const meta = snap.message.snapshot?.metadata;
-  const params: TransferParams | undefined = d && {
+  const query: TransferParams | undefined = offered.length === 0 ? undefined : {
     transfer: crypto.randomUUID(),
     index: meta?.index ?? 0n,
     term: meta?.term ?? 0n,
     size: snap.totalSize,
     window: opts.windowSize,
-    digest: d.name,
+    digest: offered.map((d) => d.name).join(","),
   };
   const digests: Uint8Array[] = [];
+  let digestsOf: Digest | undefined; // what `digests` were made with
   const meter = progressMeter(snap);
   let bodyUsed = false;
   let bytes = 0;
   for (let attempt = 0;; attempt++) {
     const url = ctx.picker.pick();
     let error: Error | undefined;
-    let offset = params && await queryOffset(ctx.cfg.fetch, ctx.cfg, url, params, signal);
-    if (offset instanceof Error) error = offset;
+    const answer = query && await queryOffset(ctx.cfg.fetch, ctx.cfg, url, query, signal);
+    if (answer instanceof Error) error = answer;
     else {
-      if (offset !== undefined && digests.length < Math.floor(offset / opts.windowSize)) offset = 0;
-      const plan = { size: snap.totalSize, window: opts.windowSize, offset: offset ?? 0 };
-      const from = offset === undefined ? 0 : windowStart(plan);
+      // The extension, if the peer answered: the digest it chose, where it stands.
+      const d = answer && offered.find((x) => x.name === answer.digest);
+      let offset = d === undefined ? 0 : answer!.offset;
+      if (d !== digestsOf) {
+        digests.length = 0;
+        digestsOf = d;
+      }
+      if (digests.length < Math.floor(offset / opts.windowSize)) offset = 0;
+      const plan = { size: snap.totalSize, window: opts.windowSize, offset };
+      const from = windowStart(plan);
       const stream = !bodyUsed && from === 0 ? snap.body : snap.reopen?.(from);
       if (stream === undefined) {
         error = new PeerRequestError("the snapshot data cannot be read again (no reopen)");
       } else {
         bodyUsed = true;
-        meter.attempt(offset ?? 0);
+        meter.attempt(offset);
         const add = (n: number) => meter.add(n);
-        const src = offset === undefined || d === undefined || params === undefined
+        const src = d === undefined
           ? plainSource(stream, snap.totalSize, add)
           : framedSource(stream, d, plan, digests, add);
-        const headers = offset === undefined || params === undefined
+        const headers = d === undefined || query === undefined
           ? {}
-          : extensionHeaders(params, offset);
+          : extensionHeaders({ ...query, digest: d.name }, offset);
         const r = await post(url, src, headers);
         bytes += r.bytes;
         error = r.error;

@@ -37,6 +37,8 @@ export interface ResumeKey {
   size: number;
   window: number;
   transfer: string;
+  /** The digest the windows were checked with. */
+  digest: string;
 }
 
 /** Options of {@link ResumeStore}. */
@@ -392,7 +394,7 @@ export class ResumeStore {
 
 /** The identity of a transfer, as a map key. */
 function keyString(k: ResumeKey): string {
-  return `${k.from}/${k.index}/${k.term}/${k.size}/${k.window}/${k.transfer}`;
+  return `${k.from}/${k.index}/${k.term}/${k.size}/${k.window}/${k.digest}/${k.transfer}`;
 }
 
 async function removeOurs(fs: Fs, dir: string): Promise<void> {

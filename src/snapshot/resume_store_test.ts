@@ -8,6 +8,7 @@ const key = (transfer: string, size = 100): ResumeKey => ({
   size,
   window: 10,
   transfer,
+  digest: "crc32",
 });
 const bytes = (n: number, v = 1) => new Uint8Array(n).fill(v);
 
