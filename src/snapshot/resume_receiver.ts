@@ -65,116 +65,168 @@ export async function framedData(
   const partial = attempt === undefined || plan.offset === 0
     ? new Uint8Array(0)
     : await attempt.readAll(start, plan.offset);
-  const dec = new FrameDecoder(d.size, plan, partial);
-  const ver = new WindowVerifier(d, plan.window, attempt?.digests ?? []);
-  let prefix = attempt !== undefined && start > 0 ? attempt.read(0, start).getReader() : undefined;
-  const reader = raw.getReader();
-  let chain: Uint8Array | undefined;
-  let chainChecked = false;
-  let ended = false;
-  let corrupt = false;
-  let settled = false;
-  let busy = Promise.resolve();
-  let verified = start;
-  let scratch = new Uint8Array(0);
-  // Appends a verified window, less what the store already holds (the
-  // resumed window's first bytes): one write at a time.
-  const keep = (w: { start: number; parts: Uint8Array[]; length: number }) => {
-    const skip = Math.max(0, plan.offset - w.start);
-    if (attempt === undefined || skip >= w.length) return Promise.resolve();
-    // One scratch buffer for every write: the previous write is done when the next one starts.
-    const write = busy.then(() => {
-      scratch = scratch.length >= w.length ? scratch : new Uint8Array(w.length);
-      return attempt!.append(concat(w.parts, w.length, scratch).subarray(skip));
-    });
-    busy = write.catch(() => {});
-    return write;
-  };
-  const onWindow = (parts: Uint8Array[], digest: Uint8Array) => ver.add(parts, digest);
-  const onChain = (digest: Uint8Array) => chain = digest;
-  /** The next verified window; a mismatch marks the transfer corrupt. */
-  const next = async () => {
-    try {
-      const w = await ver.next();
-      verified = w.start + w.length;
-      return w;
-    } catch (e) {
-      if (e instanceof SnapshotDigestError) corrupt = true;
-      throw e;
-    }
-  };
-
+  const t = new FramedTransfer(raw, plan, d, attempt, partial);
   const stream = new ReadableStream<Uint8Array>({
-    async pull(c) {
-      if (prefix !== undefined) {
-        const { done, value } = await prefix.read();
-        if (!done) return c.enqueue(value);
-        prefix = undefined;
-      }
-      for (;;) {
-        if (settled) throw new Error("the snapshot transfer ended");
-        // Hand on a window once checked; read ahead while up to MAX_QUEUED are checked.
-        if (ver.queued > 0 && (ver.headReady || ver.queued >= MAX_QUEUED || ended)) {
-          const w = await next();
-          await keep(w);
-          for (const p of w.parts) c.enqueue(p);
-          return;
-        }
-        if (ended) {
-          dec.finish(); // throws: the body ended early
-          if (!chainChecked) {
-            chainChecked = true;
-            try {
-              await ver.chain(chain!);
-            } catch (e) {
-              corrupt = true;
-              throw e;
-            }
-          }
-          return c.close();
-        }
-        const { done, value } = await reader.read();
-        if (done) ended = true;
-        else {
-          try {
-            dec.push(value, onWindow, onChain);
-          } catch (e) {
-            if (e instanceof SnapshotDigestError) corrupt = true;
-            throw e;
-          }
-          if (dec.done) ended = true;
-        }
-      }
-    },
-    async cancel(reason) {
-      await prefix?.cancel(reason).catch(() => {});
-      await reader.cancel(reason).catch(() => {});
-    },
+    pull: (c) => t.pull(c),
+    cancel: (reason) => t.cancel(reason),
   }, { highWaterMark: 0 });
-
   return {
     stream,
-    position: () => Math.max(verified, dec.windowStart + dec.pending.length),
-    complete: () => chainChecked && !corrupt,
-    corrupt: () => corrupt,
-    async settle(ok) {
-      if (settled) return;
-      settled = true;
-      await prefix?.cancel().catch(() => {});
-      await busy;
-      if (attempt === undefined) return;
-      if (ok || corrupt) return attempt.discard();
-      try {
-        // What arrived whole is checked still; then the pending window is kept as it is.
-        while (ver.queued > 0) await keep(await next());
-        const pending = dec.pending.slice();
-        await keep({ start: dec.windowStart, parts: [pending], length: pending.length });
-      } catch {
-        return attempt.discard(); // corrupt (or the store failed): nothing is kept
-      }
-      await attempt.release();
-    },
+    position: () => t.position,
+    complete: () => t.chainChecked && !t.corrupt,
+    corrupt: () => t.corrupt,
+    settle: (ok) => t.settle(ok),
   };
+}
+
+/** A window that passed, as the verifier hands it on. */
+interface Window {
+  start: number;
+  parts: Uint8Array[];
+  length: number;
+}
+
+/** The state of one extended receive. */
+class FramedTransfer {
+  readonly #plan: WindowPlan;
+  readonly #attempt: ResumeAttempt | undefined;
+  readonly #dec: FrameDecoder;
+  readonly #ver: WindowVerifier;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #prefix: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  #chain: Uint8Array | undefined;
+  #ended = false;
+  #settled = false;
+  #busy = Promise.resolve();
+  #verified: number;
+  #scratch = new Uint8Array(0);
+  chainChecked = false;
+  corrupt = false;
+
+  constructor(
+    raw: ReadableStream<Uint8Array>,
+    plan: WindowPlan,
+    d: Digest,
+    attempt: ResumeAttempt | undefined,
+    partial: Uint8Array,
+  ) {
+    const start = windowStart(plan);
+    this.#plan = plan;
+    this.#attempt = attempt;
+    this.#dec = new FrameDecoder(d.size, plan, partial);
+    this.#ver = new WindowVerifier(d, plan.window, attempt?.digests ?? []);
+    this.#prefix = attempt !== undefined && start > 0
+      ? attempt.read(0, start).getReader()
+      : undefined;
+    this.#reader = raw.getReader();
+    this.#verified = start;
+  }
+
+  /** Data bytes held: verified, then the pending window's. */
+  get position(): number {
+    return Math.max(this.#verified, this.#dec.windowStart + this.#dec.pending.length);
+  }
+
+  /**
+   * Appends a verified window, less what the store already holds (the
+   * resumed window's first bytes): one write at a time, through one scratch
+   * buffer (the previous write is done when the next one starts).
+   */
+  #keep(w: Window): Promise<void> {
+    const attempt = this.#attempt;
+    const skip = Math.max(0, this.#plan.offset - w.start);
+    if (attempt === undefined || skip >= w.length) return Promise.resolve();
+    const write = this.#busy.then(() => {
+      if (this.#scratch.length < w.length) this.#scratch = new Uint8Array(w.length);
+      return attempt.append(concat(w.parts, w.length, this.#scratch).subarray(skip));
+    });
+    this.#busy = write.catch(() => {});
+    return write;
+  }
+
+  /** The next verified window; a mismatch marks the transfer corrupt. */
+  async #next(): Promise<Window> {
+    try {
+      const w = await this.#ver.next();
+      this.#verified = w.start + w.length;
+      return w;
+    } catch (e) {
+      if (e instanceof SnapshotDigestError) this.corrupt = true;
+      throw e;
+    }
+  }
+
+  /** The sink's pull: the kept prefix, then each window once checked. */
+  async pull(c: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.#prefix !== undefined) {
+      const { done, value } = await this.#prefix.read();
+      if (!done) return c.enqueue(value);
+      this.#prefix = undefined;
+    }
+    const ver = this.#ver;
+    for (;;) {
+      if (this.#settled) throw new Error("the snapshot transfer ended");
+      // Hand on a window once checked; read ahead while up to MAX_QUEUED are checked.
+      if (ver.queued > 0 && (ver.headReady || ver.queued >= MAX_QUEUED || this.#ended)) {
+        const w = await this.#next();
+        await this.#keep(w);
+        for (const p of w.parts) c.enqueue(p);
+        return;
+      }
+      if (this.#ended) {
+        this.#dec.finish(); // throws: the body ended early
+        await this.#checkChain();
+        return c.close();
+      }
+      const { done, value } = await this.#reader.read();
+      if (done) this.#ended = true;
+      else {
+        try {
+          this.#dec.push(value, (parts, dg) => ver.add(parts, dg), (dg) => this.#chain = dg);
+        } catch (e) {
+          if (e instanceof SnapshotDigestError) this.corrupt = true;
+          throw e;
+        }
+        if (this.#dec.done) this.#ended = true;
+      }
+    }
+  }
+
+  async #checkChain(): Promise<void> {
+    if (this.chainChecked) return;
+    this.chainChecked = true;
+    try {
+      await this.#ver.chain(this.#chain!);
+    } catch (e) {
+      this.corrupt = true;
+      throw e;
+    }
+  }
+
+  async cancel(reason: unknown): Promise<void> {
+    await this.#prefix?.cancel(reason).catch(() => {});
+    await this.#reader.cancel(reason).catch(() => {});
+  }
+
+  /** Ends the attempt: stored (`ok`) or corrupt drop what was kept; a break keeps it. */
+  async settle(ok: boolean): Promise<void> {
+    if (this.#settled) return;
+    this.#settled = true;
+    await this.#prefix?.cancel().catch(() => {});
+    await this.#busy;
+    const attempt = this.#attempt;
+    if (attempt === undefined) return;
+    if (ok || this.corrupt) return attempt.discard();
+    try {
+      // What arrived whole is checked still; then the pending window is kept as it is.
+      while (this.#ver.queued > 0) await this.#keep(await this.#next());
+      const pending = this.#dec.pending.slice();
+      await this.#keep({ start: this.#dec.windowStart, parts: [pending], length: pending.length });
+    } catch {
+      return attempt.discard(); // corrupt (or the store failed): nothing is kept
+    }
+    await attempt.release();
+  }
 }
 
 /** Windows checked at once (each held in memory until handed on). */
