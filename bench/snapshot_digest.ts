@@ -44,7 +44,11 @@ async function transfer(enabled: boolean): Promise<number> {
       raft,
       snapshotSink: sink,
       probeIntervalMs: 0,
-      snapshotResume: { enabled, maxBytes: Number(Deno.env.get("KEEP") ?? 2 ** 30) },
+      snapshotResume: {
+        enabled,
+        maxBytes: Number(Deno.env.get("KEEP") ?? 2 ** 30),
+        windowSize: Number(Deno.env.get("WINDOW") ?? 1 << 20),
+      },
     });
     handler = t.handler();
     t.start();
@@ -74,7 +78,7 @@ async function transfer(enabled: boolean): Promise<number> {
   return size / s / 1e6;
 }
 
-for (const enabled of Deno.env.get("ONLY") === "on" ? [true] : [false, true, false, true]) {
+for (const enabled of Deno.env.get("ONLY") === "on" ? [true] : Deno.env.get("ONLY") === "off" ? [false] : [false, true, false, true]) {
   console.log(
     `snapshot ${mib} MiB, extension ${enabled ? "on " : "off"}: ${
       (await transfer(enabled)).toFixed(0)

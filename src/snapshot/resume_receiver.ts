@@ -99,7 +99,9 @@ class FramedTransfer {
   #settled = false;
   #busy = Promise.resolve();
   #verified: number;
-  #scratch = new Uint8Array(0);
+  #scratch = [new Uint8Array(0), new Uint8Array(0)];
+  #flip = 0;
+  #keepFailed: Error | undefined;
   chainChecked = false;
   corrupt = false;
 
@@ -129,19 +131,22 @@ class FramedTransfer {
 
   /**
    * Appends a verified window, less what the store already holds (the
-   * resumed window's first bytes): one write at a time, through one scratch
-   * buffer (the previous write is done when the next one starts).
+   * resumed window's first bytes). The bytes are copied now (into one of two
+   * scratch buffers) and written while the sink takes the window: at most
+   * one write in flight, waited for before the next copy.
    */
-  #keep(w: Window): Promise<void> {
+  async #keep(w: Window): Promise<void> {
     const attempt = this.#attempt;
     const skip = Math.max(0, this.#plan.offset - w.start);
-    if (attempt === undefined || skip >= w.length) return Promise.resolve();
-    const write = this.#busy.then(() => {
-      if (this.#scratch.length < w.length) this.#scratch = new Uint8Array(w.length);
-      return attempt.append(concat(w.parts, w.length, this.#scratch).subarray(skip));
+    if (attempt === undefined || skip >= w.length) return;
+    await this.#busy;
+    if (this.#keepFailed !== undefined) return; // a gap: nothing after it may be kept
+    const i = this.#flip ^= 1;
+    if (this.#scratch[i].length < w.length) this.#scratch[i] = new Uint8Array(w.length);
+    const bytes = concat(w.parts, w.length, this.#scratch[i]).subarray(skip);
+    this.#busy = attempt.append(bytes).catch((e) => {
+      this.#keepFailed = e as Error;
     });
-    this.#busy = write.catch(() => {});
-    return write;
   }
 
   /** The next verified window; a mismatch marks the transfer corrupt. */
@@ -222,6 +227,8 @@ class FramedTransfer {
       while (this.#ver.queued > 0) await this.#keep(await this.#next());
       const pending = this.#dec.pending.slice();
       await this.#keep({ start: this.#dec.windowStart, parts: [pending], length: pending.length });
+      await this.#busy;
+      if (this.#keepFailed !== undefined) throw this.#keepFailed;
     } catch {
       return attempt.discard(); // corrupt (or the store failed): nothing is kept
     }
