@@ -114,6 +114,9 @@ export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";
 export { newPeerStats, type PeerStats } from "./src/peer/stats.ts";
 export type { StreamType } from "./src/stream/types.ts";
 export { SnapshotMessage } from "./src/snapshot/message.ts";
+export type { SnapshotMessageOptions } from "./src/snapshot/message.ts";
+export type { SnapshotProgress } from "./src/snapshot/progress.ts";
+export type { SnapshotResumeOptions } from "./src/snapshot/resume_options.ts";
 export type { SnapshotSink } from "./src/snapshot/sink.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {

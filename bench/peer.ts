@@ -713,6 +713,11 @@ export async function run(cfg: Config): Promise<number> {
     urls: [selfUrl],
     raft: node,
     snapshotSink: new FileSnapshotSink(snapDir),
+    // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
+    snapshotResume: {
+      enabled: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") !== "0",
+      maxBytes: Number(Deno.env.get("RAFTHTTP_SNAPSHOT_KEEP") ?? 2 ** 30),
+    },
     logger: stderrLogger(cfg.log),
     ...benchDialer(),
     onError: (e) => {

@@ -18,6 +18,11 @@ import {
 } from "./http/version.ts";
 import { isUnixUrl, normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
+import {
+  resolveSnapshotResume,
+  type SnapshotResumeConfig,
+  type SnapshotResumeOptions,
+} from "./snapshot/resume_options.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
 import type { MemberInfo } from "./http/members_receiver.ts";
@@ -163,6 +168,8 @@ export interface TransportOptions {
   streamChunkSize?: number;
   /** Interval of the rate limit on repeated warnings, ms. Default 5000. */
   logIntervalMs?: number;
+  /** The snapshot extension between members of this library: digest, resume, retries. */
+  snapshotResume?: SnapshotResumeOptions;
 }
 
 /** Options with every default filled in. */
@@ -179,6 +186,7 @@ export type Config =
       | "fetch"
       | "dialer"
       | "tls"
+      | "snapshotResume"
     >
   >
   & {
@@ -186,6 +194,7 @@ export type Config =
     dialer: Dialer;
     /** Releases the dialer if the transport made it (called by `stop()`). */
     closeDialer: () => void;
+    snapshotResume: SnapshotResumeConfig;
     snapshotSink: SnapshotSink;
     onError: (error: Error) => void;
     auth?: RequestAuth;
@@ -660,5 +669,6 @@ export function resolveOptions(o: TransportOptions): Config {
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
     ...timing(o),
     ...bounds(o),
+    snapshotResume: resolveSnapshotResume(o.snapshotResume),
   };
 }

@@ -16,6 +16,7 @@ import { type PeerStatusReport, TransportPeer } from "./peer/peer.ts";
 import { Remote } from "./peer/remote.ts";
 import type { SnapshotMessage } from "./snapshot/message.ts";
 import { createHandler } from "./http/router.ts";
+import { ResumeStore } from "./snapshot/resume_store.ts";
 import { Admission } from "./http/admission.ts";
 import { formatId } from "./http/headers.ts";
 import { StoppedError } from "./errors.ts";
@@ -87,6 +88,7 @@ export interface Transporter {
 export class Transport implements Transporter, AsyncDisposable {
   readonly #cfg: Config;
   readonly #log: RateLimitedLog;
+  readonly #resumeStore: ResumeStore;
   readonly #peers = new Map<bigint, TransportPeer>();
   readonly #remotes = new Map<bigint, Remote>();
   readonly #stop = new AbortController();
@@ -100,6 +102,8 @@ export class Transport implements Transporter, AsyncDisposable {
   constructor(options: TransportOptions) {
     this.#cfg = resolveOptions(options);
     this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
+    const r = this.#cfg.snapshotResume;
+    this.#resumeStore = new ResumeStore(r);
     const peers = this.#peers;
     const remotes = this.#remotes;
     this.#registry = new Registry(INSTRUMENTS, {
@@ -140,6 +144,7 @@ export class Transport implements Transporter, AsyncDisposable {
         peer: (id) => this.#peers.get(id),
         members: this.#cfg.members ?? (() => this.#members()),
         signal: this.#stop.signal,
+        resumeStore: this.#resumeStore,
       },
       this.#cfg,
       this.#log,
@@ -321,6 +326,7 @@ export class Transport implements Transporter, AsyncDisposable {
       this.#remotes.clear();
       await Promise.all(all.map((p) => p.stop()));
       this.#cfg.closeDialer();
+      await this.#resumeStore.stop();
       this.#otel.close();
       this.#log.close();
     })();

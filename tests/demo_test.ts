@@ -72,6 +72,8 @@ Deno.test("demo --fast: replicates to all three members, snapshots member 3, whi
   assertMatch(run.stdout, /member 1: transport reports member 3 unreachable/);
   assertMatch(run.stdout, /member 1 compacted its log to \d+, past member 3's match/);
   assertMatch(run.stdout, /member 1 sends member 3 a snapshot at index \d+/);
+  // The first attempt breaks at 40 %; the retry resumes where member 3 stood, not at 0.
+  assertMatch(run.stdout, /the retry resumed at [1-9][\d.]* (KiB|MiB), what member 3 had kept/);
 
   // The summary: every member holds the same log end, and member 3 got there from a snapshot.
   const summary = run.stdout.slice(run.stdout.indexOf("summary after"));

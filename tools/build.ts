@@ -338,12 +338,22 @@ export async function build(): Promise<string> {
   // The bundle must stand alone: no imports left but the lazy node:fs/promises
   // of the default snapshot sink (a custom sink never loads it) and the lazy
   // node:http of serveNode() and node:http/node:https of nodeDialer() (loaded
-  // when called, so workerd never does).
+  // when called, so workerd never does), and the snapshot extension's
+  // node:zlib / node:crypto (digests) and node:os (its temporary directory),
+  // each imported in a try when a snapshot first moves (workerd falls back to
+  // WebCrypto, or to the plain protocol).
   const statics = [
     ...[...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gm)].map((m) => m[1]),
     ...[...text.matchAll(/^\s*import\s*"([^"]+)"/gm)].map((m) => m[1]),
   ];
-  const lazy = ["node:fs/promises", "node:http", "node:https"];
+  const lazy = [
+    "node:fs/promises",
+    "node:http",
+    "node:https",
+    "node:zlib",
+    "node:crypto",
+    "node:os",
+  ];
   const unexpected = [
     ...statics,
     ...[...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1])

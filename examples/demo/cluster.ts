@@ -86,6 +86,9 @@ export class Member {
       snapshotSink: sink,
       logger,
       probeIntervalMs: 1000,
+      // The demo runs with network permission only: broken snapshot
+      // transfers are kept in memory (at most 128 MiB) for their resumption.
+      snapshotResume: { memory: true, maxBytes: 128 * 1024 * 1024 },
     });
     try {
       this.server = await serve(transport, { hostname: HOST, port: this.port });

@@ -225,8 +225,27 @@ export class Demo implements DemoState {
       },
     });
     const rate = this.#plan.snapshotRate;
-    const body = snapshotBody(index & 0xff, t.size, (n) => t.handedOut += n, rate);
-    const snap = new SnapshotMessage(message, body, t.size);
+    const seed = index & 0xff;
+    const count = (n: number) => t.handedOut += n;
+    // The first attempt breaks at 40 % (a read error of the leader's data,
+    // simulated); the transport's retry resumes where member 3 stands.
+    const failAt = this.transfers.length === 1 ? Math.floor(t.size * 0.4) : -1;
+    const body = snapshotBody(seed, t.size, count, rate, { failAt });
+    const snap = new SnapshotMessage(message, body, t.size, {
+      reopen: (from) => {
+        t.handedOut = from;
+        return snapshotBody(seed, t.size, count, rate, { from });
+      },
+      onProgress: (p) => {
+        if (p.attempt > 1 && p.sent === p.resumedFrom && t.resumedAt === undefined) {
+          t.resumedAt = p.resumedFrom;
+          this.#event(
+            `the snapshot send broke at ${formatBytes(failAt)} (simulated read error); ` +
+              `the retry resumed at ${formatBytes(p.resumedFrom)}, what member ${to} had kept`,
+          );
+        }
+      },
+    });
     this.#event(
       `member 1 sends member ${to} a snapshot at index ${index} with transport.sendSnapshot(): ${
         formatBytes(t.size)

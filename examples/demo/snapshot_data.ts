@@ -22,15 +22,17 @@ function byteAt(seed: number, i: number): number {
  * is called with each chunk's length as the stream hands it to its reader
  * (the transport), which is what the progress bar shows. With
  * `bytesPerSecond` > 0 the data is handed out no faster than that, as if
- * read from a disk.
+ * read from a disk. `from` starts at that byte (a resumed send re-reads
+ * from there); `failAt` fails the stream once it gets there.
  */
 export function snapshotBody(
   seed: number,
   size: number,
   handedOut: (bytes: number) => void,
   bytesPerSecond = 0,
+  { from = 0, failAt = -1 }: { from?: number; failAt?: number } = {},
 ): ReadableStream<Uint8Array> {
-  let offset = 0;
+  let offset = from;
   let start = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -39,9 +41,13 @@ export function snapshotBody(
         controller.close();
         return;
       }
+      if (failAt >= 0 && offset >= failAt) {
+        controller.error(new Error(`simulated read error at ${offset} bytes`));
+        return;
+      }
       if (bytesPerSecond > 0) {
-        if (offset === 0) start = Date.now();
-        const wait = start + offset * 1000 / bytesPerSecond - Date.now();
+        if (offset === from) start = Date.now();
+        const wait = start + (offset - from) * 1000 / bytesPerSecond - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       const chunk = new Uint8Array(n);

@@ -22,6 +22,8 @@ export interface SnapshotTransfer {
   finishedAt?: number;
   /** The transport's verdict (`SnapshotMessage.done`), once settled. */
   ok?: boolean;
+  /** Where a retry resumed, if the send broke. */
+  resumedAt?: number;
 }
 
 /** What the view reads from the running demo. */

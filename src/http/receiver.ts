@@ -13,6 +13,7 @@ import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { StreamType } from "../stream/types.ts";
 import type { Admission } from "./admission.ts";
 import type { MemberInfo } from "./members_receiver.ts";
+import type { ResumeStore } from "../snapshot/resume_store.ts";
 
 /** The server half of a channel. */
 export type Receiver = (req: Request, path: string) => Promise<Response> | Response;
@@ -39,4 +40,6 @@ export interface ReceiverContext {
   members(): readonly MemberInfo[];
   /** Aborts when the transport stops. */
   readonly signal: AbortSignal;
+  /** What broken snapshot transfers left, for their resumption (the snapshot extension). */
+  readonly resumeStore?: ResumeStore;
 }

@@ -17,6 +17,7 @@ import type { Receiver, ReceiverContext } from "./receiver.ts";
 import { probingReceiver } from "./probing.ts";
 import { pipelineReceiver } from "../pipeline/receiver.ts";
 import { snapshotReceiver } from "../snapshot/receiver.ts";
+import { RESUME_PATH, resumeReceiver } from "../snapshot/resume.ts";
 import { streamReceiver } from "../stream/receiver.ts";
 import { STREAM_PREFIX } from "../stream/types.ts";
 import { versionReceiver, type VersionReceiverConfig } from "./version_receiver.ts";
@@ -59,6 +60,7 @@ export function createHandler(
   const routes = new Map<string, Route>([
     ["/raft", { method: "POST", headers: cluster, receive: pipelineReceiver(ctx, cfg) }],
     ["/raft/snapshot", { method: "POST", headers: cluster, receive: snapshotReceiver(ctx, cfg) }],
+    [RESUME_PATH, { method: "GET", headers: cluster, receive: resumeReceiver(ctx, cfg) }],
     ["/raft/probing", { headers: {}, receive: probingReceiver }],
     ["/version", { method: "GET", headers: {}, receive: versionReceiver(cfg) }],
     ["/members", { method: "GET", headers: cluster, receive: membersReceiver(ctx.members) }],

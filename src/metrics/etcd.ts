@@ -307,6 +307,46 @@ const OURS: Instrument[] = [
     "1",
     (p) => p.metrics.probesFailed,
   ),
+  perPeer(
+    "rafthttp_snapshot_receive_bytes",
+    "gauge",
+    "Bytes received of the snapshots in flight from a peer (a resumed one counts what was kept).",
+    "From",
+    "By",
+    (p) => p.metrics.snapshotReceiveBytes,
+  ),
+  perPeer(
+    "rafthttp_snapshot_receive_size_bytes",
+    "gauge",
+    "Declared data size of the snapshots in flight from a peer (0 for etcd's plain body).",
+    "From",
+    "By",
+    (p) => p.metrics.snapshotReceiveTotalBytes,
+  ),
+  perPeer(
+    "rafthttp_snapshot_receive_resumed_total",
+    "counter",
+    "Snapshot receives that resumed a broken transfer where it stopped.",
+    "From",
+    "1",
+    (p) => p.metrics.snapshotReceiveResumed,
+  ),
+  perPeer(
+    "rafthttp_snapshot_digest_mismatches_total",
+    "counter",
+    "Snapshot receives that failed because data did not match its digest.",
+    "From",
+    "1",
+    (p) => p.metrics.snapshotDigestMismatches,
+  ),
+  perPeer(
+    "rafthttp_snapshot_send_retries_total",
+    "counter",
+    "Retries of broken snapshot sends.",
+    "To",
+    "1",
+    (p) => p.metrics.snapshotSendRetries,
+  ),
 ];
 
 /** etcd's instruments followed by ours. */

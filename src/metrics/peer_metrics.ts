@@ -96,6 +96,15 @@ export class PeerMetrics {
   snapshotReceiveSuccess = 0;
   snapshotReceiveFailures = 0;
   snapshotReceiveInflight = 0;
+  /** Snapshot extension: bytes received of the snapshots in flight (a resumed one counts what was kept). */
+  snapshotReceiveBytes = 0;
+  /** Their declared data size (0 for etcd's plain body, whose size is not announced). */
+  snapshotReceiveTotalBytes = 0;
+  /** Receives that resumed a broken transfer, and received data that failed its digest. */
+  snapshotReceiveResumed = 0;
+  snapshotDigestMismatches = 0;
+  /** Retries of broken snapshot sends. */
+  snapshotSendRetries = 0;
   /** etcd_network_snapshot_send_total_duration_seconds. */
   readonly snapshotSendSeconds: Histogram;
   /** etcd_network_snapshot_receive_total_duration_seconds. */

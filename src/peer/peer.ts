@@ -82,6 +82,12 @@ export interface PeerStatusReport {
   rttMs: number | undefined;
   /** True while paused by the test hooks. */
   paused: boolean;
+  /**
+   * Snapshots being received from the peer: bytes so far (a resumed one
+   * counts what was kept) and the declared size (0 from etcd, which does not
+   * announce it); undefined when none is.
+   */
+  snapshotReceive: { bytes: number; total: number } | undefined;
   /** Counters. */
   stats: PeerStats;
 }
@@ -311,6 +317,10 @@ export class TransportPeer implements Peer, PeerView {
       queued: this.queued(),
       rttMs: this.#prober.srttMs,
       paused: this.#paused,
+      snapshotReceive: this.metrics.snapshotReceiveInflight === 0 ? undefined : {
+        bytes: this.metrics.snapshotReceiveBytes,
+        total: this.metrics.snapshotReceiveTotalBytes,
+      },
       stats: structuredClone(this.stats),
     };
   }

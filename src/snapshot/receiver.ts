@@ -20,6 +20,8 @@ import { formatId } from "../http/headers.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
 import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
+import { type ExtendedReceive, extendReceive } from "./resume_receiver.ts";
+import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 
 /** The options the snapshot receiver reads. */
 export type SnapshotReceiverConfig = Pick<
@@ -29,6 +31,8 @@ export type SnapshotReceiverConfig = Pick<
   | "snapshotSpoolSize"
   | "snapshotProgressTimeoutMs"
   | "snapshotSink"
+  | "snapshotResume"
+  | "raft"
 >;
 
 /** Builds the `POST /raft/snapshot` receiver. */
@@ -48,12 +52,38 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
     const started = performance.now();
     inFlight++;
     try {
-      const { message, data } = await admitSnapshot(req, body, ctx, cfg);
+      const { message, data: raw } = await admitSnapshot(req, body, ctx, cfg);
       // From here the sender is known: its snapshot receive counters move.
       const metrics = ctx.peer(message.from)?.metrics;
       if (metrics !== undefined) metrics.snapshotReceiveInflight++;
+      // The snapshot extension (resume.ts): undefined for etcd's plain body.
+      let ext: ExtendedReceive | undefined;
+      const gauge = { bytes: 0, total: 0 };
       try {
-        await save(message, data, ctx, cfg);
+        ext = await extendReceive(
+          req.headers,
+          message,
+          raw,
+          ctx.resumeStore,
+          cfg.snapshotResume.enabled,
+        )
+          .catch(async (e) => {
+            await raw.stream.cancel().catch(() => {});
+            throw e;
+          });
+        const data = ext?.data ?? raw;
+        if (metrics !== undefined) trackReceive(metrics, raw, ext, gauge);
+        try {
+          await save(message, data, ctx, cfg);
+        } catch (e) {
+          if (ext?.corrupt()) {
+            if (metrics !== undefined) metrics.snapshotDigestMismatches++;
+            throw new HttpError(400, "snapshot data does not match its digest; nothing was kept");
+          }
+          throw e;
+        } finally {
+          await ext?.settle(!ext.corrupt() && data.complete());
+        }
         ctx.log.event(`snapshot-recv:${message.from}`, "info", "received a snapshot", {
           [F.remote]: formatId(message.from),
           "snapshot-index": String(message.snapshot?.metadata?.index ?? 0n),
@@ -64,7 +94,12 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
         if (metrics !== undefined) metrics.snapshotReceiveFailures++;
         throw e;
       } finally {
-        if (metrics !== undefined) metrics.snapshotReceiveInflight--;
+        if (metrics !== undefined) {
+          metrics.snapshotReceiveInflight--;
+          metrics.snapshotReceiveBytes -= gauge.bytes + (ext?.offset ?? 0);
+          metrics.snapshotReceiveTotalBytes -= gauge.total;
+          gauge.bytes = -Infinity; // the counting closure stops adding
+        }
       }
       if (metrics !== undefined) {
         metrics.snapshotReceiveSuccess++;
@@ -77,11 +112,33 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
   };
 }
 
+/** The in-flight gauges of a receive (the snapshot extension's progress). */
+function trackReceive(
+  m: PeerMetrics,
+  raw: SnapshotData,
+  ext: ExtendedReceive | undefined,
+  gauge: { bytes: number; total: number },
+): void {
+  if (ext !== undefined) {
+    if (ext.offset > 0) m.snapshotReceiveResumed++;
+    m.snapshotReceiveBytes += ext.offset;
+    m.snapshotReceiveTotalBytes += ext.size;
+    gauge.total = ext.size;
+  }
+  raw.onBytes = (n) => {
+    if (gauge.bytes === -Infinity) return;
+    gauge.bytes += n;
+    m.snapshotReceiveBytes += n;
+  };
+}
+
 /** The snapshot data behind an admitted MsgSnap, as it drains into the spool. */
 interface SnapshotData {
   stream: ReadableStream<Uint8Array>;
   complete(): boolean;
   bytes(): number;
+  /** Also told of every chunk, once set. */
+  onBytes?: (n: number) => void;
 }
 
 /**
@@ -114,9 +171,15 @@ async function admitSnapshot(
   }
   // Counted as they arrive, so that rates show a snapshot in progress.
   const p = ctx.peer(message.from);
+  const data: SnapshotData = {
+    stream: undefined as unknown as ReadableStream<Uint8Array>,
+    complete: () => false,
+    bytes: () => bytes,
+  };
   let bytes = 0;
   const count = (n: number) => {
     bytes += n;
+    data.onBytes?.(n);
     if (p !== undefined) {
       p.stats.receivedBytes += n;
       p.metrics.receivedBytes[CH.snapshot] += n;
@@ -135,7 +198,9 @@ async function admitSnapshot(
   // The bytes that came in the envelope's last chunk go first.
   if (rest.length > 0) count(rest.length);
   const stream = rest.length === 0 ? spooled.stream : prepend(rest, spooled.stream);
-  return { message, data: { stream, complete: spooled.complete, bytes: () => bytes } };
+  data.stream = stream;
+  data.complete = spooled.complete;
+  return { message, data };
 }
 
 /** Hands the data to the sink; 500 (nothing kept) if it or the sender fails. */
@@ -154,7 +219,7 @@ async function save(
     ctx.log.event(
       `snapshot-recv:${m.from}`,
       "warn",
-      "failed to receive a snapshot; partial data discarded",
+      "failed to receive a snapshot; the sink discarded its partial data",
       {
         [F.remote]: formatId(m.from),
         "snapshot-index": String(m.snapshot?.metadata?.index ?? 0n),

@@ -22,27 +22,30 @@ import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
+import { type BodySource, sendWithRetries } from "./resume_sender.ts";
 
 /** The options a snapshot send reads. */
 export type SnapshotSenderConfig =
-  & Pick<Config, "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "dialer" | "raft">
+  & Pick<
+    Config,
+    "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "dialer" | "raft" | "snapshotResume"
+  >
   & FailureConfig
   & LocalIdentity;
 
 /**
- * The request body: the MsgSnap frame, then exactly `totalSize` bytes of
- * data. `progress` is called whenever bytes move.
+ * The request body: the MsgSnap frame, then what `src` yields (etcd's plain
+ * data, or the extension's framed data). `progress` is called whenever bytes
+ * move.
  */
 function snapshotBody(
   snap: SnapshotMessage,
+  src: BodySource,
   progress: (bytes: number) => void,
   finished: () => void,
-): [ReadableStream<Uint8Array<ArrayBuffer>>, () => Promise<void>] {
-  const reader = snap.body.getReader();
-  const release = () => reader.cancel().catch(() => {});
-  let sent = 0;
+): ReadableStream<Uint8Array<ArrayBuffer>> {
   let head: Uint8Array<ArrayBuffer> | undefined = encodeMessageFrame(snap.message);
-  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
     async pull(controller) {
       if (head !== undefined) {
         controller.enqueue(head);
@@ -50,43 +53,58 @@ function snapshotBody(
         head = undefined;
         return;
       }
-      const { done, value } = await reader.read();
-      if (done) {
-        if (sent !== snap.totalSize) {
-          throw new PeerRequestError(
-            `snapshot body ended after ${sent} bytes but ${snap.totalSize} were declared`,
-          );
-        }
+      const value = await src.next();
+      if (value === undefined) {
         controller.close();
         finished();
         return;
-      }
-      sent += value.length;
-      if (sent > snap.totalSize) {
-        throw new PeerRequestError(
-          `snapshot body is longer than the ${snap.totalSize} bytes declared`,
-        );
       }
       controller.enqueue(value as Uint8Array<ArrayBuffer>);
       progress(value.length);
     },
     async cancel(reason) {
-      await reader.cancel(reason).catch(() => {});
+      await src.cancel(reason);
     },
   }, { highWaterMark: 0 });
-  return [stream, release];
 }
 
-/** Sends `snap` and reports the outcome to raft and to `snap.done`. */
+/** Sends `snap` (retried by `resume_sender.ts`) and reports the outcome to raft and to `snap.done`. */
 export async function sendSnapshot(
   snap: SnapshotMessage,
   ctx: PeerContext<SnapshotSenderConfig>,
   signal: AbortSignal,
 ): Promise<void> {
-  const { cfg, peer } = ctx;
-  const url = ctx.picker.pick();
   const started = performance.now();
   ctx.metrics.snapshotSendInflight++;
+  let outcome: { error?: Error; url: string; bytes: number };
+  try {
+    outcome = await sendWithRetries(
+      snap,
+      ctx,
+      signal,
+      (url, src, headers) => postSnapshot(snap, ctx, signal, url, src, headers),
+    );
+  } finally {
+    ctx.metrics.snapshotSendInflight--;
+  }
+  const { error, url, bytes } = outcome;
+  if (error === undefined) {
+    ctx.metrics.snapshotSendSuccess++;
+    ctx.metrics.snapshotSendSeconds.observe((performance.now() - started) / 1000);
+  } else if (!(error instanceof StoppedError)) ctx.metrics.snapshotSendFailures++;
+  report(snap, ctx, url, bytes, error);
+}
+
+/** One `POST /raft/snapshot`: the error if it failed, and the bytes it put on the wire. */
+async function postSnapshot(
+  snap: SnapshotMessage,
+  ctx: PeerContext<SnapshotSenderConfig>,
+  signal: AbortSignal,
+  url: string,
+  src: BodySource,
+  extraHeaders: Record<string, string>,
+): Promise<{ error?: Error; bytes: number }> {
+  const { cfg, peer } = ctx;
   const abort = new AbortController();
   const onStop = () => abort.abort(new StoppedError());
   signal.addEventListener("abort", onStop, { once: true });
@@ -97,7 +115,7 @@ export async function sendSnapshot(
   // take the rest and answer: another phase, with its own limit.
   const awaitAnswer = () => deadline.reset(cfg.snapshotResponseTimeoutMs, noAnswer);
   let bytes = 0;
-  const [body, release] = snapshotBody(snap, (n) => {
+  const body = snapshotBody(snap, src, (n) => {
     deadline.touch();
     bytes += n;
     ctx.stats.sentBytes += n; // as they go, so that rates show a snapshot in progress
@@ -111,6 +129,7 @@ export async function sendSnapshot(
       url: target,
       headers: await requestHeaders(cfg, "POST", target, {
         "Content-Type": "application/octet-stream",
+        ...extraHeaders,
       }),
       body,
       signal: abort.signal,
@@ -131,14 +150,9 @@ export async function sendSnapshot(
   } finally {
     deadline.cleanup();
     signal.removeEventListener("abort", onStop);
-    await release();
-    ctx.metrics.snapshotSendInflight--;
+    await src.cancel();
   }
-  if (error === undefined) {
-    ctx.metrics.snapshotSendSuccess++;
-    ctx.metrics.snapshotSendSeconds.observe((performance.now() - started) / 1000);
-  } else if (!(error instanceof StoppedError)) ctx.metrics.snapshotSendFailures++;
-  report(snap, ctx, url, bytes, error);
+  return { error, bytes };
 }
 
 const uploadStalled = (idle: number, limit: number) =>

@@ -12,6 +12,12 @@ export class FaultProxy implements AsyncDisposable {
   rate = 0;
   /** Connections accepted so far. */
   accepted = 0;
+  /** Bytes forwarded from clients to the target, over all connections. */
+  forwarded = 0;
+  /** When set: once `forwarded` reaches it, every connection is cut (then it is unset). */
+  cutAt: number | undefined;
+  /** When set: the byte at this `forwarded` position is flipped on its way (then it is unset). */
+  flipAt: number | undefined;
 
   constructor(targetPort: number) {
     this.#target = { hostname: "127.0.0.1", port: targetPort };
@@ -29,6 +35,8 @@ export class FaultProxy implements AsyncDisposable {
     this.#frozenConns = new Set(this.#conns);
   }
   #frozenConns = new Set<Deno.TcpConn>();
+  /** The client ends: what they send goes to the target. */
+  #upstream = new WeakSet<Deno.TcpConn>();
 
   thaw(): void {
     this.#thaw?.();
@@ -64,6 +72,7 @@ export class FaultProxy implements AsyncDisposable {
       }
       this.#conns.add(client);
       this.#conns.add(server);
+      this.#upstream.add(client);
       const done = () => {
         for (const c of [client, server]) {
           this.#conns.delete(c);
@@ -85,24 +94,43 @@ export class FaultProxy implements AsyncDisposable {
     const buf = new Uint8Array(16 * 1024);
     for (;;) {
       if (this.#frozen !== undefined && this.#frozenConns.has(from)) await this.#frozen;
-      let n: number | null;
+      let got: number | null;
       try {
-        n = await from.read(buf);
+        got = await from.read(buf);
       } catch {
         return;
       }
-      if (n === null) {
+      if (got === null) {
         try {
           await to.closeWrite();
         } catch { /* gone */ }
         return;
       }
+      let n = got;
       if (this.#frozen !== undefined && this.#frozenConns.has(from)) await this.#frozen;
       if (this.rate > 0) await new Promise((r) => setTimeout(r, (n / this.rate) * 1000));
+      let cut = false;
+      if (this.#upstream.has(from)) {
+        if (this.cutAt !== undefined && this.forwarded + n >= this.cutAt) {
+          n = this.cutAt - this.forwarded;
+          cut = true;
+          this.cutAt = undefined;
+        }
+        const flip = this.flipAt;
+        if (flip !== undefined && flip >= this.forwarded && flip < this.forwarded + n) {
+          buf[flip - this.forwarded] ^= 0x01;
+          this.flipAt = undefined;
+        }
+        this.forwarded += n;
+      }
       let off = 0;
       try {
         while (off < n) off += await to.write(buf.subarray(off, n));
       } catch {
+        return;
+      }
+      if (cut) {
+        this.cut();
         return;
       }
     }
