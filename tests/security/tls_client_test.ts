@@ -12,89 +12,17 @@ import type { TransportOptions } from "../../src/options.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { msg, RecordingRaft, tempDir, waitUntil } from "../harness.ts";
-
-const hasOpenssl = (() => {
-  try {
-    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
-async function openssl(dir: string, ...args: string[]) {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+import { hasOpenssl, makeCa, makeCert } from "./certs.ts";
 
 /** Two CAs; a server certificate for 127.0.0.1 and client "member1" from the first, "rogue" from the second. */
 async function makeCerts(dir: string) {
-  for (const ca of ["ca1", "ca2"]) {
-    await openssl(
-      dir,
-      "req",
-      "-x509",
-      ...EC,
-      "-keyout",
-      `${ca}.key`,
-      "-out",
-      `${ca}.pem`,
-      "-days",
-      "1",
-      "-subj",
-      `/CN=${ca}`,
-    );
-  }
-  await Deno.writeTextFile(
-    `${dir}/server.cnf`,
-    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-  );
-  await Deno.writeTextFile(`${dir}/client.cnf`, "extendedKeyUsage=clientAuth\n");
-  const issue = async (name: string, ca: string, ext: string) => {
-    await openssl(
-      dir,
-      "req",
-      ...EC,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-    );
-    await openssl(
-      dir,
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      `${ca}.pem`,
-      "-CAkey",
-      `${ca}.key`,
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      ext,
-    );
-  };
-  await issue("server", "ca1", "server.cnf");
-  await issue("member1", "ca1", "client.cnf");
-  await issue("rogue", "ca2", "client.cnf");
-  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+  const ca1 = await makeCa(dir, "ca1");
+  await makeCa(dir, "ca2");
   return {
-    ca1: await read("ca1.pem"),
-    server: { cert: await read("server.pem"), key: await read("server.key") },
-    member1: { cert: await read("member1.pem"), key: await read("member1.key") },
-    rogue: { cert: await read("rogue.pem"), key: await read("rogue.key") },
+    ca1: ca1.cert,
+    server: await makeCert(dir, "ca1", "server", "server", ["IP:127.0.0.1"]),
+    member1: await makeCert(dir, "ca1", "member1", "member1", []),
+    rogue: await makeCert(dir, "ca2", "rogue", "rogue", []),
   };
 }
 

@@ -6,100 +6,19 @@ import { MessageType } from "../../src/raftpb/raft_pb.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { msg, RecordingRaft, tempDir, waitUntil } from "../harness.ts";
+import { freePort, msg, RecordingRaft, tempDir, waitUntil } from "../harness.ts";
+import { hasOpenssl, makeCa, makeCert } from "./certs.ts";
 
-const hasOpenssl = (() => {
-  try {
-    return new Deno.Command("openssl", { args: ["version"], stdout: "null", stderr: "null" })
-      .outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-})();
-
-async function openssl(dir: string, ...args: string[]) {
-  const out = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" })
-    .output();
-  if (!out.success) {
-    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A CA, and a certificate for 127.0.0.1 signed by it (server and client use). */
+/** A CA, and certificates for 127.0.0.1 signed by it (server and client use). */
 async function makeCerts(dir: string) {
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=rafthttp test CA",
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext.cnf`,
-    "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n",
-  );
-  for (const name of ["node1", "node2"]) {
-    await openssl(
-      dir,
-      "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-      "-subj",
-      `/CN=${name}`,
-    );
-    await openssl(
-      dir,
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-out",
-      `${name}.pem`,
-      "-days",
-      "1",
-      "-extfile",
-      "ext.cnf",
-    );
-  }
-  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+  const ca = await makeCa(dir, "ca");
   return {
-    ca: await read("ca.pem"),
+    ca: ca.cert,
     node: {
-      1: { cert: await read("node1.pem"), key: await read("node1.key") },
-      2: { cert: await read("node2.pem"), key: await read("node2.key") },
+      1: await makeCert(dir, "ca", "node1", "node1", ["IP:127.0.0.1"]),
+      2: await makeCert(dir, "ca", "node2", "node2", ["IP:127.0.0.1"]),
     },
   };
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
 }
 
 Deno.test({
