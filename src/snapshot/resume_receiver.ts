@@ -53,6 +53,7 @@ export async function framedData(
   key: ResumeKey,
   d: Digest,
   store: ResumeStore,
+  final = false,
 ): Promise<FramedData> {
   let attempt: ResumeAttempt | undefined;
   try {
@@ -75,7 +76,8 @@ export async function framedData(
     position: () => t.position,
     complete: () => t.chainChecked && !t.corrupt,
     corrupt: () => t.corrupt,
-    settle: (ok) => t.settle(ok),
+    // A break of the sender's last attempt is final: nothing is kept.
+    settle: (ok) => t.settle(ok || final),
   };
 }
 
@@ -283,7 +285,8 @@ export async function extendReceive(
     );
   }
   const plan = { size: ext.params.size, window: ext.params.window, offset: ext.offset };
-  const f = await framedData(raw.stream, plan, keyOf(message.from, ext.params), d, store!);
+  const key = keyOf(message.from, ext.params);
+  const f = await framedData(raw.stream, plan, key, d, store!, ext.final);
   return {
     data: { stream: f.stream, complete: f.complete, bytes: raw.bytes },
     offset: ext.offset,
