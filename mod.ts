@@ -117,7 +117,7 @@ export { SnapshotMessage } from "./src/snapshot/message.ts";
 export type { SnapshotMessageOptions } from "./src/snapshot/message.ts";
 export type { SnapshotProgress } from "./src/snapshot/progress.ts";
 export type { SnapshotResumeOptions } from "./src/snapshot/resume_options.ts";
-export type { SnapshotSink } from "./src/snapshot/sink.ts";
+export type { SnapshotPartial, SnapshotPartials, SnapshotSink } from "./src/snapshot/sink.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {
   consoleLogger,

@@ -2,10 +2,12 @@
 // extension costs a snapshot between two in-process members on 127.0.0.1.
 //   deno run -A bench/snapshot_digest.ts [MiB]   (default 256; under a minute)
 // Environment: ONLY=on|off (one transfer, no hash table), KEEP=<bytes> (the
-// resume store's maxBytes; 0 keeps nothing), WINDOW=<bytes>.
+// resume store's maxBytes; 0 keeps nothing), WINDOW=<bytes>, SINK=file (the
+// default FileSnapshotSink into a temporary directory instead of a sink that
+// discards the data).
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { Transport } from "../mod.ts";
+import { FileSnapshotSink, Transport } from "../mod.ts";
 import { MessageType } from "../src/raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../src/snapshot/message.ts";
 import { msg } from "../tests/harness.ts";
@@ -42,7 +44,8 @@ async function transfer(enabled: boolean): Promise<number> {
     reportUnreachable() {},
     reportSnapshot() {},
   };
-  const sink = {
+  const dir = Deno.env.get("SINK") === "file" ? await Deno.makeTempDir() : undefined;
+  const sink = dir !== undefined ? new FileSnapshotSink(dir) : {
     async save(_m: unknown, data: ReadableStream<Uint8Array>) {
       for await (const _ of data) { /* discard */ }
     },
@@ -89,6 +92,7 @@ async function transfer(enabled: boolean): Promise<number> {
   const s = (performance.now() - t0) / 1000;
   await Promise.all([a.t.stop(), b.t.stop()]);
   await Promise.all([a.server.shutdown(), b.server.shutdown()]);
+  if (dir !== undefined) await Deno.remove(dir, { recursive: true });
   return size / s / 1e6;
 }
 

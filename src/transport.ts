@@ -103,7 +103,7 @@ export class Transport implements Transporter, AsyncDisposable {
     this.#cfg = resolveOptions(options);
     this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
     const r = this.#cfg.snapshotResume;
-    this.#resumeStore = new ResumeStore(r);
+    this.#resumeStore = new ResumeStore({ ...r, partials: this.#cfg.snapshotSink.partial });
     const peers = this.#peers;
     const remotes = this.#remotes;
     this.#registry = new Registry(INSTRUMENTS, {

@@ -9,7 +9,8 @@
  */
 
 import type { Message } from "../raftpb/raft_pb.ts";
-import type { SnapshotSink } from "./sink.ts";
+import type { SnapshotPartials, SnapshotSink } from "./sink.ts";
+import { filePartials } from "./file_partial.ts";
 
 /** The file name etcd gives the snapshot database of `index`. */
 export function snapshotFileName(index: bigint): string {
@@ -35,9 +36,16 @@ export class FileSnapshotSink implements SnapshotSink {
   /** The directory the files go to (created on first use). */
   readonly dir: string;
 
+  /**
+   * Broken transfers of the snapshot extension, kept as temporary files in
+   * `dir` (`rafthttp-partial-*`) that become the snapshot file once complete.
+   */
+  readonly partial: SnapshotPartials;
+
   /** Creates a sink writing into `dir`. */
   constructor(dir: string) {
     this.dir = dir;
+    this.partial = filePartials(dir, (tmp, m) => this.#install(tmp, m));
   }
 
   /** Path of the file a snapshot with `index` is stored in. */
@@ -49,7 +57,6 @@ export class FileSnapshotSink implements SnapshotSink {
   async save(m: Message, data: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
     const fs = await import("node:fs/promises");
     await fs.mkdir(this.dir, { recursive: true });
-    const final = this.pathFor(m.snapshot?.metadata?.index ?? 0n);
     const tmp = `${this.dir}/tmp${crypto.randomUUID()}`;
     const file = await fs.open(tmp, "wx");
     let complete = false;
@@ -83,6 +90,13 @@ export class FileSnapshotSink implements SnapshotSink {
       await file.close();
       if (!complete) await fs.rm(tmp, { force: true });
     }
+    await this.#install(tmp, m);
+  }
+
+  /** Gives the complete, synced `tmp` the snapshot's name. */
+  async #install(tmp: string, m: Message): Promise<void> {
+    const fs = await import("node:fs/promises");
+    const final = this.pathFor(m.snapshot?.metadata?.index ?? 0n);
     try {
       await fs.stat(final);
       await fs.rm(tmp, { force: true }); // etcd keeps an existing file

@@ -74,7 +74,7 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
         const data = ext?.data ?? raw;
         if (metrics !== undefined) trackReceive(metrics, raw, ext, gauge);
         try {
-          await save(message, data, ctx, cfg);
+          await save(message, data, ctx, cfg, ext?.save);
         } catch (e) {
           if (ext?.corrupt()) {
             if (metrics !== undefined) metrics.snapshotDigestMismatches++;
@@ -209,10 +209,12 @@ async function save(
   data: SnapshotData,
   ctx: ReceiverContext,
   cfg: SnapshotReceiverConfig,
+  into?: (m: Message, signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   try {
     // If the sender goes away, the data stream errors; the signal covers our own stop.
-    await cfg.snapshotSink.save(m, data.stream, ctx.signal);
+    // `into`: the extension writes into the sink's partial (resume_receiver.ts).
+    await (into?.(m, ctx.signal) ?? cfg.snapshotSink.save(m, data.stream, ctx.signal));
     if (!data.complete()) throw new Error("the snapshot sink returned before reading all the data");
   } catch (e) {
     await data.stream.cancel().catch(() => {});

@@ -28,6 +28,8 @@ export const SNAP_H = {
   offset: "X-Rafthttp-Snapshot-Offset",
   window: "X-Rafthttp-Snapshot-Window",
   digest: "X-Rafthttp-Snapshot-Digest",
+  /** "1": the sender will not resume this transfer (no `reopen`, or no retry left). */
+  final: "X-Rafthttp-Snapshot-Final",
 } as const;
 
 /** What both sides agree on for one attempt. */
@@ -57,14 +59,22 @@ export function resumeQuery(p: TransferParams): string {
   return `${RESUME_PATH}?${q}`;
 }
 
-/** The headers of an extended POST starting at `offset`. */
-export function extensionHeaders(p: TransferParams, offset: number): Record<string, string> {
+/**
+ * The headers of an extended POST starting at `offset`; `final`: the sender
+ * will not resume it, so a receiver keeps nothing if it breaks.
+ */
+export function extensionHeaders(
+  p: TransferParams,
+  offset: number,
+  final = false,
+): Record<string, string> {
   return {
     [SNAP_H.transfer]: p.transfer,
     [SNAP_H.size]: String(p.size),
     [SNAP_H.offset]: String(offset),
     [SNAP_H.window]: String(p.window),
     [SNAP_H.digest]: p.digest,
+    ...(final ? { [SNAP_H.final]: "1" } : {}),
   };
 }
 
@@ -99,7 +109,7 @@ function transferAndWindow(transfer: string | null, window: string | null) {
 export function parseExtension(
   headers: Headers,
   m: Message,
-): { params: TransferParams; offset: number } | undefined {
+): { params: TransferParams; offset: number; final: boolean } | undefined {
   const window = headers.get(SNAP_H.window);
   if (window === null) return undefined;
   const tw = transferAndWindow(headers.get(SNAP_H.transfer), window);
@@ -118,6 +128,7 @@ export function parseExtension(
       digest: headers.get(SNAP_H.digest) ?? "",
     },
     offset,
+    final: headers.get(SNAP_H.final) === "1",
   };
 }
 

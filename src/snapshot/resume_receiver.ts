@@ -4,7 +4,9 @@
  * part of an earlier attempt first, then each window once its digest
  * matched. What arrives is kept in the resume store as it goes; how the
  * transfer ends decides whether it stays (a break) or goes (stored, or
- * corrupt).
+ * corrupt). Where the store writes into the sink's own partial snapshot
+ * (`SnapshotSink.partial`), that write is the only one: the sink's `save` is
+ * not called, and the partial is committed once the final digest matched.
  *
  * @module
  */
@@ -41,6 +43,12 @@ export interface FramedData {
   corrupt(): boolean;
   /** Ends the attempt: stored (`ok`) or corrupt drop what was kept; a break keeps it. */
   settle(ok: boolean): Promise<void>;
+  /**
+   * Set where the data goes to the sink's partial: reads `stream` to its end
+   * (the windows are written as they verify) and commits the partial as the
+   * snapshot of `m`; used instead of the sink's `save`.
+   */
+  save?: (m: Message, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -53,6 +61,7 @@ export async function framedData(
   key: ResumeKey,
   d: Digest,
   store: ResumeStore,
+  final = false,
 ): Promise<FramedData> {
   let attempt: ResumeAttempt | undefined;
   try {
@@ -75,7 +84,13 @@ export async function framedData(
     position: () => t.position,
     complete: () => t.chainChecked && !t.corrupt,
     corrupt: () => t.corrupt,
-    settle: (ok) => t.settle(ok),
+    // A break of the sender's last attempt is final: nothing is kept.
+    settle: (ok) => t.settle(ok || final),
+    save: attempt?.commit === undefined ? undefined : async (m, signal) => {
+      // Each window is written to the partial as it verifies.
+      for await (const _ of stream) signal.throwIfAborted();
+      await t.commit(m);
+    },
   };
 }
 
@@ -117,7 +132,8 @@ class FramedTransfer {
     this.#attempt = attempt;
     this.#dec = new FrameDecoder(d.size, plan, partial);
     this.#ver = new WindowVerifier(d, plan.window, attempt?.digests ?? []);
-    this.#prefix = attempt !== undefined && start > 0
+    // Into the sink's partial (commit), the kept prefix is in place already.
+    this.#prefix = attempt !== undefined && start > 0 && attempt.commit === undefined
       ? attempt.read(0, start).getReader()
       : undefined;
     this.#reader = raw.getReader();
@@ -140,7 +156,10 @@ class FramedTransfer {
     const skip = Math.max(0, this.#plan.offset - w.start);
     if (attempt === undefined || skip >= w.length) return;
     await this.#busy;
-    if (this.#keepFailed !== undefined) return; // a gap: nothing after it may be kept
+    if (this.#keepFailed !== undefined) {
+      if (attempt.commit !== undefined) throw this.#keepFailed; // the sink's data has a gap
+      return; // a gap: nothing after it may be kept
+    }
     const i = this.#flip ^= 1;
     if (this.#scratch[i].length < w.length) this.#scratch[i] = new Uint8Array(w.length);
     const bytes = concat(w.parts, w.length, this.#scratch[i]).subarray(skip);
@@ -208,6 +227,14 @@ class FramedTransfer {
     }
   }
 
+  /** Makes the sink's partial the snapshot of `m`, once all of it verified and is written. */
+  async commit(m: Message): Promise<void> {
+    if (!this.chainChecked || this.corrupt) throw new Error("the snapshot data is incomplete");
+    await this.#busy;
+    if (this.#keepFailed !== undefined) throw this.#keepFailed;
+    await this.#attempt!.commit!(m, this.#plan.size);
+  }
+
   async cancel(reason: unknown): Promise<void> {
     await this.#prefix?.cancel(reason).catch(() => {});
     await this.#reader.cancel(reason).catch(() => {});
@@ -258,6 +285,8 @@ export interface ExtendedReceive {
   corrupt(): boolean;
   /** See {@link FramedData.settle}. */
   settle(ok: boolean): Promise<void>;
+  /** See {@link FramedData.save}. */
+  save?: (m: Message, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -283,12 +312,14 @@ export async function extendReceive(
     );
   }
   const plan = { size: ext.params.size, window: ext.params.window, offset: ext.offset };
-  const f = await framedData(raw.stream, plan, keyOf(message.from, ext.params), d, store!);
+  const key = keyOf(message.from, ext.params);
+  const f = await framedData(raw.stream, plan, key, d, store!, ext.final);
   return {
     data: { stream: f.stream, complete: f.complete, bytes: raw.bytes },
     offset: ext.offset,
     size: ext.params.size,
     corrupt: f.corrupt,
     settle: f.settle,
+    save: f.save,
   };
 }

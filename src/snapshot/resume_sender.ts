@@ -240,7 +240,12 @@ export async function sendWithRetries(
           : framedSource(stream, d, plan, digests, add);
         const headers = d === undefined || query === undefined
           ? {}
-          : extensionHeaders({ ...query, digest: d.name }, offset);
+          // The last attempt says so: the receiver then keeps nothing of it.
+          : extensionHeaders(
+            { ...query, digest: d.name },
+            offset,
+            snap.reopen === undefined || attempt >= opts.retries,
+          );
         const r = await post(url, src, headers);
         bytes += r.bytes;
         error = r.error;

@@ -10,6 +10,12 @@
  * removed on `stop()`; memory holds only the index and the digests (32 bytes
  * a window). `node:fs/promises` is imported on first use.
  *
+ * With a sink that keeps partial snapshots itself (`SnapshotSink.partial`,
+ * as the default file sink does), the store holds no copy: the verified data
+ * is written once, into the sink's partial, which the store only indexes
+ * (offset, digests, the same bounds and expiry) and which becomes the
+ * snapshot on commit.
+ *
  * @module
  */
 
@@ -28,6 +34,9 @@ interface Fs {
   mkdir(path: string, opts: { recursive: true }): Promise<unknown>;
   readdir(path: string): Promise<string[]>;
 }
+
+import type { Message } from "../raftpb/raft_pb.ts";
+import type { SnapshotPartial, SnapshotPartials } from "./sink.ts";
 
 /** Names one transfer. */
 export interface ResumeKey {
@@ -51,6 +60,8 @@ export interface ResumeStoreOptions {
   ttlMs: number;
   /** Keep the data in memory instead of files (where there is no file system, as in the demo). */
   memory?: boolean;
+  /** The sink's partial snapshots: kept data lives there, not in the store (ignored with `memory`). */
+  partials?: SnapshotPartials;
 }
 
 /** An attempt asked to resume at another offset than the one kept (or the entry is in use). */
@@ -135,6 +146,12 @@ export interface ResumeAttempt {
   release(): Promise<void>;
   /** The transfer ended (stored, or found corrupt): delete what was kept. */
   discard(): Promise<void>;
+  /**
+   * Only where the data goes to the sink's partial: `append` then writes
+   * every byte (kept or not) and rejects if it cannot, and this makes the
+   * partial the snapshot of `m` once it holds `size` bytes.
+   */
+  commit?(m: Message, size: number): Promise<void>;
 }
 
 /** The kept transfers of one transport. */
@@ -148,6 +165,7 @@ export class ResumeStore {
   #stopped = false;
   #seq = 0;
   #used = 0;
+  #cleaned: Promise<void> | undefined;
 
   /** Creates the store; nothing touches the disk before the first transfer. */
   constructor(opts: ResumeStoreOptions) {
@@ -189,6 +207,7 @@ export class ResumeStore {
       await this.#drop(e);
       e = undefined;
     }
+    if (this.#partials !== undefined) return this.#beginPartial(id, e, key.window, offset);
     let fs: Fs;
     let dir: string;
     try {
@@ -218,6 +237,111 @@ export class ResumeStore {
       return undefined;
     }
     return this.#attempt(e, handle, key.window);
+  }
+
+  /** The sink's partials, unless the store keeps data in memory. */
+  get #partials(): SnapshotPartials | undefined {
+    return this.#opts.memory ? undefined : this.#opts.partials;
+  }
+
+  /** {@link begin} where the data goes to the sink's partial of the transfer. */
+  async #beginPartial(
+    id: string,
+    e: Entry | undefined,
+    window: number,
+    offset: number,
+  ): Promise<ResumeAttempt | undefined> {
+    const partials = this.#partials!;
+    try {
+      await (this.#cleaned ??= this.#track(partials.removeAll()));
+    } catch {
+      if (offset !== 0) throw new ResumeConflictError("nothing can be kept here");
+      return undefined;
+    }
+    if (e === undefined) {
+      this.#evict(MAX_ENTRIES - 1);
+      const file = `${++this.#seq}-${id.replace(/[^0-9A-Za-z-]/g, "_")}`.slice(0, 200);
+      e = { id, file, bytes: 0, digests: [], busy: false, expires: 0 };
+      this.#entries.set(id, e);
+    }
+    e.busy = true;
+    let p: SnapshotPartial;
+    try {
+      p = await this.#track(partials.open(e.file, offset === 0 ? 0 : e.bytes));
+    } catch (err) {
+      e.busy = false;
+      await this.#drop(e);
+      if (offset !== 0) throw new ResumeConflictError(`the kept data is gone (${err})`);
+      return undefined;
+    }
+    return this.#partialAttempt(e, p, window);
+  }
+
+  #partialAttempt(e: Entry, p: SnapshotPartial, window: number): ResumeAttempt {
+    let keeping = true;
+    let open = true;
+    let pos = e.bytes; // where the next byte goes; e.bytes counts only what is kept
+    const close = async () => {
+      if (!open) return;
+      open = false;
+      e.busy = false;
+      await p.close().catch(() => {});
+    };
+    const unkeep = () => {
+      if (!keeping) return;
+      keeping = false;
+      this.#used -= e.bytes;
+      e.bytes = 0;
+      e.digests.length = 0;
+    };
+    return {
+      offset: e.bytes,
+      digests: e.digests,
+      read: (from, to) => this.#read({ read: (...a) => bytesRead(p.read(...a)) }, from, to),
+      readAll: async (from, to) => {
+        const buf = new Uint8Array(to - from);
+        let at = 0;
+        while (at < buf.length) {
+          const n = await p.read(buf, at, buf.length - at, from + at);
+          if (n === 0) throw new Error("the kept snapshot data is shorter than recorded");
+          at += n;
+        }
+        return buf;
+      },
+      append: async (data) => {
+        if (this.#stopped || !open) throw new Error("the transport stopped");
+        if (keeping && !this.#room(e, data.length)) unkeep();
+        try {
+          await this.#track(p.write(data, pos));
+        } catch (err) {
+          unkeep();
+          throw err;
+        }
+        pos += data.length;
+        if (keeping) {
+          e.bytes += data.length;
+          this.#used += data.length;
+        }
+      },
+      release: async () => {
+        await close();
+        if (!keeping || e.bytes === 0 || this.#stopped) return this.#drop(e);
+        e.digests.length = Math.min(e.digests.length, Math.floor(e.bytes / window));
+        e.expires = Date.now() + this.#opts.ttlMs;
+        this.#arm();
+      },
+      discard: async () => {
+        await close();
+        await this.#drop(e);
+      },
+      commit: async (m, size) => {
+        if (this.#stopped || !open) throw new Error("the transport stopped");
+        unkeep(); // whatever happens now, nothing of it is kept for a resume
+        open = false;
+        e.busy = false;
+        await this.#track(p.commit(m, size));
+      },
+    };
   }
 
   #attempt(e: Entry, handle: FileHandle, window: number): ResumeAttempt {
@@ -298,7 +422,11 @@ export class ResumeStore {
     }
   }
 
-  #read(handle: FileHandle, from: number, to: number): ReadableStream<Uint8Array> {
+  #read(
+    handle: Pick<FileHandle, "read">,
+    from: number,
+    to: number,
+  ): ReadableStream<Uint8Array> {
     let at = from;
     return new ReadableStream<Uint8Array>({
       pull: async (c) => {
@@ -327,7 +455,9 @@ export class ResumeStore {
     }
     e.bytes = 0;
     e.digests.length = 0;
-    if (this.#fs !== undefined) await this.#track(this.#fs.rm(e.file, { force: true }));
+    const partials = this.#partials;
+    if (partials !== undefined) await this.#track(partials.remove(e.file));
+    else if (this.#fs !== undefined) await this.#track(this.#fs.rm(e.file, { force: true }));
   }
 
   /** The timer that expires idle entries: one, set for the earliest expiry. */
@@ -384,12 +514,17 @@ export class ResumeStore {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     this.#entries.clear();
     this.#used = 0;
+    if (this.#cleaned !== undefined) await this.#partials!.removeAll().catch(() => {});
     if (this.#dir === undefined || this.#fs === undefined) return;
     const dir = await this.#dir.catch(() => undefined);
     if (dir === undefined) return;
     if (this.#opts.dir === undefined) await this.#fs.rm(dir, { recursive: true, force: true });
     else await removeOurs(this.#fs, dir).catch(() => {});
   }
+}
+
+async function bytesRead(n: Promise<number>): Promise<{ bytesRead: number }> {
+  return { bytesRead: await n };
 }
 
 /** The identity of a transfer, as a map key. */

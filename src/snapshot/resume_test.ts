@@ -28,7 +28,9 @@ const snap = create(MessageSchema, {
 
 Deno.test("resume protocol: the extension headers round-trip; etcd's POST has none", () => {
   const got = parseExtension(new Headers(extensionHeaders(params, 4100)), snap);
-  assertEquals(got, { params, offset: 4100 });
+  assertEquals(got, { params, offset: 4100, final: false });
+  const last = parseExtension(new Headers(extensionHeaders(params, 0, true)), snap);
+  assertEquals(last, { params, offset: 0, final: true });
   assertEquals(
     parseExtension(new Headers({ "Content-Type": "application/octet-stream" }), snap),
     undefined,
