@@ -2,10 +2,13 @@
  * The bytes of a stream that have arrived but are not yet decoded, kept as
  * the chunks they arrived in. Frames that lie inside one chunk are decoded
  * in place; only a frame that spans chunks is copied, once and alone, into a
- * buffer of its own. So decoding stays linear however the stream is chunked.
+ * slab of the queue's own. So decoding stays linear however the stream is chunked.
  *
  * @module
  */
+
+/** Size of the slabs spanning frames are copied into. */
+const SLAB = 256 * 1024;
 
 /** A FIFO of received chunks with random access by logical offset. */
 export class ChunkQueue {
@@ -17,6 +20,14 @@ export class ChunkQueue {
   length = 0;
   /** Bytes consumed since the stream began: the stream offset of `head`. */
   consumed = 0;
+  /**
+   * Where spanning frames are copied: one allocation per 256 KiB instead of
+   * one per frame (a peer that writes in 4 KiB pieces, as Go's net/http does,
+   * makes every 16 KiB frame span chunks). Decoded messages keep views into
+   * it, so a slab is only ever replaced, never reused.
+   */
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
 
   /** Appends a chunk. The queue keeps a reference: do not reuse it. */
   push(chunk: Uint8Array): void {
@@ -71,7 +82,12 @@ export class ChunkQueue {
    */
   contiguous(n: number): void {
     if (this.firstLength() >= n) return;
-    const merged = new Uint8Array(n);
+    if (this.#slab.length - this.#slabUsed < n) {
+      this.#slab = new Uint8Array(Math.max(SLAB, n));
+      this.#slabUsed = 0;
+    }
+    const merged = this.#slab.subarray(this.#slabUsed, this.#slabUsed + n);
+    this.#slabUsed += n;
     const first = this.parts[0].subarray(this.head);
     merged.set(first);
     let at = first.length;
