@@ -212,12 +212,25 @@ export async function listenNode(
   const checked = new WeakMap<object, boolean>();
   let origin = "";
   let closing = false;
+  // Every connection and the requests it has in flight: at shutdown the idle
+  // ones are closed by us (Deno's node:http does not always count a kept-alive
+  // connection as idle, and one left open keeps the server from closing),
+  // the others as soon as their last response has gone out.
+  const conns = new Map<Socket, number>();
+  server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
+    conns.set(socket, 0);
+    socket.once("close", () => conns.delete(socket));
+  });
   server.on("request", (req: IncomingMessage, res: Res) => {
     // Shutting down: no connection stays open for another request (a peer
     // redialling on a kept-alive connection would keep the server up).
     if (closing) res.setHeader("connection", "close");
-    res.once("finish", () => {
-      if (closing) req.socket.end();
+    const socket = req.socket;
+    conns.set(socket, (conns.get(socket) ?? 0) + 1);
+    res.once("close", () => {
+      const left = (conns.get(socket) ?? 1) - 1;
+      if (conns.has(socket)) conns.set(socket, left);
+      if (closing && left === 0) socket.destroy();
     });
     if (allow !== undefined && !admitted(req, allow, checked, log)) {
       reply(res, 403, CERT_AUTH_FAILED + "\n");
@@ -264,6 +277,7 @@ export async function listenNode(
     if (!closing) {
       closing = true;
       server.close();
+      for (const [socket, inFlight] of conns) if (inFlight === 0) socket.destroy();
       server.closeIdleConnections();
     }
     return finished;
