@@ -325,10 +325,7 @@ export class ResumeStore {
       },
       release: async () => {
         await close();
-        if (!keeping || e.bytes === 0 || this.#stopped) return this.#drop(e);
-        e.digests.length = Math.min(e.digests.length, Math.floor(e.bytes / window));
-        e.expires = Date.now() + this.#opts.ttlMs;
-        this.#arm();
+        await this.#keepOrDrop(e, keeping, window);
       },
       discard: async () => {
         await close();
@@ -342,6 +339,15 @@ export class ResumeStore {
         await this.#track(p.commit(m, size));
       },
     };
+  }
+
+  /** After a broken attempt: keep what it verified (whole windows) until the TTL, or drop it. */
+  async #keepOrDrop(e: Entry, keeping: boolean, window: number): Promise<void> {
+    if (!keeping || e.bytes === 0 || this.#stopped) return await this.#drop(e);
+    // Only whole windows count as verified: the rest is the pending window.
+    e.digests.length = Math.min(e.digests.length, Math.floor(e.bytes / window));
+    e.expires = Date.now() + this.#opts.ttlMs;
+    this.#arm();
   }
 
   #attempt(e: Entry, handle: FileHandle, window: number): ResumeAttempt {
@@ -388,11 +394,7 @@ export class ResumeStore {
       },
       release: async () => {
         await close();
-        if (!keeping || e.bytes === 0 || this.#stopped) return this.#drop(e);
-        // Only whole windows count as verified: the rest is the pending window.
-        e.digests.length = Math.min(e.digests.length, Math.floor(e.bytes / window));
-        e.expires = Date.now() + this.#opts.ttlMs;
-        this.#arm();
+        await this.#keepOrDrop(e, keeping, window);
       },
       discard: async () => {
         await close();

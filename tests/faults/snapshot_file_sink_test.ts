@@ -12,24 +12,9 @@ import type { SnapshotPartials, SnapshotSink } from "../../src/snapshot/sink.ts"
 import { msg, type Node, startNode, tempDir, waitUntil } from "../harness.ts";
 import { read } from "../metrics/scrape.ts";
 import { FaultProxy } from "./proxy.ts";
+import { byteAt, generated } from "./snapshot_data.ts";
 
 const MiB = 1024 * 1024;
-const byteAt = (i: number) => (i * 7 + (i >>> 11)) & 0xff;
-
-function generated(size: number, from = 0): ReadableStream<Uint8Array> {
-  let at = from;
-  return new ReadableStream({
-    pull(c) {
-      const n = Math.min(64 * 1024, size - at);
-      if (n === 0) return c.close();
-      const chunk = new Uint8Array(n);
-      for (let i = 0; i < n; i++) chunk[i] = byteAt(at + i);
-      at += n;
-      c.enqueue(chunk);
-    },
-  }, { highWaterMark: 0 });
-}
-
 interface Counts {
   /** Data bytes written through the sink (its partials and its save). */
   written: number;

@@ -11,27 +11,10 @@ import type { TransportOptions } from "../../src/options.ts";
 import { msg, type Node, startNode, tempDir, waitUntil } from "../harness.ts";
 import { read } from "../metrics/scrape.ts";
 import { FaultProxy } from "./proxy.ts";
+import { byteAt, generated } from "./snapshot_data.ts";
 
 const MiB = 1024 * 1024;
 const WINDOW = MiB;
-
-/** Byte i of every snapshot here. */
-const byteAt = (i: number) => (i * 7 + (i >>> 11)) & 0xff;
-
-/** The data from byte `from`, in 64 KiB chunks made on demand. */
-function generated(size: number, from = 0): ReadableStream<Uint8Array> {
-  let at = from;
-  return new ReadableStream({
-    pull(c) {
-      const n = Math.min(64 * 1024, size - at);
-      if (n === 0) return c.close();
-      const chunk = new Uint8Array(n);
-      for (let i = 0; i < n; i++) chunk[i] = byteAt(at + i);
-      at += n;
-      c.enqueue(chunk);
-    },
-  }, { highWaterMark: 0 });
-}
 
 interface SinkLog {
   committed: number;
