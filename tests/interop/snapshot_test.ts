@@ -181,7 +181,10 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
   // resident memory of the process grew by well under half the data.
   // (Resident memory alone would not tell: memory the allocator kept from
   // the big puts above gets reused. Holding the data would add all of it.)
-  assert(r.bytes > 4 * HELD_BOUND);
+  // The data must dwarf the bound for the check to mean anything; etcd's
+  // database for these puts is 60-70 MiB (bbolt's page growth varies), so
+  // ask for three times the bound, not four (failed once at 64 MiB).
+  assert(r.bytes > 3 * HELD_BOUND, `snapshot of ${r.bytes} bytes, bound ${HELD_BOUND}`);
   const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
   const held = r.heldMax - r.heldBefore, rss = r.rssMax - r.rssBefore;
   const what = `while receiving ${mib(r.bytes)}: held ${mib(held)} more, rss ${mib(rss)} more`;
