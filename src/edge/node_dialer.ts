@@ -194,6 +194,11 @@ class Exchange {
     return this.#failed !== undefined;
   }
 
+  /** Why the request failed (undefined while it has not). */
+  get reason(): unknown {
+    return this.#failed;
+  }
+
   /** Fails the request with `e` (or the signal's reason): the socket is destroyed. */
   fail(e: unknown): void {
     if (this.#failed !== undefined) return;
@@ -319,6 +324,9 @@ function nodeBody(x: Exchange, res: IncomingMessage): DialBody {
         // rest is not written, the connection is not reused.
         if (x.sending) x.fail(new Error("the peer answered before the request body was sent"));
       };
+      // Failed already (aborted by a stop between the response and this
+      // read): the socket is gone and its events are over, so settle now.
+      if (x.failed) return settle(x.reason);
       x.onFail = settle;
       const stop = () => {
         settle();

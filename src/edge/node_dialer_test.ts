@@ -198,3 +198,36 @@ Deno.test("nodeDialer: chunks handed out are never reused (decoded messages keep
     await s.shutdown();
   }
 });
+
+Deno.test("nodeDialer: a body read after its request was aborted settles at once (a stop between response and read)", async () => {
+  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        start(c) {
+          c.enqueue(new Uint8Array(10));
+        },
+      }),
+    ));
+  const dialer = nodeDialer();
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const res = await dialer.dial({
+      method: "GET",
+      url: `http://127.0.0.1:${s.addr.port}/`,
+      signal: abort.signal,
+    });
+    abort.abort(new Error("stopped"));
+    // Let the destroyed socket's events pass before the body is read.
+    await new Promise((r) => setTimeout(r, 50));
+    const outcome = await Promise.race([
+      res.body.consume(() => {}).then(() => "ended", (e) => `rejected: ${e.message}`),
+      new Promise<string>((r) => timer = setTimeout(() => r("still pending after 2 s"), 2000)),
+    ]);
+    assertEquals(outcome, "rejected: stopped");
+  } finally {
+    clearTimeout(timer);
+    dialer.close();
+    await s.shutdown();
+  }
+});
