@@ -30,8 +30,9 @@ Deno.test("nodeDialer: keeps connections alive between requests, and close() des
   assert(e instanceof TypeError && e.message.includes("after close"), String(e));
 });
 
-Deno.test("nodeDialer: close() ends a body being read", async () => {
-  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+/** A server whose answer is 10 bytes and then nothing, never an end. */
+function endlessServer(): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
     new Response(
       new ReadableStream({
         start(c) {
@@ -39,6 +40,10 @@ Deno.test("nodeDialer: close() ends a body being read", async () => {
         },
       }),
     ));
+}
+
+Deno.test("nodeDialer: close() ends a body being read", async () => {
+  const s = endlessServer();
   const dialer = nodeDialer();
   try {
     const res = await dialer.dial({ method: "GET", url: `http://127.0.0.1:${s.addr.port}/` });
@@ -200,14 +205,7 @@ Deno.test("nodeDialer: chunks handed out are never reused (decoded messages keep
 });
 
 Deno.test("nodeDialer: a body read after its request was aborted settles at once (a stop between response and read)", async () => {
-  const s = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
-    new Response(
-      new ReadableStream({
-        start(c) {
-          c.enqueue(new Uint8Array(10));
-        },
-      }),
-    ));
+  const s = endlessServer();
   const dialer = nodeDialer();
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -290,9 +290,7 @@ export class ResumeStore {
     const unkeep = () => {
       if (!keeping) return;
       keeping = false;
-      this.#used -= e.bytes;
-      e.bytes = 0;
-      e.digests.length = 0;
+      this.#forget(e);
     };
     return {
       offset: e.bytes,
@@ -341,6 +339,13 @@ export class ResumeStore {
     };
   }
 
+  /** Counts nothing of `e` as kept any more (its bytes and digests). */
+  #forget(e: Entry): void {
+    this.#used -= e.bytes;
+    e.bytes = 0;
+    e.digests.length = 0;
+  }
+
   /** After a broken attempt: keep what it verified (whole windows) until the TTL, or drop it. */
   async #keepOrDrop(e: Entry, keeping: boolean, window: number): Promise<void> {
     if (!keeping || e.bytes === 0 || this.#stopped) return await this.#drop(e);
@@ -377,9 +382,7 @@ export class ResumeStore {
         if (!keeping || this.#stopped) return;
         if (!this.#room(e, data.length)) {
           keeping = false;
-          this.#used -= e.bytes;
-          e.bytes = 0;
-          e.digests.length = 0;
+          this.#forget(e);
           return;
         }
         let at = 0;

@@ -26,6 +26,17 @@ interface Member extends AsyncDisposable {
   saved: { bytes: number; sum: number }[];
 }
 
+/** A transport with no peers, for the server's own behaviour. */
+function lone(): Transport {
+  return new Transport({
+    id: 1n,
+    clusterId: CLUSTER,
+    urls: ["http://127.0.0.1:1"],
+    raft: new RecordingRaft(),
+    logger: silentLogger,
+  });
+}
+
 /** `size` bytes in 64 KiB chunks; byte i is (i * 13) & 0xff. */
 function data(size: number): ReadableStream<Uint8Array> {
   let sent = 0;
@@ -165,13 +176,7 @@ for (const engine of ENGINES) {
 }
 
 Deno.test("serve: the engine and the TLS options are checked, naming the option", async () => {
-  const t = new Transport({
-    id: 1n,
-    clusterId: CLUSTER,
-    urls: ["http://127.0.0.1:1"],
-    raft: new RecordingRaft(),
-    logger: silentLogger,
-  });
+  const t = lone();
   const bad = async (options: Record<string, unknown>, text: string) => {
     const e = await assertRejects(
       () => serve(t, { port: 0, ...options } as Parameters<typeof serve>[1]),
@@ -202,13 +207,7 @@ Deno.test("serve: the engine and the TLS options are checked, naming the option"
 
 Deno.test("serve: a port in use is Deno.errors.AddrInUse on both engines", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const t = new Transport({
-    id: 1n,
-    clusterId: CLUSTER,
-    urls: ["http://127.0.0.1:1"],
-    raft: new RecordingRaft(),
-    logger: silentLogger,
-  });
+  const t = lone();
   try {
     for (const engine of ENGINES) {
       await assertRejects(() => serve(t, { port: taken.addr.port, engine }), Deno.errors.AddrInUse);
@@ -220,13 +219,7 @@ Deno.test("serve: a port in use is Deno.errors.AddrInUse on both engines", async
 });
 
 Deno.test("serve(node): shutdown completes while a client keeps sending on a kept-alive connection", async () => {
-  const t = new Transport({
-    id: 1n,
-    clusterId: CLUSTER,
-    urls: ["http://127.0.0.1:1"],
-    raft: new RecordingRaft(),
-    logger: silentLogger,
-  });
+  const t = lone();
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
   let slowArrived = false;
@@ -264,13 +257,7 @@ Deno.test("serve(node): shutdown completes while a client keeps sending on a kep
 });
 
 Deno.test("serve(node): shutdown closes the idle kept-alive connections fetch leaves after 404, 405 and /metrics", async () => {
-  const t = new Transport({
-    id: 1n,
-    clusterId: CLUSTER,
-    urls: ["http://127.0.0.1:1"],
-    raft: new RecordingRaft(),
-    logger: silentLogger,
-  });
+  const t = lone();
   const server = await serve(t, { port: 0, metrics: true });
   const base = `http://127.0.0.1:${server.addr.port}`;
   // What the Prometheus test asks before it stops: a left-open connection of
