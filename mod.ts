@@ -45,12 +45,7 @@ export type {
   Snapshot,
   SnapshotMetadata,
 } from "./raftpb/raft_pb.ts";
-export {
-  ConfChangeTransition,
-  ConfChangeType,
-  EntryType,
-  MessageType,
-} from "./raftpb/raft_pb.ts";
+export { ConfChangeTransition, ConfChangeType, EntryType, MessageType } from "./raftpb/raft_pb.ts";
 export {
   ConfChangeSchema,
   ConfChangeSingleSchema,
@@ -83,7 +78,8 @@ export {
   StoppedError,
   TruncatedFrameError,
 } from "./src/errors.ts";
-export { type Raft, SnapshotStatus } from "./src/raft_node.ts";
+export type { Raft } from "./src/raft_node.ts";
+export { SnapshotStatus } from "./raftpb/snapshot_status.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
 export {
   DEFAULT_DIAL_TIMEOUT_MS,
@@ -152,7 +148,7 @@ export {
   unixFetch,
   type UnixFetchOptions,
 } from "./src/edge/unix.ts";
-export type { MemberInfo } from "./src/http/members_receiver.ts";
+export type { MemberInfo } from "./src/http/member_info.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";

@@ -100,7 +100,7 @@ export type {
   Snapshot,
   SnapshotMetadata,
 } from "../raftpb/mod.ts";
-/** The raftpb enums the core's types use (re-exported from the transport's module). */
+/** The raftpb enums the core's types use (re-exported from raftpb). */
 export { ConfChangeType, EntryType, MessageType, SnapshotStatus } from "../raftpb/mod.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
 export type { ProtoMessage, UnknownField } from "../raftpb/mod.ts";
@@ -126,18 +126,3 @@ export {
   UnavailableError,
   UnknownPeerError,
 } from "./errors.ts";
-export { DiskStorage, type DiskStorageOptions, type PersistableReady } from "../storage/disk_storage.ts";
-export {
-  type SnapshotMarker,
-  Wal,
-  type WalContents,
-  type WalOpenResult,
-  type WalOptions,
-} from "../storage/wal.ts";
-export { snapFileName, type SnapshotFile, Snapshotter } from "../storage/snapshotter.ts";
-export {
-  SnapshotMissingError,
-  StorageClosedError,
-  WalCorruptError,
-  WalFormatError,
-} from "../storage/disk_errors.ts";

@@ -22,10 +22,6 @@ import { RaftError } from "./errors.ts";
 import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker/tracker.ts";
 import { ReadOnly } from "./read_only.ts";
-import { campaign, handleVoteRequest, hup, stepTerm } from "./election.ts";
-import { maybeSendAppend } from "./leader_replication.ts";
-import { stepLeader } from "./step_leader.ts";
-import { stepCandidate, stepFollower } from "./step_follower.ts";
 
 /**
  * The role of a member.
@@ -66,6 +62,31 @@ export type MessageFields = Partial<Omit<Message, "$typeName" | "$unknown">>;
 /** No member: 0 is never a member id. */
 export const NONE = 0n;
 
+/**
+ * How each role steps messages, elects and replicates (election.ts,
+ * step_leader.ts, step_follower.ts, leader_replication.ts). The core gets
+ * them from whoever builds it (`roleRules` in role_rules.ts), so that those
+ * files can take a `RaftCore` without importing each other in a circle.
+ */
+export interface RoleRules {
+  /** Handles the message's term; false if the message is done with. */
+  stepTerm(r: RaftCore, m: Message): boolean;
+  /** Starts an election if this member may. */
+  hup(r: RaftCore): void;
+  /** Answers a MsgVote or MsgPreVote. */
+  handleVoteRequest(r: RaftCore, m: Message): void;
+  /** Starts an election (or pre-election). */
+  campaign(r: RaftCore, t: CampaignType): void;
+  /** A leader's step. */
+  stepLeader(r: RaftCore, m: Message): void;
+  /** A follower's step. */
+  stepFollower(r: RaftCore, m: Message): void;
+  /** A candidate's (or pre-candidate's) step. */
+  stepCandidate(r: RaftCore, m: Message): void;
+  /** Sends what follows the follower's next index; true if a message went out. */
+  maybeSendAppend(r: RaftCore, to: bigint, sendIfEmpty: boolean): boolean;
+}
+
 /** The Raft state machine of one member. */
 export class RaftCore {
   /** This member's id. */
@@ -105,8 +126,11 @@ export class RaftCore {
   /** This term's election timeout, in [electionTick, 2*electionTick). */
   randomizedElectionTimeout = 0;
 
-  /** Builds a member from its config and what its storage holds. */
-  constructor(config: RaftConfig) {
+  readonly #rules: RoleRules;
+
+  /** Builds a member from its config and what its storage holds, stepping by `rules`. */
+  constructor(config: RaftConfig, rules: RoleRules) {
+    this.#rules = rules;
     this.cfg = resolveConfig(config);
     this.id = this.cfg.id;
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
@@ -288,19 +312,20 @@ export class RaftCore {
 
   /** Feeds one message (from the network or local) into the state machine. */
   step(m: Message): void {
-    if (!stepTerm(this, m)) return;
+    const rules = this.#rules;
+    if (!rules.stepTerm(this, m)) return;
     switch (m.type) {
       case MessageType.MsgHup:
-        hup(this);
+        rules.hup(this);
         return;
       case MessageType.MsgVote:
       case MessageType.MsgPreVote:
-        handleVoteRequest(this, m);
+        rules.handleVoteRequest(this, m);
         return;
     }
-    if (this.state === "leader") stepLeader(this, m);
-    else if (this.state === "follower") stepFollower(this, m);
-    else stepCandidate(this, m);
+    if (this.state === "leader") rules.stepLeader(this, m);
+    else if (this.state === "follower") rules.stepFollower(this, m);
+    else rules.stepCandidate(this, m);
   }
 
   // --- leader: replication ---
@@ -330,7 +355,7 @@ export class RaftCore {
     if (this.pendingReadIndex.length === 0 || !this.committedEntryInCurrentTerm()) return;
     const held = this.pendingReadIndex;
     this.pendingReadIndex = [];
-    for (const m of held) stepLeader(this, m);
+    for (const m of held) this.#rules.stepLeader(this, m);
   }
 
   /** True once this leader committed an entry of its own term (needed before serving reads). */
@@ -353,12 +378,12 @@ export class RaftCore {
    * were compacted; returns true if a message was sent.
    */
   maybeSendAppend(to: bigint, sendIfEmpty: boolean): boolean {
-    return maybeSendAppend(this, to, sendIfEmpty);
+    return this.#rules.maybeSendAppend(this, to, sendIfEmpty);
   }
 
   /** Starts an election (or pre-election). */
   campaign(t: CampaignType): void {
-    campaign(this, t);
+    this.#rules.campaign(this, t);
   }
 
   /** Records a vote and returns the election's outcome so far. */

@@ -28,6 +28,7 @@ import { ConfigError, LocalMessageError, RaftError, UnknownPeerError } from "./e
 import { isLocalMsg, isResponseMsg } from "./messages.ts";
 import type { ProgressState } from "./tracker/progress.ts";
 import { RaftCore, type StateType } from "./raft_core.ts";
+import { roleRules } from "./role_rules.ts";
 import type { Ready, SoftState } from "./ready.ts";
 
 /**
@@ -98,7 +99,7 @@ export class RawNode {
 
   /** Creates the member from its config and storage (restarting from what storage holds). */
   constructor(config: RaftConfig) {
-    this.#r = new RaftCore(config);
+    this.#r = new RaftCore(config, roleRules);
     this.#prevSoft = this.#softState();
     this.#prevHard = this.#r.hardState();
   }

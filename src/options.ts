@@ -25,7 +25,7 @@ import {
 } from "./snapshot/resume_options.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
-import type { MemberInfo } from "./http/members_receiver.ts";
+import type { MemberInfo } from "./http/member_info.ts";
 import { type Dialer, unixNeedsFetch } from "./http/dialer.ts";
 import { fetchDialer } from "./http/fetch_dialer.ts";
 import { type DialerTlsOptions, nodeDialer } from "./edge/node_dialer.ts";

@@ -5,23 +5,7 @@
  */
 
 import type { Message } from "../raftpb/raft_pb.ts";
-
-/**
- * The outcome of sending a snapshot, reported to {@link Raft.reportSnapshot}
- * (etcd's `raft.SnapshotStatus`).
- *
- * @example
- * ```ts
- * import { SnapshotStatus } from "@rafthttp/rafthttp";
- * console.log(SnapshotStatus.Finish, SnapshotStatus.Failure); // 1 2
- * ```
- */
-export enum SnapshotStatus {
-  /** The peer received and applied the snapshot. */
-  Finish = 1,
-  /** Sending the snapshot failed; raft should retry later. */
-  Failure = 2,
-}
+import type { SnapshotStatus } from "../raftpb/snapshot_status.ts";
 
 /**
  * The raft node, as the transport sees it.

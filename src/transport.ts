@@ -20,7 +20,7 @@ import { ResumeStore } from "./snapshot/resume_store.ts";
 import { Admission } from "./http/admission.ts";
 import { formatId } from "./http/headers.ts";
 import { StoppedError } from "./errors.ts";
-import type { MemberInfo } from "./http/members_receiver.ts";
+import type { MemberInfo } from "./http/member_info.ts";
 
 /**
  * What a raft node needs from its network layer (etcd's `Transporter`).

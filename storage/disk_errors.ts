@@ -14,7 +14,7 @@ import { RaftError } from "../raft/errors.ts";
  *
  * @example
  * ```ts
- * import { WalCorruptError } from "@rafthttp/rafthttp/raft";
+ * import { WalCorruptError } from "@rafthttp/rafthttp/storage";
  * const e = new WalCorruptError("/data/wal/0000000000000000-0000000000000001.wal", 120, "bad checksum");
  * console.log(e.name, e.offset); // WalCorruptError 120
  * ```
@@ -36,7 +36,7 @@ export class WalCorruptError extends RaftError {
  *
  * @example
  * ```ts
- * import { WalFormatError } from "@rafthttp/rafthttp/raft";
+ * import { WalFormatError } from "@rafthttp/rafthttp/storage";
  * console.log(new WalFormatError("segment 3 is missing").name); // WalFormatError
  * ```
  */
@@ -55,7 +55,7 @@ export class WalFormatError extends RaftError {
  *
  * @example
  * ```ts
- * import { StorageClosedError } from "@rafthttp/rafthttp/raft";
+ * import { StorageClosedError } from "@rafthttp/rafthttp/storage";
  * console.log(new StorageClosedError("save").message);
  * ```
  */
@@ -72,7 +72,7 @@ export class StorageClosedError extends RaftError {
  *
  * @example
  * ```ts
- * import { SnapshotMissingError } from "@rafthttp/rafthttp/raft";
+ * import { SnapshotMissingError } from "@rafthttp/rafthttp/storage";
  * console.log(new SnapshotMissingError("/data", 500n).name); // SnapshotMissingError
  * ```
  */

@@ -8,7 +8,13 @@
  * @module
  */
 
-import { consoleLogger, type Entry, type HardState, type Logger, type Snapshot } from "../raftpb/mod.ts";
+import {
+  consoleLogger,
+  type Entry,
+  type HardState,
+  type Logger,
+  type Snapshot,
+} from "../raftpb/mod.ts";
 import { SnapshotMissingError } from "./disk_errors.ts";
 import { MemoryStorage } from "../raft/memory_storage.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
@@ -19,7 +25,7 @@ import { type SnapshotMarker, Wal, type WalContents, type WalOpenResult } from "
  *
  * @example
  * ```ts
- * import type { PersistableReady } from "@rafthttp/rafthttp/raft";
+ * import type { PersistableReady } from "@rafthttp/rafthttp/storage";
  * const nothing: PersistableReady = { entries: [], mustSync: false };
  * console.log(nothing.entries.length); // 0
  * ```
@@ -40,7 +46,7 @@ export interface PersistableReady {
  *
  * @example
  * ```ts
- * import type { DiskStorageOptions } from "@rafthttp/rafthttp/raft";
+ * import type { DiskStorageOptions } from "@rafthttp/rafthttp/storage";
  * const opts: DiskStorageOptions = { segmentBytes: 16 << 20, keepSnapshots: 5 };
  * console.log(opts.keepSnapshots); // 5
  * ```
@@ -64,7 +70,7 @@ const indexOf = (s: Snapshot | undefined) => s?.metadata?.index ?? 0n;
  * @example
  * ```ts
  * import { create, EntrySchema, HardStateSchema } from "@rafthttp/rafthttp";
- * import { DiskStorage } from "@rafthttp/rafthttp/raft";
+ * import { DiskStorage } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const disk = await DiskStorage.open(dir);
  * const entries = [create(EntrySchema, { index: 1n, term: 1n })];

@@ -23,7 +23,7 @@ const hex16 = (n: bigint) => n.toString(16).padStart(16, "0");
  *
  * @example
  * ```ts
- * import { Snapshotter } from "@rafthttp/rafthttp/raft";
+ * import { Snapshotter } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const files = await (await Snapshotter.open(dir)).list();
  * console.log(files.length); // 0
@@ -44,7 +44,7 @@ export interface SnapshotFile {
  *
  * @example
  * ```ts
- * import { snapFileName } from "@rafthttp/rafthttp/raft";
+ * import { snapFileName } from "@rafthttp/rafthttp/storage";
  * console.log(snapFileName(2n, 20n)); // "0000000000000002-0000000000000014.snap"
  * ```
  */
@@ -58,7 +58,7 @@ export function snapFileName(term: bigint, index: bigint): string {
  * @example
  * ```ts
  * import { create, SnapshotSchema } from "@rafthttp/rafthttp";
- * import { Snapshotter } from "@rafthttp/rafthttp/raft";
+ * import { Snapshotter } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const snaps = await Snapshotter.open(dir);
  * await snaps.save(create(SnapshotSchema, { data: new Uint8Array([7]), metadata: { index: 9n, term: 2n } }));

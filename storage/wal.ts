@@ -45,7 +45,7 @@ export type { SnapshotMarker } from "./wal_segment.ts";
  *
  * @example
  * ```ts
- * import type { WalOptions } from "@rafthttp/rafthttp/raft";
+ * import type { WalOptions } from "@rafthttp/rafthttp/storage";
  * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0 };
  * console.log(opts.segmentBytes); // 8388608
  * ```
@@ -64,7 +64,7 @@ export interface WalOptions {
  *
  * @example
  * ```ts
- * import { Wal } from "@rafthttp/rafthttp/raft";
+ * import { Wal } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const { wal, contents, repaired } = await Wal.open(dir);
  * console.log(contents.entries.length, repaired); // 0 undefined
@@ -87,7 +87,7 @@ export interface WalOpenResult {
  * @example
  * ```ts
  * import { create, EntrySchema, HardStateSchema } from "@rafthttp/rafthttp";
- * import { Wal } from "@rafthttp/rafthttp/raft";
+ * import { Wal } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const { wal } = await Wal.open(dir);
  * const e = create(EntrySchema, { index: 1n, term: 1n, data: new Uint8Array([1]) });

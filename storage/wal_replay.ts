@@ -17,7 +17,7 @@ import { decodeMarker, type SnapshotMarker } from "./wal_segment.ts";
  *
  * @example
  * ```ts
- * import { Wal } from "@rafthttp/rafthttp/raft";
+ * import { Wal } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
  * const { wal, contents } = await Wal.open(dir);
  * console.log(contents.hardState.term, contents.markers); // 0n []

@@ -23,7 +23,7 @@ export interface SegmentName {
  *
  * @example
  * ```ts
- * import type { SnapshotMarker } from "@rafthttp/rafthttp/raft";
+ * import type { SnapshotMarker } from "@rafthttp/rafthttp/storage";
  * const m: SnapshotMarker = { index: 100n, term: 3n };
  * console.log(m.index); // 100n
  * ```

@@ -4,7 +4,7 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type Message, MessageSchema, type MessageType } from "../raftpb/raft_pb.ts";
 import type { Raft } from "../src/raft_node.ts";
-import type { SnapshotStatus } from "../src/raft_node.ts";
+import type { SnapshotStatus } from "../raftpb/snapshot_status.ts";
 import { Transport } from "../src/transport.ts";
 import type { TransportOptions } from "../src/options.ts";
 import { type Logger, silentLogger } from "../src/logger.ts";

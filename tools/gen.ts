@@ -1,4 +1,4 @@
-// Generates src/raftpb/raft_pb.ts from src/raftpb/raft.proto with buf and
+// Generates raftpb/raft_pb.ts from raftpb/raft.proto with buf and
 // protoc-gen-es (both from npm), using this very Deno to run the plugin.
 //   deno task gen            regenerate in place
 //   deno task gen --check    fail if the committed file is stale
@@ -25,10 +25,10 @@ async function withNpmSpecifiers(code: string): Promise<string> {
 export async function generate(outDir: string): Promise<string> {
   const template = JSON.stringify({
     version: "v2",
-    inputs: [{ directory: "src/raftpb" }],
+    inputs: [{ directory: "raftpb" }],
     plugins: [{
       local: [Deno.execPath(), "run", "-A", PROTOC_GEN_ES],
-      out: "src/raftpb",
+      out: "raftpb",
       opt: ["target=ts", "import_extension=ts"],
     }],
   });
@@ -41,7 +41,7 @@ export async function generate(outDir: string): Promise<string> {
   if (code !== 0) {
     throw new Error(`buf generate failed (exit ${code}):\n${new TextDecoder().decode(stderr)}`);
   }
-  return await withNpmSpecifiers(await Deno.readTextFile(`${outDir}/src/raftpb/raft_pb.ts`));
+  return await withNpmSpecifiers(await Deno.readTextFile(`${outDir}/raftpb/raft_pb.ts`));
 }
 
 if (import.meta.main) {
@@ -49,17 +49,17 @@ if (import.meta.main) {
   const tmp = await Deno.makeTempDir({ prefix: "raftpb-gen-" });
   try {
     const fresh = await generate(tmp);
-    const target = new URL("src/raftpb/raft_pb.ts", root);
+    const target = new URL("raftpb/raft_pb.ts", root);
     if (check) {
       const committed = await Deno.readTextFile(target);
       if (committed !== fresh) {
-        console.error("src/raftpb/raft_pb.ts is stale: run `deno task gen` and commit the result");
+        console.error("raftpb/raft_pb.ts is stale: run `deno task gen` and commit the result");
         Deno.exit(1);
       }
-      console.log("src/raftpb/raft_pb.ts is up to date");
+      console.log("raftpb/raft_pb.ts is up to date");
     } else {
       await Deno.writeTextFile(target, fresh);
-      console.log("wrote src/raftpb/raft_pb.ts");
+      console.log("wrote raftpb/raft_pb.ts");
     }
   } finally {
     await Deno.remove(tmp, { recursive: true });

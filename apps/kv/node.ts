@@ -28,17 +28,20 @@ import {
   Transport,
 } from "../../mod.ts";
 import { RawNode, type Ready, type StateType } from "../../raft/mod.ts";
-import { DiskStorage } from "../../storage/disk_storage.ts";
+import { DiskStorage } from "../../storage/mod.ts";
 import type { KvArgs } from "./args.ts";
 import { jsonCodec, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
 import { gobCodec } from "./gob.ts";
 import { NodeStoppedError } from "./errors.ts";
 import type { KvService } from "./http_api.ts";
-import { RaftLoop } from "../../replica/loop.ts";
-import { Members } from "../../replica/members.ts";
-import { bootstrapIfNew } from "../../replica/bootstrap.ts";
-import { compactIndexFor } from "../../replica/snapshot_policy.ts";
-import { sendMessages, SnapshotInbox } from "../../replica/snapshot_transfer.ts";
+import {
+  bootstrapIfNew,
+  compactIndexFor,
+  Members,
+  RaftLoop,
+  sendMessages,
+  SnapshotInbox,
+} from "../../replica/mod.ts";
 import { KvStore } from "./store.ts";
 import { Requests } from "./requests.ts";
 

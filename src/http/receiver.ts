@@ -12,7 +12,7 @@ import type { PeerStats } from "../peer/stats.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { StreamType } from "../stream/types.ts";
 import type { Admission } from "./admission.ts";
-import type { MemberInfo } from "./members_receiver.ts";
+import type { MemberInfo } from "./member_info.ts";
 import type { ResumeStore } from "../snapshot/resume_store.ts";
 
 /** The server half of a channel. */

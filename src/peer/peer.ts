@@ -27,7 +27,7 @@ import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
 import { Prober } from "../http/probing.ts";
-import { SnapshotStatus } from "../raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { isLocalOnly, typeName } from "../http/local_only.ts";

@@ -16,7 +16,7 @@ import { channelFailed, type FailureConfig } from "../peer/failure.ts";
 import type { LocalIdentity } from "../http/headers.ts";
 import { encodeMessage } from "../codec/protobuf.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
-import { SnapshotStatus } from "../raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { errorMessage } from "../util/error_message.ts";

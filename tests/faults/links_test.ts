@@ -2,7 +2,7 @@
 // connections, slow links, and a peer that dies in the middle of a snapshot.
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";

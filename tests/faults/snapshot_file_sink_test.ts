@@ -4,7 +4,7 @@
 // leaves nothing anywhere.
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { FileSnapshotSink, snapshotFileName } from "../../src/snapshot/file_sink.ts";
 import { PARTIAL_PREFIX } from "../../src/snapshot/file_partial.ts";

@@ -15,23 +15,10 @@
  * @module
  */
 
+import type { Operation } from "./operation.ts";
 import { zonesVerdict } from "./register_zones.ts";
 
-/** What a client asked. */
-export type KvInput = { op: "put"; key: string; value: string } | { op: "get"; key: string };
-
-/** One client operation as observed. */
-export interface Operation {
-  /** Which client issued it (for reports only). */
-  client: number;
-  input: KvInput;
-  /** When the call was issued (any monotonic clock, e.g. performance.now()). */
-  call: number;
-  /** When the answer arrived; undefined when the outcome is unknown. */
-  return?: number;
-  /** For a get that was answered: the value read, undefined for "not found". */
-  output?: string;
-}
+export type { KvInput, Operation } from "./operation.ts";
 
 /** The verdict: "ok", "illegal" (with the key and why), or "unknown" (budget exhausted). */
 export type CheckResult =

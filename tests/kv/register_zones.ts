@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Operation } from "./linearizability.ts";
+import type { Operation } from "./operation.ts";
 
 interface Zone {
   from: number;

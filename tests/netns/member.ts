@@ -15,7 +15,7 @@ import type { Message } from "../../raftpb/raft_pb.ts";
 import { Transport } from "../../src/transport.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import type { Raft } from "../../src/raft_node.ts";
-import { SnapshotStatus } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";

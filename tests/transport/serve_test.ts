@@ -4,7 +4,7 @@
 // socket and timer on stop (the sanitizers are on).
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { MessageType } from "../../raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { serve } from "../../src/edge/serve.ts";

@@ -2,7 +2,7 @@
 // the SnapshotMessage, and never half-saved.
 import { assert, assertEquals } from "@std/assert";
 import { MessageType } from "../../raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";
