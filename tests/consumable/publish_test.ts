@@ -15,11 +15,18 @@ Deno.test("consumable: deno publish --dry-run is clean and publishes only the mo
   const out = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   assertEquals(code, 0, out);
   const files = [...out.matchAll(/file:\/\/(\S+)/g)].map((m) => m[1].replace(ROOT.pathname, ""));
-  for (const needed of ["mod.ts", "LICENSE", "README.md", "src/transport.ts"]) {
+  const entries = ["mod.ts", "raftpb/mod.ts", "raft/mod.ts", "storage/mod.ts", "replica/mod.ts"];
+  for (const needed of [...entries, "LICENSE", "README.md", "src/transport.ts"]) {
     assert(files.includes(needed), `${needed} is published:\n${out}`);
   }
   const unwanted = files.filter((f) =>
-    /_test\.ts$|\/testdata\/|^tests\/|^bench\/|^examples\/|^tools\//.test(f)
+    /_test\.ts$|\/testdata\/|^tests\/|^bench\/|^examples\/|^tools\/|^apps\/|^raft\/testing\//.test(
+      f,
+    )
   );
-  assertEquals(unwanted, [], "tests, benchmarks, examples and tools stay out of the package");
+  assertEquals(
+    unwanted,
+    [],
+    "tests, the simulator, benchmarks, examples, apps and tools stay out of the package",
+  );
 });

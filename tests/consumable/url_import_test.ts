@@ -67,6 +67,56 @@ async function deno(cwd: string, args: string[]): Promise<{ code: number; out: s
   return { code, out: text.decode(stdout) + text.decode(stderr) };
 }
 
+/** Every other entry point: the core bootstraps, storage keeps a Ready, replica answers. */
+const layersScript = (base: string) => `
+import { create, EntrySchema, HardStateSchema, MessageType } from "${base}/raftpb/mod.ts";
+import { MemoryStorage, RawNode } from "${base}/raft/mod.ts";
+import { DiskStorage } from "${base}/storage/mod.ts";
+import { compactIndexFor } from "${base}/replica/mod.ts";
+
+const node = new RawNode({ id: 1n, storage: new MemoryStorage() });
+node.bootstrap([1n, 2n, 3n]);
+const dir = Deno.makeTempDirSync();
+const disk = await DiskStorage.open(dir);
+const entries = [create(EntrySchema, { index: 1n, term: 1n })];
+await disk.save({ hardState: create(HardStateSchema, { term: 1n, commit: 1n }), entries, mustSync: true });
+await disk.close();
+Deno.removeSync(dir, { recursive: true });
+console.log(node.status().state, MessageType[MessageType.MsgApp], compactIndexFor(20n, 5, 1n));
+`;
+
+/** Type-checks and runs `text` from a folder with no configuration, importing from `server`. */
+async function runByUrl(
+  port: number,
+  text: (base: string) => string,
+  perms: string[],
+): Promise<string> {
+  await using dir = await tempDir("rafthttp-url-import-");
+  const base = `http://127.0.0.1:${port}`;
+  await Deno.writeTextFile(`${dir.path}/main.ts`, text(base));
+  const allow = `--allow-import=127.0.0.1:${port}`;
+  const check = await deno(dir.path, [
+    "check",
+    "--all",
+    allow,
+    `--reload=${base}`,
+    "--no-lock",
+    "main.ts",
+  ]);
+  assertEquals(check.code, 0, `deno check --all failed:\n${check.out}`);
+  const run = await deno(dir.path, ["run", allow, ...perms, "--no-lock", "main.ts"]);
+  assertEquals(run.code, 0, `the script failed:\n${run.out}`);
+  const files = [...Deno.readDirSync(dir.path)].map((e) => e.name);
+  assert(!files.includes("deno.json"), "the folder has no configuration");
+  return run.out;
+}
+
+Deno.test("consumable: raftpb, raft, storage and replica imported by URL with no deno.json", async () => {
+  await using server = serveCheckout();
+  const out = await runByUrl(server.addr.port, layersScript, ["--allow-read", "--allow-write"]);
+  assertStringIncludes(out, "follower MsgApp 15n");
+});
+
 Deno.test("consumable: mod.ts imported by URL with no deno.json type-checks and runs", async () => {
   await using server = serveCheckout();
   await using dir = await tempDir("rafthttp-url-import-");
