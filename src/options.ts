@@ -33,7 +33,7 @@ import { type DialerTlsOptions, nodeDialer } from "./edge/node_dialer.ts";
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
  * `raft` are required; every timeout and bound has a default (listed in the
- * README's "Failure behaviour" section).
+ * "Failure behaviour" section of docs/operations.md).
  *
  * @example
  * ```ts
@@ -114,8 +114,8 @@ export interface TransportOptions {
   onError?: (error: Error) => void;
   /**
    * Sign every request with a secret all members share, and refuse unsigned
-   * or stale requests with 401 (see the README's "Security" section). Off by
-   * default: etcd does not sign.
+   * or stale requests with 401 (see docs/security.md). Off by default: etcd
+   * does not sign.
    */
   auth?: RequestAuthOptions;
 

@@ -91,11 +91,13 @@ Deno.test("options: defaults fill in what is not given", () => {
   assertEquals(cfg.streamChunkSize, options.DEFAULT_STREAM_CHUNK_SIZE);
 });
 
-/** The option -> default table of the README's "Failure behaviour" section. */
-async function readmeDefaults(): Promise<Map<string, string>> {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-  const from = readme.indexOf("## Failure behaviour");
-  const section = readme.slice(from, readme.indexOf("\n## ", from + 1)); // to the next section
+/** The option -> default table of docs/operations.md's "Failure behaviour" section. */
+async function documentedDefaults(): Promise<Map<string, string>> {
+  const page = await Deno.readTextFile(new URL("../docs/operations.md", import.meta.url));
+  const from = page.indexOf("## Failure behaviour");
+  assert(from >= 0, 'docs/operations.md has no "## Failure behaviour" section');
+  const end = page.indexOf("\n## ", from + 1); // to the next section, or the end
+  const section = page.slice(from, end < 0 ? undefined : end);
   const rows = new Map<string, string>();
   for (const line of section.split("\n")) {
     const m = /^\| (`[^|]+`)\s*\| ([^|]+?)\s*\|/.exec(line);
@@ -121,19 +123,24 @@ function constantName(option: string): string {
   return "DEFAULT_" + option.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
 }
 
-Deno.test("options: the README's table of defaults matches the DEFAULT_* constants", async () => {
-  const rows = await readmeDefaults();
+Deno.test("options: the documented table of defaults matches the DEFAULT_* constants", async () => {
+  const rows = await documentedDefaults();
   const constants = new Map(
     Object.entries(options).filter(([k]) => k.startsWith("DEFAULT_")) as [string, number][],
   );
   assert(constants.size >= 20, `found ${constants.size} constants`);
   for (const [option, text] of rows) {
     const value = constants.get(constantName(option));
-    assert(value !== undefined, `README lists ${option}, but ${constantName(option)} is missing`);
-    assertEquals(parseDefault(text), value, `README default of ${option}`);
+    assert(
+      value !== undefined,
+      `docs/operations.md lists ${option}, but ${constantName(option)} is missing`,
+    );
+    assertEquals(parseDefault(text), value, `documented default of ${option}`);
   }
   const listed = new Set([...rows.keys()].map(constantName));
-  for (const name of constants.keys()) assert(listed.has(name), `${name} is not in the README`);
+  for (const name of constants.keys()) {
+    assert(listed.has(name), `${name} is not in docs/operations.md`);
+  }
 });
 
 /** A transport made only to be validated: `using` stops it. */

@@ -171,7 +171,7 @@ Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutN
   try {
     let leader = await leaderOf(nodes);
     await nodes.find((n) => n !== leader)!.addMember(4n, urls[3]);
-    nodes.push(await start(4, true)); // as in the README session: member 4 joins, then a removal
+    nodes.push(await start(4, true)); // as in docs/kv.md's session: member 4 joins, then a removal
     assertEquals(await nodes[3].get("/nothing", false), undefined);
     leader = await leaderOf(nodes);
     const others = nodes.filter((n) => n !== leader);

@@ -1,6 +1,6 @@
 // A real Prometheus server scrapes two members' /metrics (served by
 // serve(transport, { metrics: true })); the values come back through its
-// HTTP API, and the README's alert expressions fire when they should.
+// HTTP API, and the alert expressions of docs/metrics.md fire when they should.
 // promtool lints the exposition.
 import { assert, assertEquals } from "@std/assert";
 import { freePorts, msg, RecordingRaft, waitUntil } from "../harness.ts";

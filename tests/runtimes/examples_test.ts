@@ -1,4 +1,4 @@
-// The README's three-runtime example runs: examples/runtimes/deno.ts,
+// The three-runtime example of docs/runtimes.md runs: examples/runtimes/deno.ts,
 // bun.js and workerd/ form one cluster, and every member hears the others.
 import { buildOnce, Child, freePort, runtime } from "./harness.ts";
 

@@ -41,7 +41,7 @@ export function runtime(name: RuntimeName): string | undefined {
     }
     console.warn(
       `%cskipping the ${name} tests: ${BINARIES[name]} not found ` +
-        `(bash .ci/run installs it: see "Runtimes" in README.md)`,
+        `(bash .ci/run installs it: see docs/runtimes.md)`,
       "color: yellow",
     );
     return undefined;

@@ -56,7 +56,7 @@ Deno.test({
       }
 
       // 16 MiB each way (workerd itself streamed 1 GiB each way without a
-      // limit; the README has the numbers).
+      // limit; docs/runtimes.md has the numbers).
       await snapshot(d1, workerd, 200n, 16 * MiB);
       await snapshot(workerd, d1, 201n, 16 * MiB);
 
