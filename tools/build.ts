@@ -3,6 +3,10 @@
 //   dist/rafthttp.d.ts, dist/types/    the declarations of mod.ts's public API, emitted by
 //                                      TypeScript's tsc (npm:typescript@TYPESCRIPT_VERSION); they
 //                                      import @bufbuild/protobuf's types by its bare name
+//   dist/raftpb.js, dist/raft.js       the runtime-free layers, each one ES module on its own
+//                                      (./raftpb and ./raft; ./storage and ./replica use Deno's
+//                                      file API and load on Deno from source); their declarations
+//                                      are dist/types/raftpb/ and dist/types/raft/
 //   dist/package.json, README.md,      an npm package of the above ("@rafthttp/rafthttp"; version
 //   LICENSE                            and license from deno.json; @bufbuild/protobuf pinned as a
 //                                      dependency, for its types): `npm pack dist` packs it, and
@@ -184,12 +188,12 @@ async function declarations(protobuf: string): Promise<void> {
     const pkg = `${tmp}/pkg`;
     await Deno.mkdir(pkg);
     const pinned = /npm:@bufbuild\/protobuf@([^/"]+)/g;
-    for (
-      const path of [
-        "mod.ts",
-        ...(await sources(new URL("src/", root))).map((p) => `src/${p}`),
-      ]
-    ) {
+    const layers = await Promise.all(
+      ["src/", "raftpb/", "raft/"].map(async (d) =>
+        (await sources(new URL(d, root))).filter((p) => !p.startsWith("testing/")).map((p) => d + p)
+      ),
+    );
+    for (const path of ["mod.ts", ...layers.flat()]) {
       const text = await Deno.readTextFile(new URL(path, root));
       for (const [, version] of text.matchAll(pinned)) {
         if (version !== protobuf) {
@@ -230,7 +234,7 @@ async function declarations(protobuf: string): Promise<void> {
           rootDir: ".",
           outDir: out.pathname,
         },
-        files: ["mod.ts"],
+        files: ["mod.ts", ...BUNDLED_LAYERS.map((l) => `${l}/mod.ts`)],
       }),
     );
     await run(`tsc ${TYPESCRIPT_VERSION} (declarations)`, Deno.execPath(), [
@@ -258,7 +262,7 @@ async function declarations(protobuf: string): Promise<void> {
         // The entry point sits next to rafthttp.js ("types"; tsconfig paths to rafthttp.js).
         await Deno.writeTextFile(
           new URL("rafthttp.d.ts", dist),
-          text.replace(/("\.\/)src\//g, "$1types/src/"),
+          text.replace(/("\.\/)(src|raftpb|raft)\//g, "$1types/$2/"),
         );
         await Deno.remove(new URL(file, out));
       } else {
@@ -311,10 +315,17 @@ async function npmPackage(m: Awaited<ReturnType<typeof manifest>>): Promise<void
       "etcd's rafthttp (the network layer of a Raft cluster, wire-compatible with etcd 3.4+ peers) over Web-standard APIs",
     license: m.license,
     type: "module",
-    exports: { ".": { types: "./rafthttp.d.ts", default: "./rafthttp.js" } },
+    exports: {
+      ".": { types: "./rafthttp.d.ts", default: "./rafthttp.js" },
+      ...Object.fromEntries(
+        BUNDLED_LAYERS.map((
+          l,
+        ) => [`./${l}`, { types: `./types/${l}/mod.d.ts`, default: `./${l}.js` }]),
+      ),
+    },
     main: "./rafthttp.js",
     types: "./rafthttp.d.ts",
-    files: ["rafthttp.js", "rafthttp.d.ts", "types/"],
+    files: ["rafthttp.js", "rafthttp.d.ts", ...BUNDLED_LAYERS.map((l) => `${l}.js`), "types/"],
     // Types only: rafthttp.js has @bufbuild/protobuf inside, its declarations import its types.
     dependencies: { "@bufbuild/protobuf": m.protobuf },
   };
@@ -324,9 +335,25 @@ async function npmPackage(m: Awaited<ReturnType<typeof manifest>>): Promise<void
   }
 }
 
+/** The layers bundled beside the transport: those free of runtime APIs. */
+export const BUNDLED_LAYERS = ["raftpb", "raft"] as const;
+
+/** A layer's bundle must stand alone: it imports nothing at all. */
+async function bundleLayer(layer: string): Promise<void> {
+  await bundle(`${layer}/mod.ts`, `dist/${layer}.js`);
+  const text = await Deno.readTextFile(new URL(`dist/${layer}.js`, root));
+  const left = [
+    ...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"/gm),
+  ];
+  if (left.length > 0) {
+    throw new Error(`dist/${layer}.js still imports ${left.map((m) => m[1] ?? m[2]).join(", ")}`);
+  }
+}
+
 /** Builds dist/; returns the path of the module bundle. */
 export async function build(): Promise<string> {
   await bundle("mod.ts", "dist/rafthttp.js");
+  for (const layer of BUNDLED_LAYERS) await bundleLayer(layer);
   for (const member of ["workerd_member", "node_member"]) {
     await bundle(`tests/runtimes/${member}.ts`, `dist/runtimes/${member}.js`, [
       "--external",

@@ -27,6 +27,8 @@ import {
   Transport,
   type TransportOptions,
 } from "@rafthttp/rafthttp";
+import { MemoryStorage, RawNode, type Ready } from "@rafthttp/rafthttp/raft";
+import { EntryType, type HardState } from "@rafthttp/rafthttp/raftpb";
 
 /** A raft node that records what reaches it. */
 class Node implements Raft {
@@ -148,4 +150,13 @@ export async function codecs(): Promise<bigint> {
     console.log(MessageType[value.type]);
   }
   return decodeMessage(bytes).index;
+}
+
+/** The core from its own subpath: a bootstrapped member's first Ready. */
+export function core(): HardState | undefined {
+  const node = new RawNode({ id: 1n, storage: new MemoryStorage() });
+  node.bootstrap([1n]);
+  const rd: Ready = node.ready();
+  console.log(rd.entries.every((e) => e.type === EntryType.EntryConfChange));
+  return rd.hardState;
 }

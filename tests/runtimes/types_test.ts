@@ -122,7 +122,11 @@ Deno.test({
       [pkg.name, pkg.version, pkg.license, pkg.type],
       [deno.name, deno.version, deno.license, "module"],
     );
-    assertEquals(pkg.exports, { ".": { types: "./rafthttp.d.ts", default: "./rafthttp.js" } });
+    assertEquals(pkg.exports, {
+      ".": { types: "./rafthttp.d.ts", default: "./rafthttp.js" },
+      "./raftpb": { types: "./types/raftpb/mod.d.ts", default: "./raftpb.js" },
+      "./raft": { types: "./types/raft/mod.d.ts", default: "./raft.js" },
+    });
     assertEquals(pkg.dependencies, { "@bufbuild/protobuf": protobuf });
 
     const tmp = await Deno.makeTempDir({ prefix: "rafthttp-types-test-" });
@@ -138,9 +142,13 @@ Deno.test({
           "rafthttp.js",
           "rafthttp.d.ts",
           "types/src/transport.d.ts",
-          "types/src/raft.d.ts",
+          "raftpb.js",
+          "raft.js",
+          "types/src/raft_node.d.ts",
+          "types/raftpb/mod.d.ts",
+          "types/raft/mod.d.ts",
           "types/src/options.d.ts",
-          "types/src/raftpb/schemas.d.ts",
+          "types/raftpb/schemas.d.ts",
           "types/src/snapshot/message.d.ts",
           "README.md",
           "LICENSE",
