@@ -1,7 +1,7 @@
 /**
  * `deno task kv-bench`: committed PUTs per second and p50/p99 latency on
  * three local members, for 1, 16 and 64 concurrent clients, for our KV
- * service (examples/kv) and etcd 3.4's raftexample (Go) in the same run.
+ * service (apps/kv) and etcd 3.4's raftexample (Go) in the same run.
  * raftexample answers a PUT before it is committed, so the table also shows
  * the time until every write is readable on every member, and the rate on
  * that basis. Both clusters run side by side and each client level is
@@ -30,7 +30,7 @@ import { type LevelResult, runLevel } from "./kv_load.ts";
 import { ensureRaftexample } from "./raftexample.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const OURS_MAIN = `${ROOT}/examples/kv/main.ts`;
+const OURS_MAIN = `${ROOT}/apps/kv/main.ts`;
 
 function raftexampleImpl(bin: string): KvImpl {
   return {

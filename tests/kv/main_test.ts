@@ -1,4 +1,4 @@
-// `examples/kv/main.ts` as a user runs it: exit codes and messages for a bad
+// `apps/kv/main.ts` as a user runs it: exit codes and messages for a bad
 // command line, a taken port, and a clean stop on SIGTERM.
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { freePorts } from "../../bench/ports.ts";

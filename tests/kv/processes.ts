@@ -1,4 +1,4 @@
-// KV members as OS processes on 127.0.0.1 (`examples/kv/main.ts`), for the
+// KV members as OS processes on 127.0.0.1 (`apps/kv/main.ts`), for the
 // multi-process tests: start, SIGKILL, restart, wait for their exit, and
 // read their test-hook status. Every child is killed and every temp dir
 // removed by `close()`.

@@ -2,7 +2,7 @@
 // writes for one Encode of raftexample's kv struct on a fresh encoder (what
 // raftexample's Propose puts in each entry), and the bytes Go's
 // encoding/json writes for a map[string]string (its snapshot data). Run by
-// tests/kv/gob_capture.ts; its output is kept in examples/kv/testdata/.
+// tests/kv/gob_capture.ts; its output is kept in apps/kv/testdata/.
 package main
 
 import (
