@@ -1,11 +1,11 @@
 // The pipeline alone: its POSTs go to a fake dialer the test answers, its
 // POST timeout runs on a fake clock.
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../codec/protobuf.ts";
 import { CH, DR, DROP_REASONS } from "../metrics/peer_metrics.ts";
-import { SnapshotStatus } from "../raft.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { MemberRemovedError, StoppedError } from "../errors.ts";
 import { settle } from "../testdata/fake_clock.ts";
 import { LOCAL, PEER, type TestPeer, testPeer } from "../testdata/peer_context.ts";

@@ -1,8 +1,8 @@
 // The POST /raft/snapshot receiver alone, driven with Request objects whose
 // bodies the test feeds; the sink and raft record what they get, and when.
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { Admission } from "../http/admission.ts";
 import { HttpError } from "../http/http_error.ts";

@@ -3,10 +3,10 @@
 // deadlines run on a fake clock. The snapshot extension is off (etcd's
 // plain body); resume_sender.ts has its own tests.
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
-import { SnapshotStatus } from "../raft.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { settle } from "../testdata/fake_clock.ts";
 import type { FakeCall } from "../testdata/fake_dialer.ts";
 import { LOCAL, PEER, type TestPeer, testPeer } from "../testdata/peer_context.ts";

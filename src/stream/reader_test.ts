@@ -2,8 +2,8 @@
 // test feeds chunk by chunk; its dial timeout, read deadline and redial
 // backoff run on a fake clock.
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { linkHeartbeat } from "../codec/msgappv2.ts";
 import { MemberRemovedError } from "../errors.ts";

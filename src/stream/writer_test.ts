@@ -1,8 +1,8 @@
 // The stream writer alone: its response body is read directly, its timers
 // run on a fake clock.
 import { assert, assertEquals } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { linkHeartbeat, MsgAppV2FrameDecoder } from "../codec/msgappv2.ts";
 import { CH, DR, DROP_REASONS } from "../metrics/peer_metrics.ts";

@@ -1,9 +1,9 @@
 // One peer's channel context for unit tests: the real options (defaults
 // filled in), a fake clock and dialer, and a raft and logger that record.
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { type Config, resolveOptions, type TransportOptions } from "../options.ts";
 import { RateLimitedLog } from "../logger.ts";
-import type { Raft, SnapshotStatus } from "../raft.ts";
+import type { Raft, SnapshotStatus } from "../raft_node.ts";
 import type { PeerContext } from "../peer/context.ts";
 import { Link } from "../peer/link.ts";
 import { PeerStatus } from "../peer/status.ts";
