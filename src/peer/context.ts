@@ -1,8 +1,9 @@
 /**
  * What every channel of one peer shares: the peer's id, the options it
- * reads, its URLs, its active state, its counters (stats and metrics) and the log. Built once
- * per peer (or remote) and handed to its stream writers, readers, pipeline
- * and snapshot sends; each declares the options it reads as `C`.
+ * reads, its URLs, its active state, its counters (stats and metrics), the
+ * log and the clock. Built once per peer (or remote) and handed to its
+ * stream writers, readers, pipeline and snapshot sends; each declares the
+ * options it reads as `C`.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { Link } from "./link.ts";
+import type { Clock } from "../util/clock.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
@@ -35,4 +37,6 @@ export interface PeerContext<C = Config> {
   readonly log: RateLimitedLog;
   /** What the peer's streams know of the link (readers report silence, writers act on it). */
   readonly link: Link;
+  /** Time and timers: `systemClock`, or one a test steps by hand. */
+  readonly clock: Clock;
 }

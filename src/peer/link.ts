@@ -28,7 +28,7 @@ export const CONFIRM_MS = 250;
 
 /** The shared view of one peer's link. */
 export class Link {
-  /** `Date.now()` when a stream from the peer last delivered bytes (0: never). */
+  /** The context's `clock.now()` when a stream from the peer last delivered bytes (0: never). */
   lastHeard = 0;
   #onDead: ((reason: string) => void)[] = [];
 

@@ -23,6 +23,7 @@ import type { StreamType } from "../stream/types.ts";
 import { Inbox } from "./inbox.ts";
 import { forwardedWithOthersFrom } from "../http/provenance.ts";
 import { Link } from "./link.ts";
+import { systemClock } from "../util/clock.ts";
 import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
@@ -135,6 +136,7 @@ export class TransportPeer implements Peer, PeerView {
       stats: this.stats,
       log,
       link: new Link(),
+      clock: systemClock,
     };
     // A dead link (a reader's peer went silent) is news for raft at once.
     this.#ctx.link.onDead(() => cfg.raft.reportUnreachable(id));

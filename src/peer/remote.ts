@@ -17,6 +17,7 @@ import { UrlPicker } from "./url_picker.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { Link } from "./link.ts";
+import { systemClock } from "../util/clock.ts";
 
 /** A pipeline-only member. */
 export class Remote {
@@ -43,6 +44,7 @@ export class Remote {
       stats: this.stats,
       log,
       link: new Link(),
+      clock: systemClock,
     });
     this.#pipeline.start();
   }

@@ -103,7 +103,7 @@ export class Pipeline {
           "Content-Type": "application/protobuf",
         }),
         body,
-        signal: AbortSignal.any([stop, AbortSignal.timeout(cfg.pipelineTimeoutMs)]),
+        signal: AbortSignal.any([stop, this.#ctx.clock.timeoutSignal(cfg.pipelineTimeoutMs)]),
       });
       error = await checkPostResponse(res, "POST /raft", peer, cfg);
     } catch (e) {

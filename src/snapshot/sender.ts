@@ -110,7 +110,7 @@ async function postSnapshot(
   signal.addEventListener("abort", onStop, { once: true });
   if (signal.aborted) onStop();
   const fail = (e: Error) => abort.abort(e);
-  const deadline = new IdleDeadline(cfg.snapshotProgressTimeoutMs, uploadStalled, fail);
+  const deadline = new IdleDeadline(cfg.snapshotProgressTimeoutMs, uploadStalled, fail, ctx.clock);
   // Once everything is handed to the connection, we wait for the peer to
   // take the rest and answer: another phase, with its own limit.
   const awaitAnswer = () => deadline.reset(cfg.snapshotResponseTimeoutMs, noAnswer);

@@ -97,12 +97,12 @@ export class StreamReader {
         await this.#sleep(50);
         continue;
       }
-      const started = Date.now();
+      const started = this.#ctx.clock.now();
       const outcome = await this.#attempt();
       if (this.#stopped) break;
       // A stream that worked for a while is redialled at once; failures
       // (and streams that end right after connecting) back off.
-      if (outcome === "worked" && Date.now() - started > WORKED_MS) failures = 0;
+      if (outcome === "worked" && this.#ctx.clock.now() - started > WORKED_MS) failures = 0;
       else failures++;
       if (failures > 0) {
         const { redialMinMs, redialMaxMs } = this.#ctx.cfg;
@@ -151,9 +151,9 @@ export class StreamReader {
 
   /** The GET, bounded by the dial timeout until the response headers arrive. */
   async #dial(url: string, abort: AbortController): Promise<DialResponse | undefined> {
-    const { cfg, peer } = this.#ctx;
+    const { cfg, peer, clock } = this.#ctx;
     const target = `${url}${streamPath(this.type, formatId(cfg.id))}`;
-    const timer = setTimeout(
+    const timer = clock.setTimeout(
       () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
       cfg.dialTimeoutMs,
     );
@@ -171,7 +171,7 @@ export class StreamReader {
       }
       return undefined;
     } finally {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
     }
   }
 
@@ -232,7 +232,7 @@ export class StreamReader {
       // writers toward it must stop trusting their sockets too (see Link).
       abort.abort(e);
       link.dead(e.message);
-    });
+    }, this.#ctx.clock);
     const onChunk = (value: Uint8Array) => {
       link.lastHeard = deadline.touch();
       stats.receivedBytes += value.length;
@@ -268,11 +268,12 @@ export class StreamReader {
 
   /** Waits `ms`, or less if the reader is paused or stopped meanwhile. */
   #sleep(ms: number): Promise<void> {
+    const clock = this.#ctx.clock;
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
+      const t = clock.setTimeout(resolve, ms);
       this.#abort = new AbortController();
       this.#abort.signal.addEventListener("abort", () => {
-        clearTimeout(t);
+        clock.clearTimeout(t);
         resolve();
       }, { once: true });
     });

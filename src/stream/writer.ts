@@ -21,6 +21,7 @@ import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import type { StreamType } from "./types.ts";
 import { WriteWindows } from "../peer/link.ts";
+import type { TimerId } from "../util/clock.ts";
 
 /** The options a stream writer reads. */
 export type StreamWriterConfig = Pick<
@@ -42,18 +43,21 @@ class Connection {
   // a streaming response's headers only with its first bytes, and the
   // peer's dial waits for those headers.
   heartbeatDue = true;
-  lastPull = Date.now();
+  lastPull: number;
   wake: (() => void) | undefined;
-  timer: ReturnType<typeof setInterval> | undefined;
+  timer: TimerId | undefined;
   encoder = new MsgAppV2Encoder();
   /** Messages written into this connection that no later byte from the peer confirms. */
-  windows = new WriteWindows(Date.now());
+  windows: WriteWindows;
   readonly stream: ReadableStream<Uint8Array>;
 
   constructor(
+    now: number,
     pull: (c: Connection, ctl: ReadableStreamDefaultController<Uint8Array>) => Promise<void>,
     cancel: (c: Connection, reason: unknown) => void,
   ) {
+    this.lastPull = now;
+    this.windows = new WriteWindows(now);
     this.stream = new ReadableStream<Uint8Array>({
       start: (ctl) => {
         this.controller = ctl;
@@ -121,6 +125,7 @@ export class StreamWriter {
       this.#close(this.#conn, "replaced by a newer stream", undefined, "info");
     }
     const conn = new Connection(
+      this.#ctx.clock.now(),
       (c, ctl) => this.#pull(c, ctl),
       (c, reason) =>
         this.#fail(c, `the peer's reader went away (${reason ?? "connection closed"})`),
@@ -131,7 +136,10 @@ export class StreamWriter {
       return conn.stream;
     }
     this.#conn = conn;
-    conn.timer = setInterval(() => this.#tick(conn), this.#ctx.cfg.linkHeartbeatIntervalMs);
+    conn.timer = this.#ctx.clock.setInterval(
+      () => this.#tick(conn),
+      this.#ctx.cfg.linkHeartbeatIntervalMs,
+    );
     this.#ctx.metrics.streamConnects[this.#ch]++;
     this.#ctx.status.activate();
     this.#ctx.log.event(
@@ -144,7 +152,7 @@ export class StreamWriter {
   }
 
   #tick(conn: Connection): void {
-    const now = Date.now();
+    const now = this.#ctx.clock.now();
     if (this.#queue.length > 0 && now - conn.lastPull > this.#ctx.cfg.streamWriteTimeoutMs) {
       this.#fail(
         conn,
@@ -162,11 +170,11 @@ export class StreamWriter {
   }
 
   async #pull(conn: Connection, controller: ReadableStreamDefaultController<Uint8Array>) {
-    let now = conn.lastPull = Date.now();
+    let now = conn.lastPull = this.#ctx.clock.now();
     if (this.#queue.length === 0 && !conn.heartbeatDue) {
       await new Promise<void>((resolve) => conn.wake = resolve);
       if (conn.closed) return;
-      now = Date.now(); // idle until now: the write happens now, not at the pull
+      now = this.#ctx.clock.now(); // idle until now: the write happens now, not at the pull
     }
     const w = this.#out;
     w.reset();
@@ -255,7 +263,7 @@ export class StreamWriter {
   #close(conn: Connection, reason: string, drop: number | undefined, level: LogLevel): void {
     if (conn.closed) return;
     conn.closed = true;
-    clearInterval(conn.timer);
+    this.#ctx.clock.clearInterval(conn.timer);
     if (conn.wake !== undefined) conn.wake();
     conn.wake = undefined;
     try {

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { type Clock, systemClock, type TimerId } from "./clock.ts";
+
 /** Builds the error a deadline fails with, from how long it was idle. */
 export type IdleReason = (idleMs: number, limitMs: number) => Error;
 
@@ -23,22 +25,33 @@ export class IdleDeadline implements Disposable {
   #limit: number;
   #reason: IdleReason;
   #onIdle: (e: Error) => void;
-  #last = Date.now();
+  #clock: Clock;
+  #last: number;
   #due = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerId | undefined;
   #over = false;
 
-  /** Starts the deadline; `onIdle` gets `reason(idleMs, limitMs)` when it expires. */
-  constructor(limitMs: number, reason: IdleReason, onIdle: (e: Error) => void) {
+  /**
+   * Starts the deadline; `onIdle` gets `reason(idleMs, limitMs)` when it
+   * expires. Time is read from `clock`.
+   */
+  constructor(
+    limitMs: number,
+    reason: IdleReason,
+    onIdle: (e: Error) => void,
+    clock: Clock = systemClock,
+  ) {
     this.#limit = limitMs;
     this.#reason = reason;
     this.#onIdle = onIdle;
+    this.#clock = clock;
+    this.#last = clock.now();
     this.#arm(limitMs);
   }
 
   /** Something moved: the silence starts again from now (returned, for callers that keep it). */
   touch(): number {
-    return this.#last = Date.now();
+    return this.#last = this.#clock.now();
   }
 
   /** From now on, a new limit and reason (a transfer entering another phase). */
@@ -46,28 +59,28 @@ export class IdleDeadline implements Disposable {
     if (this.#over) return;
     this.#limit = limitMs;
     this.#reason = reason;
-    this.#last = Date.now();
-    clearTimeout(this.#timer);
+    this.#last = this.#clock.now();
+    this.#clock.clearTimeout(this.#timer);
     this.#arm(limitMs);
   }
 
   /** Stops counting (our side is the one pausing) until {@link resume}. */
   suspend(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   /** Counts again, from now. */
   resume(): void {
     if (this.#over || this.#timer !== undefined) return;
-    this.#last = Date.now();
+    this.#last = this.#clock.now();
     this.#arm(this.#limit);
   }
 
   /** Releases the timer; the deadline never fires after this. */
   cleanup(): void {
     this.#over = true;
-    clearTimeout(this.#timer);
+    this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -77,14 +90,14 @@ export class IdleDeadline implements Disposable {
   }
 
   #arm(ms: number): void {
-    this.#due = Date.now() + ms;
-    this.#timer = setTimeout(() => this.#check(), ms);
+    this.#due = this.#clock.now() + ms;
+    this.#timer = this.#clock.setTimeout(() => this.#check(), ms);
   }
 
   #check(): void {
     this.#timer = undefined;
     if (this.#over) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     if (now - this.#due > STALL_MS) this.#last = now;
     const idle = now - this.#last;
     if (idle < this.#limit) {
