@@ -44,13 +44,13 @@ export type {
   Message,
   Snapshot,
   SnapshotMetadata,
-} from "./src/raftpb/raft_pb.ts";
+} from "./raftpb/raft_pb.ts";
 export {
   ConfChangeTransition,
   ConfChangeType,
   EntryType,
   MessageType,
-} from "./src/raftpb/raft_pb.ts";
+} from "./raftpb/raft_pb.ts";
 export {
   ConfChangeSchema,
   ConfChangeSingleSchema,
@@ -62,7 +62,7 @@ export {
   MessageSchema,
   SnapshotMetadataSchema,
   SnapshotSchema,
-} from "./src/raftpb/schemas.ts";
+} from "./raftpb/schemas.ts";
 export { decodeMessage, encodeMessage } from "./src/codec/protobuf.ts";
 export {
   DEFAULT_MAX_FRAME_SIZE,
@@ -83,7 +83,7 @@ export {
   StoppedError,
   TruncatedFrameError,
 } from "./src/errors.ts";
-export { type Raft, SnapshotStatus } from "./src/raft.ts";
+export { type Raft, SnapshotStatus } from "./src/raft_node.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
 export {
   DEFAULT_DIAL_TIMEOUT_MS,

@@ -2,7 +2,7 @@
 // reflection path (toBinary / fromBinary), and the stream decoders'
 // throughput over a large buffer of frames. Run: deno task bench
 import { create, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
-import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { decodeMessage, encodeMessage } from "../src/codec/protobuf.ts";
 import { ByteWriter } from "../src/codec/byte_writer.ts";
 import {

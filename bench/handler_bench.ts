@@ -9,11 +9,11 @@
 //
 // Run: deno bench -A bench/handler_bench.ts
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { encodeMessage } from "../src/codec/protobuf.ts";
 import { Transport } from "../src/transport.ts";
 import { silentLogger } from "../src/logger.ts";
-import type { Raft } from "../src/raft.ts";
+import type { Raft } from "../src/raft_node.ts";
 
 const LOCAL = 0x8e9e05c52164694dn;
 const PEER = 0x91bc3c398fb3c146n;

@@ -7,7 +7,7 @@
 // Run: deno bench -A bench/metrics_bench.ts
 import { Transport } from "../src/transport.ts";
 import { silentLogger } from "../src/logger.ts";
-import type { Raft } from "../src/raft.ts";
+import type { Raft } from "../src/raft_node.ts";
 
 const raft: Raft = {
   process() {},

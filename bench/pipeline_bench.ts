@@ -7,10 +7,10 @@
 //
 // Run: deno bench -A bench/pipeline_bench.ts
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { Transport } from "../src/transport.ts";
 import { silentLogger } from "../src/logger.ts";
-import type { Raft } from "../src/raft.ts";
+import type { Raft } from "../src/raft_node.ts";
 
 const M = 200;
 

@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { FileSnapshotSink, Transport } from "../mod.ts";
-import { MessageType } from "../src/raftpb/raft_pb.ts";
+import { MessageType } from "../raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../src/snapshot/message.ts";
 import { msg } from "../tests/harness.ts";
 

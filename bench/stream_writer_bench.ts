@@ -12,7 +12,7 @@
 //
 // Run: deno bench -A bench/stream_writer_bench.ts
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { type Message, MessageSchema, MessageType } from "../src/raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";
 import { Link } from "../src/peer/link.ts";
@@ -24,7 +24,7 @@ import { StreamWriter } from "../src/stream/writer.ts";
 import type { StreamType } from "../src/stream/types.ts";
 import { MessageFrameDecoder } from "../src/codec/message.ts";
 import { MsgAppV2FrameDecoder } from "../src/codec/msgappv2.ts";
-import type { Raft } from "../src/raft.ts";
+import type { Raft } from "../src/raft_node.ts";
 
 const LOCAL = 0xb2n;
 const PEER = 0xa1n;

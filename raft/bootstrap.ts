@@ -5,7 +5,7 @@
  * @module
  */
 
-import { create, HardStateSchema } from "../mod.ts";
+import { create, HardStateSchema } from "../raftpb/mod.ts";
 import { ConfigError, RaftError } from "./errors.ts";
 import type { MemoryStorage } from "./memory_storage.ts";
 import { bootstrapEntries } from "./raw_node.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Logger } from "../mod.ts";
+import type { Logger } from "../raftpb/mod.ts";
 import { ConfigError } from "./errors.ts";
 import type { Storage } from "./storage.ts";
 

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { EntryType, type Message, MessageType } from "../mod.ts";
+import { EntryType, type Message, MessageType } from "../raftpb/mod.ts";
 import { NO_LIMIT } from "./entries.ts";
 import { CAMPAIGN_TRANSFER, isCampaignTransfer, voteRespMsgType } from "./messages.ts";
-import { type CampaignType, NONE, type RaftCore } from "./raft.ts";
+import { type CampaignType, NONE, type RaftCore } from "./raft_core.ts";
 
 /** Applies the term rules; returns false if the message is to be ignored. */
 export function stepTerm(r: RaftCore, m: Message): boolean {

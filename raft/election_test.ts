@@ -1,9 +1,9 @@
 import { clone } from "npm:@bufbuild/protobuf@2.17.0";
 import { assert, assertEquals } from "@std/assert";
-import { create, MessageSchema, MessageType } from "../mod.ts";
+import { create, MessageSchema, MessageType } from "../raftpb/mod.ts";
 import { MemoryStorage } from "./memory_storage.ts";
 import { RawNode } from "./raw_node.ts";
-import { TestCluster } from "./test_cluster.ts";
+import { TestCluster } from "./testing/test_cluster.ts";
 
 Deno.test("election: a bootstrapped 3-member cluster elects one leader by ticking", () => {
   const c = new TestCluster([1n, 2n, 3n]);

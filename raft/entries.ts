@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Entry } from "../mod.ts";
+import type { Entry } from "../raftpb/mod.ts";
 
 /** Bytes of protobuf framing an entry adds beyond its data (tags and varints, bounded). */
 const ENTRY_OVERHEAD = 24;

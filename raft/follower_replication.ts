@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Message, MessageType, type Snapshot } from "../mod.ts";
-import type { RaftCore } from "./raft.ts";
-import { ProgressTracker } from "./tracker.ts";
+import { type Message, MessageType, type Snapshot } from "../raftpb/mod.ts";
+import type { RaftCore } from "./raft_core.ts";
+import { ProgressTracker } from "./tracker/tracker.ts";
 
 /** Appends the leader's entries if the log matches, else rejects with a hint. */
 export function handleAppendEntries(r: RaftCore, m: Message): void {

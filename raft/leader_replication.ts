@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Entry, MessageType, type Snapshot } from "../mod.ts";
+import { type Entry, MessageType, type Snapshot } from "../raftpb/mod.ts";
 import { RaftError, SnapshotTemporarilyUnavailableError } from "./errors.ts";
-import type { RaftCore } from "./raft.ts";
+import type { RaftCore } from "./raft_core.ts";
 
 /**
  * Sends entries after the follower's next index, or a snapshot if they

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { ConfChangeSchema, ConfChangeType, create, MessageType } from "../mod.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { ConfChangeSchema, ConfChangeType, create, MessageType } from "../raftpb/mod.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 Deno.test("learner: receives the log, is not counted in the quorum, never campaigns", () => {
   const c = new TestCluster([1n, 2n]);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Entry, Snapshot } from "../mod.ts";
+import type { Entry, Snapshot } from "../raftpb/mod.ts";
 import { limitSize, NO_LIMIT } from "./entries.ts";
 import { CompactedError, RaftError, UnavailableError } from "./errors.ts";
 import type { Storage } from "./storage.ts";

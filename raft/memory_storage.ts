@@ -15,7 +15,7 @@ import {
   HardStateSchema,
   type Snapshot,
   SnapshotSchema,
-} from "../mod.ts";
+} from "../raftpb/mod.ts";
 import { limitSize } from "./entries.ts";
 import { CompactedError, RaftError, SnapshotOutOfDateError, UnavailableError } from "./errors.ts";
 import type { InitialState, Storage } from "./storage.ts";

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { create, EntrySchema, SnapshotSchema } from "../mod.ts";
+import { create, EntrySchema, SnapshotSchema } from "../raftpb/mod.ts";
 import { MemoryStorage } from "./memory_storage.ts";
 import { CompactedError, SnapshotOutOfDateError, UnavailableError } from "./errors.ts";
 

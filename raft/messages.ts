@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MessageType } from "../mod.ts";
+import { MessageType } from "../raftpb/mod.ts";
 
 const LOCAL = new Set<MessageType>([
   MessageType.MsgHup,

@@ -99,21 +99,21 @@ export type {
   Message,
   Snapshot,
   SnapshotMetadata,
-} from "../mod.ts";
+} from "../raftpb/mod.ts";
 /** The raftpb enums the core's types use (re-exported from the transport's module). */
-export { ConfChangeType, EntryType, MessageType, SnapshotStatus } from "../mod.ts";
+export { ConfChangeType, EntryType, MessageType, SnapshotStatus } from "../raftpb/mod.ts";
 /** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
-export type { ProtoMessage, UnknownField } from "../mod.ts";
+export type { ProtoMessage, UnknownField } from "../raftpb/mod.ts";
 /** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */
-export { WireType } from "../mod.ts";
-export type { LogFields, Logger } from "../mod.ts";
+export { WireType } from "../raftpb/mod.ts";
+export type { LogFields, Logger } from "../raftpb/mod.ts";
 export type { InitialState, Storage } from "./storage.ts";
 export { MemoryStorage } from "./memory_storage.ts";
 export type { RaftConfig } from "./config.ts";
 export { RawNode, type Status } from "./raw_node.ts";
 export type { Ready, SoftState } from "./ready.ts";
-export type { ReadState, StateType } from "./raft.ts";
-export type { ProgressState } from "./progress.ts";
+export type { ReadState, StateType } from "./raft_core.ts";
+export type { ProgressState } from "./tracker/progress.ts";
 export { bootstrapPeers } from "./bootstrap.ts";
 export {
   CompactedError,
@@ -126,18 +126,18 @@ export {
   UnavailableError,
   UnknownPeerError,
 } from "./errors.ts";
-export { DiskStorage, type DiskStorageOptions, type PersistableReady } from "./disk_storage.ts";
+export { DiskStorage, type DiskStorageOptions, type PersistableReady } from "../storage/disk_storage.ts";
 export {
   type SnapshotMarker,
   Wal,
   type WalContents,
   type WalOpenResult,
   type WalOptions,
-} from "./wal.ts";
-export { snapFileName, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
+} from "../storage/wal.ts";
+export { snapFileName, type SnapshotFile, Snapshotter } from "../storage/snapshotter.ts";
 export {
   SnapshotMissingError,
   StorageClosedError,
   WalCorruptError,
   WalFormatError,
-} from "./disk_errors.ts";
+} from "../storage/disk_errors.ts";

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../mod.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { MessageType } from "../raftpb/mod.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 Deno.test("prevote: a partitioned member does not raise its term, and rejoins without disruption", () => {
   const c = new TestCluster([1n, 2n, 3n], { preVote: true });

@@ -21,13 +21,13 @@ import {
   MessageSchema,
   MessageType,
   SnapshotStatus,
-} from "../mod.ts";
+} from "../raftpb/mod.ts";
 import type { RaftConfig } from "./config.ts";
-import { applyConfChange } from "./conf_change.ts";
+import { applyConfChange } from "./confchange/conf_change.ts";
 import { ConfigError, LocalMessageError, RaftError, UnknownPeerError } from "./errors.ts";
 import { isLocalMsg, isResponseMsg } from "./messages.ts";
-import type { ProgressState } from "./progress.ts";
-import { RaftCore, type StateType } from "./raft.ts";
+import type { ProgressState } from "./tracker/progress.ts";
+import { RaftCore, type StateType } from "./raft_core.ts";
 import type { Ready, SoftState } from "./ready.ts";
 
 /**

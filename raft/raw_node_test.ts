@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { create, EntryType, MessageSchema, MessageType } from "../mod.ts";
+import { create, EntryType, MessageSchema, MessageType } from "../raftpb/mod.ts";
 import { bootstrapPeers } from "./bootstrap.ts";
 import {
   ConfigError,
@@ -9,7 +9,7 @@ import {
 } from "./errors.ts";
 import { MemoryStorage } from "./memory_storage.ts";
 import { RawNode } from "./raw_node.ts";
-import { bytes } from "./test_cluster.ts";
+import { bytes } from "./testing/test_cluster.ts";
 
 Deno.test("raw node: local-only message types are refused from the network", () => {
   const node = new RawNode({ id: 1n, storage: new MemoryStorage() });

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
-import { MessageType } from "../mod.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { MessageType } from "../raftpb/mod.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Message } from "../mod.ts";
+import type { Message } from "../raftpb/mod.ts";
 
 /** A ReadIndex request, the commit index when it arrived, and the acks so far. */
 export interface ReadIndexStatus {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Entry, HardState, Message, Snapshot } from "../mod.ts";
-import type { ReadState, StateType } from "./raft.ts";
+import type { Entry, HardState, Message, Snapshot } from "../raftpb/mod.ts";
+import type { ReadState, StateType } from "./raft_core.ts";
 
 /**
  * Volatile state: the known leader and this member's role. Not persisted.

@@ -3,7 +3,7 @@
  * I/O) replicating and applying 100-byte proposals, 64 per batch.
  */
 
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 const data = bytes("x".repeat(100));
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { create, EntrySchema, MessageSchema, MessageType } from "../mod.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { create, EntrySchema, MessageSchema, MessageType } from "../raftpb/mod.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 Deno.test("replication: proposals commit on a quorum and apply everywhere in order", () => {
   const c = new TestCluster([1n, 2n, 3n]);

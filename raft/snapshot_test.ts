@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
-import { MessageType, SnapshotStatus } from "../mod.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { MessageType, SnapshotStatus } from "../raftpb/mod.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 function laggingFollower(): TestCluster {
   const c = new TestCluster([1n, 2n, 3n]);

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { type Message, MessageType } from "../mod.ts";
+import { type Message, MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
 import { handleAppendEntries, handleHeartbeat, handleSnapshot } from "./follower_replication.ts";
-import { NONE, type RaftCore } from "./raft.ts";
+import { NONE, type RaftCore } from "./raft_core.ts";
 
 /** Steps `m` on a follower. */
 export function stepFollower(r: RaftCore, m: Message): void {

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { create, EntrySchema, EntryType, type Message, MessageType } from "../mod.ts";
+import { create, EntrySchema, EntryType, type Message, MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
-import type { Progress } from "./progress.ts";
-import { voteResult } from "./quorum.ts";
-import { NONE, type RaftCore } from "./raft.ts";
+import type { Progress } from "./tracker/progress.ts";
+import { voteResult } from "./quorum/quorum.ts";
+import { NONE, type RaftCore } from "./raft_core.ts";
 
 /** Steps `m` on a leader. */
 export function stepLeader(r: RaftCore, m: Message): void {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ConfState, Entry, HardState, Snapshot } from "../mod.ts";
+import type { ConfState, Entry, HardState, Snapshot } from "../raftpb/mod.ts";
 
 /**
  * The persisted state raft restarts from.

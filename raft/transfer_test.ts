@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import { MessageType } from "../mod.ts";
+import { MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
-import { bytes, TestCluster } from "./test_cluster.ts";
+import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 Deno.test("transfer: an up-to-date transferee gets MsgTimeoutNow and wins", () => {
   const c = new TestCluster([1n, 2n, 3n]);

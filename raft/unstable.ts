@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Entry, Snapshot } from "../mod.ts";
+import type { Entry, Snapshot } from "../raftpb/mod.ts";
 
 /** Entries from `offset` on (and an incoming snapshot) not yet in Storage. */
 export class Unstable {

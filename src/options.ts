@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Raft } from "./raft.ts";
+import type { Raft } from "./raft_node.ts";
 import type { SnapshotSink } from "./snapshot/sink.ts";
 import type { Logger } from "./logger.ts";
 import { consoleLogger, F, guardLogger, withFields } from "./logger.ts";

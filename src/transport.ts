@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Message } from "./raftpb/raft_pb.ts";
+import type { Message } from "../raftpb/raft_pb.ts";
 import { type Config, resolveOptions, type TransportOptions } from "./options.ts";
 import { F, RateLimitedLog } from "./logger.ts";
 import { Registry } from "./metrics/registry.ts";

@@ -2,9 +2,9 @@
 // in-process members (a Transport served by Deno.serve on 127.0.0.1 with a
 // Raft that records what it gets) that `await using` stops.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Message, MessageSchema, type MessageType } from "../src/raftpb/raft_pb.ts";
-import type { Raft } from "../src/raft.ts";
-import type { SnapshotStatus } from "../src/raft.ts";
+import { type Message, MessageSchema, type MessageType } from "../raftpb/raft_pb.ts";
+import type { Raft } from "../src/raft_node.ts";
+import type { SnapshotStatus } from "../raftpb/snapshot_status.ts";
 import { Transport } from "../src/transport.ts";
 import type { TransportOptions } from "../src/options.ts";
 import { type Logger, silentLogger } from "../src/logger.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { MessageFrameDecoder } from "./message.ts";
 import { TruncatedFrameError } from "../errors.ts";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
-import { create } from "../raftpb/schemas.ts";
-import { MessageSchema } from "../raftpb/schemas.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import { create } from "../../raftpb/schemas.ts";
+import { MessageSchema } from "../../raftpb/schemas.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessageFrame } from "./message.ts";
 import { readSnapshotEnvelope } from "./envelope.ts";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import { allocBytes, ByteWriter } from "./byte_writer.ts";
 import { ChunkQueue } from "./chunk_queue.ts";

@@ -7,7 +7,7 @@ import {
   MessageEncoderStream,
   MessageFrameDecoder,
 } from "./message.ts";
-import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./testdata/vectors.ts";
 import { concat } from "../testdata/bytes.ts";
 

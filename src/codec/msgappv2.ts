@@ -15,7 +15,7 @@
  */
 
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { type Entry, type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { type Entry, type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { DecodeError, FrameTooLargeError, TruncatedFrameError } from "../errors.ts";
 import { ByteWriter } from "./byte_writer.ts";
 import { ChunkQueue } from "./chunk_queue.ts";

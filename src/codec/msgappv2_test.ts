@@ -9,7 +9,7 @@ import {
   MsgAppV2EncoderStream,
   MsgAppV2FrameDecoder,
 } from "./msgappv2.ts";
-import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { hex, plainMessage, toHex } from "./testdata/vectors.ts";
 
 const te = new TextEncoder();

@@ -31,7 +31,7 @@ import {
   type SnapshotMetadata,
   SnapshotMetadataSchema,
   SnapshotSchema,
-} from "../raftpb/raft_pb.ts";
+} from "../../raftpb/raft_pb.ts";
 import { DecodeError } from "../errors.ts";
 import { allocBytes, ByteWriter } from "./byte_writer.ts";
 

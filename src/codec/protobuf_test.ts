@@ -2,7 +2,7 @@ import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { create, equals, fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { DecodeError } from "../errors.ts";
 import { decodeMessage, encodeMessage, messageSize } from "./protobuf.ts";
-import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { hex, MESSAGE_VECTORS, plainMessage, toHex } from "./testdata/vectors.ts";
 import { mulberry32, randomFullMessage } from "./testdata/random.ts";
 

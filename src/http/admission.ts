@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import { F, type RateLimitedLog } from "../logger.ts";
 import { formatId, H, parseId } from "./headers.ts";

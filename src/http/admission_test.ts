@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
-import type { Raft } from "../raft.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
+import type { Raft } from "../raft_node.ts";
 import { RateLimitedLog } from "../logger.ts";
 import { H } from "./headers.ts";
 import { HttpError } from "./http_error.ts";

@@ -9,8 +9,8 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { ReceiverContext } from "./receiver.ts";
 import { formatId, H, parseId } from "./headers.ts";
 import { F } from "../logger.ts";

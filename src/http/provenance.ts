@@ -8,7 +8,7 @@
  * @module
  */
 
-import { MessageType } from "../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 
 /** True for the types etcd's raft forwards with another member's `from`. */
 export function forwardedWithOthersFrom(type: MessageType): boolean {

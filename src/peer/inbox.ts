@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import type { RateLimitedLog } from "../logger.ts";
 import type { PeerStats } from "./stats.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
-import { create, MessageSchema } from "../raftpb/schemas.ts";
-import { type Message, MessageType } from "../raftpb/raft_pb.ts";
-import type { Raft } from "../raft.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
+import type { Raft } from "../raft_node.ts";
 import { type Logger, RateLimitedLog, silentLogger } from "../logger.ts";
 import { newPeerStats } from "./stats.ts";
 import { Inbox } from "./inbox.ts";

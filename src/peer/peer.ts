@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import { F, type RateLimitedLog } from "../logger.ts";
 import { CH, DR, type HistogramRecorder, PeerMetrics } from "../metrics/peer_metrics.ts";
@@ -27,7 +27,7 @@ import type { PeerContext } from "./context.ts";
 import { Pipeline } from "../pipeline/sender.ts";
 import { sendSnapshot } from "../snapshot/sender.ts";
 import { Prober } from "../http/probing.ts";
-import { SnapshotStatus } from "../raft.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { isLocalOnly, typeName } from "../http/local_only.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import { F, type RateLimitedLog } from "../logger.ts";
 import { CH, DR, PeerMetrics } from "../metrics/peer_metrics.ts";

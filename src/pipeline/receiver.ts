@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import type { Receiver, ReceiverContext } from "../http/receiver.ts";
 import { H } from "../http/headers.ts";

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { BoundedQueue } from "../util/bounded_queue.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
@@ -16,7 +16,7 @@ import { channelFailed, type FailureConfig } from "../peer/failure.ts";
 import type { LocalIdentity } from "../http/headers.ts";
 import { encodeMessage } from "../codec/protobuf.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
-import { SnapshotStatus } from "../raft.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { errorMessage } from "../util/error_message.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { SnapshotPartial, SnapshotPartials } from "./sink.ts";
 
 /** The names of partial files start with this. */

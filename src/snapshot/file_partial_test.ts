@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { FileSnapshotSink, snapshotFileName } from "./file_sink.ts";
 import { PARTIAL_PREFIX } from "./file_partial.ts";
 import { type ResumeKey, ResumeStore } from "./resume_store.ts";

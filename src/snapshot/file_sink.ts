@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { SnapshotPartials, SnapshotSink } from "./sink.ts";
 import { filePartials } from "./file_partial.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { ProgressMeter, type SnapshotProgress } from "./progress.ts";
 
 const meters = new WeakMap<SnapshotMessage, ProgressMeter>();

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { Receiver, ReceiverContext } from "../http/receiver.ts";
 import { HttpError } from "../http/http_error.ts";
 import { H, parseId } from "../http/headers.ts";

@@ -27,7 +27,7 @@ import {
   type ResumeStore,
 } from "./resume_store.ts";
 import { HttpError } from "../http/http_error.ts";
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { keyOf, parseExtension } from "./resume.ts";
 import { digestNamed } from "./digest.ts";
 

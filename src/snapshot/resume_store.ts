@@ -35,7 +35,7 @@ interface Fs {
   readdir(path: string): Promise<string[]>;
 }
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { SnapshotPartial, SnapshotPartials } from "./sink.ts";
 
 /** Names one transfer. */

@@ -11,7 +11,7 @@ import { queryOffset, retryable } from "./resume_sender.ts";
 import { fetchDialer } from "../http/fetch_dialer.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 
 const params: TransferParams = {
   transfer: "0b6f4c1e-2f7a-4f57-9f3e-7c1d1a7f0e11",

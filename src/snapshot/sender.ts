@@ -17,7 +17,7 @@ import { IdleDeadline } from "../util/idle_deadline.ts";
 import { toError } from "../util/error_message.ts";
 import { encodeMessageFrame } from "../codec/message.ts";
 import { formatId, requestHeaders } from "../http/headers.ts";
-import { SnapshotStatus } from "../raft.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { F } from "../logger.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 
 /**
  * Where received snapshot data goes. `save` gets the MsgSnap and the data

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import { channelFailed, type FailureConfig } from "../peer/failure.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { Message } from "../raftpb/raft_pb.ts";
-import { MessageType } from "../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { BoundedQueue } from "../util/bounded_queue.ts";
 import { ByteWriter } from "../codec/byte_writer.ts";
 import { writeMessageFrame } from "../codec/message.ts";

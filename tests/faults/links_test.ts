@@ -1,8 +1,8 @@
 // Faults on the link between two members, made by a TCP proxy: half-open
 // connections, slow links, and a peer that dies in the middle of a snapshot.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";

@@ -2,7 +2,7 @@
 // raft, one warning line per peer per interval with a count, and full
 // recovery once the load drops.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { LogFields, Logger } from "../../src/logger.ts";
 import { group, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 import { FaultProxy } from "./proxy.ts";

@@ -3,8 +3,8 @@
 // across cuts; the resume store's directory stays empty; a flipped byte
 // leaves nothing anywhere.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { FileSnapshotSink, snapshotFileName } from "../../src/snapshot/file_sink.ts";
 import { PARTIAL_PREFIX } from "../../src/snapshot/file_partial.ts";

@@ -2,8 +2,8 @@
 // where the receiver stands, a flipped byte fails it with nothing kept, and
 // a receiver restarted between attempts makes the sender start over.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import type { SnapshotProgress } from "../../src/snapshot/progress.ts";

@@ -7,7 +7,7 @@ import { ByteWriter } from "../../src/codec/byte_writer.ts";
 import { MessageFrameDecoder, writeMessageFrame } from "../../src/codec/message.ts";
 import { MsgAppV2Encoder, MsgAppV2FrameDecoder } from "../../src/codec/msgappv2.ts";
 import { randomFullMessage } from "../../src/codec/testdata/random.ts";
-import { type Message, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 
 function seedStreams(rnd: () => number) {
   const messageStream = new ByteWriter();

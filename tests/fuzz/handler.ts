@@ -3,12 +3,12 @@
 // request must get the expected status, never an exception. Used by the test
 // run and by `deno task fuzz`.
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";
-import type { Raft } from "../../src/raft.ts";
+import type { Raft } from "../../src/raft_node.ts";
 
 export const LOCAL = 0xa1n;
 export const PEER = 0xb2n;

@@ -6,7 +6,7 @@
 // member, ours as from the etcd member, so each side sees a known peer.
 import { assertEquals } from "@std/assert";
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { Transport } from "../../src/transport.ts";

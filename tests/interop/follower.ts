@@ -3,8 +3,9 @@
 // acks. It keeps the term of every entry (not the data), never campaigns,
 // persists nothing, and answers through the transport.
 import { create } from "@bufbuild/protobuf";
-import { type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
-import type { Raft, SnapshotStatus } from "../../src/raft.ts";
+import { type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
+import type { Raft } from "../../src/raft_node.ts";
+import type { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import type { Transporter } from "../../src/transport.ts";
 
 /** A vote this follower cast (or refused). */

@@ -2,7 +2,7 @@
 // interop scenarios rely on it answering exactly as a raft follower would.
 import { assertEquals } from "@std/assert";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { type Message, MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import type { Transporter } from "../../src/transport.ts";
 import { Follower } from "./follower.ts";
 

@@ -9,7 +9,7 @@ import { assert, assertEquals } from "@std/assert";
 import { Transport } from "../../src/transport.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { msg, RecordingRaft, tempDir, waitUntil } from "../harness.ts";
 import { type Cert, hasOpenssl, makeCa, makeCert } from "../security/certs.ts";
 import { Etcd, freePort, interopTest, retry } from "./etcd.ts";

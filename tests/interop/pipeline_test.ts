@@ -3,7 +3,7 @@
 // still elect (with pre-vote on: both rounds of our votes go by POST) and
 // commit (our MsgAppResp and MsgHeartbeatResp go by POST too).
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { interopTest, putMany, retry } from "./etcd.ts";
 import { waitUntil } from "../harness.ts";
 import { MixedCluster } from "./member.ts";

@@ -3,7 +3,7 @@
 // sides say so in their logs, and nothing crashes.
 import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
 import { ClusterIdMismatchError } from "../../src/errors.ts";
 import { interopTest } from "./etcd.ts";
 import { waitUntil } from "../harness.ts";

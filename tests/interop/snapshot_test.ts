@@ -4,8 +4,8 @@
 // database over POST /raft/snapshot. We take it in as a stream with bounded
 // memory, ack it, and catch up.
 import { assert, assertEquals } from "@std/assert";
-import type { Message } from "../../src/raftpb/raft_pb.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { interopTest, putMany, retry } from "./etcd.ts";

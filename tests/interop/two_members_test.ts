@@ -2,7 +2,7 @@
 // can only win an election with our vote and only commit with our acks, so
 // every put that succeeds went through our transport both ways.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { interopTest, putMany, retry } from "./etcd.ts";
 import { waitUntil } from "../harness.ts";
 import { MixedCluster } from "./member.ts";

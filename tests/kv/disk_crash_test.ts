@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
-import { DiskStorage } from "../../raft/disk_storage.ts";
+import { DiskStorage } from "../../storage/disk_storage.ts";
 
 const WRITER = new URL("./disk_writer.ts", import.meta.url).pathname;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -10,7 +10,7 @@
  */
 
 import { create, EntrySchema, HardStateSchema } from "../../mod.ts";
-import { DiskStorage } from "../../raft/disk_storage.ts";
+import { DiskStorage } from "../../storage/disk_storage.ts";
 
 async function writeUntilKilled(dir: string): Promise<void> {
   const disk = await DiskStorage.open(dir, { segmentBytes: 4096, keepSnapshots: 2 });

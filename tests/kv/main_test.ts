@@ -3,7 +3,7 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { freePorts } from "../../bench/ports.ts";
 
-const MAIN = new URL("../../examples/kv/main.ts", import.meta.url);
+const MAIN = new URL("../../apps/kv/main.ts", import.meta.url);
 
 async function run(args: string[], untilListening?: (child: Deno.ChildProcess) => Promise<void>) {
   const child = new Deno.Command(Deno.execPath(), {

@@ -5,7 +5,7 @@
 
 import { freePorts } from "../../bench/ports.ts";
 
-const MAIN = new URL("../../examples/kv/main.ts", import.meta.url);
+const MAIN = new URL("../../apps/kv/main.ts", import.meta.url);
 
 /** A member's raft status, from `GET /_test/status`. */
 export interface MemberStatus {

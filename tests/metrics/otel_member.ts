@@ -5,8 +5,8 @@
 import { Transport } from "../../src/transport.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";
-import { create, MessageSchema } from "../../src/raftpb/schemas.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { create, MessageSchema } from "../../raftpb/schemas.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 
 const ports = Deno.args.map(Number);
 const members = await Promise.all(ports.map(async (port, i) => {

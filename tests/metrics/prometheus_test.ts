@@ -4,7 +4,7 @@
 // promtool lints the exposition.
 import { assert, assertEquals } from "@std/assert";
 import { freePorts, msg, RecordingRaft, waitUntil } from "../harness.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { Transport } from "../../src/transport.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";

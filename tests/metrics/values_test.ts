@@ -5,7 +5,7 @@
 // answered, drops counted by channel and reason.
 import { assert, assertEquals } from "@std/assert";
 import { group, msg, RecordingRaft, startNode, streamsUp, waitUntil } from "../harness.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { read } from "./scrape.ts";
 

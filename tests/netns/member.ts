@@ -10,12 +10,12 @@
 // Heartbeats carry their sequence number in `commit`, so the receiver can
 // tell which ones arrived.
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../../src/raftpb/raft_pb.ts";
-import type { Message } from "../../src/raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { Transport } from "../../src/transport.ts";
 import type { TransportOptions } from "../../src/options.ts";
-import type { Raft } from "../../src/raft.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import type { Raft } from "../../src/raft_node.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";

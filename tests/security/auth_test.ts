@@ -1,7 +1,7 @@
 // Shared-secret request signing: members with the secret talk, everyone
 // else (unsigned, wrong secret, stale, replayed) gets 401 before anything.
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { AUTH_HEADER, RequestAuth } from "../../src/http/auth.ts";
 import type { Logger } from "../../src/logger.ts";

@@ -4,7 +4,7 @@
 // certificates of the right CA with 403; every refusal is logged; allowed
 // clients are served; two members form a cluster over mTLS.
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { serve, type ServeOptions } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { type Logger, silentLogger } from "../../src/logger.ts";

@@ -6,7 +6,7 @@
 // (X.509 v3, with -extfile).
 import { assert, assertEquals } from "@std/assert";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { Transport } from "../../src/transport.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import { silentLogger } from "../../src/logger.ts";

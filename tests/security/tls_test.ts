@@ -2,7 +2,7 @@
 // on Deno.serve, a client certificate on the dialing side (mTLS), and a
 // member without the CA that cannot connect.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { serve } from "../../src/edge/serve.ts";
 import { Transport } from "../../src/transport.ts";
 import { silentLogger } from "../../src/logger.ts";

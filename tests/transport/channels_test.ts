@@ -1,7 +1,7 @@
 // Three transports over real HTTP on 127.0.0.1: every message type crosses
 // on the channel etcd would pick.
 import { assert, assertEquals } from "@std/assert";
-import { type Message, MessageType } from "../../src/raftpb/raft_pb.ts";
+import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
 import { isLocalOnly } from "../../src/http/local_only.ts";
 import {
   group,

@@ -2,7 +2,7 @@
 // Deno): both stream types, the pipeline, snapshots, failover to a second
 // URL, and a stop that releases every connection (Deno's sanitizers are on).
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { Dialer, DialRequest } from "../../src/http/dialer.ts";
 import { nodeDialer } from "../../src/edge/node_dialer.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";

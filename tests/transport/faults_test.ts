@@ -1,7 +1,7 @@
 // Peers that stop, come back, or are misconfigured: reported, reconnected,
 // refused with etcd's status codes, and nothing else is lost.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { ClusterIdMismatchError } from "../../src/errors.ts";
 import {

@@ -1,7 +1,7 @@
 // The HTTP handler against hand-made requests: etcd's routes, checks, order
 // and status codes, without a network.
 import { assertEquals, assertMatch } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { linkHeartbeat } from "../../src/codec/msgappv2.ts";

@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { group, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 import { recordingLogger } from "../../src/testdata/recording_logger.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { H } from "../../src/http/headers.ts";
 

@@ -2,8 +2,8 @@
 // member serves them) and the network boundary: local-only message types
 // refused on every channel, never given to Raft.process.
 import { assertEquals, assertGreater } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import type { Message } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import type { Message } from "../../raftpb/raft_pb.ts";
 import { encodeMessage } from "../../src/codec/protobuf.ts";
 import { encodeMessageFrame, MessageEncoderStream } from "../../src/codec/message.ts";
 import { MsgAppV2EncoderStream } from "../../src/codec/msgappv2.ts";

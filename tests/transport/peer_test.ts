@@ -1,7 +1,7 @@
 // Peer-level behaviour: URL failover, probing, bounded queues and their
 // drops, and rate-limited warnings.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import type { Logger } from "../../src/logger.ts";
 import { group, msg, startNode, streamsUp, waitUntil } from "../harness.ts";
 

@@ -3,8 +3,8 @@
 // send a snapshot, fail over to a peer's second URL, and release every
 // socket and timer on stop (the sanitizers are on).
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { serve } from "../../src/edge/serve.ts";

@@ -6,7 +6,7 @@ import { Transport } from "../../src/transport.ts";
 import type { TransportOptions } from "../../src/options.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { extensionHeaders, resumeQuery, type TransferParams } from "../../src/snapshot/resume.ts";
 import { msg, RecordingRaft } from "../harness.ts";
 

@@ -1,8 +1,8 @@
 // Snapshots over real HTTP: streamed on both sides, reported to raft and to
 // the SnapshotMessage, and never half-saved.
 import { assert, assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
-import { SnapshotStatus } from "../../src/raft.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
+import { SnapshotStatus } from "../../raftpb/snapshot_status.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import { FileSnapshotSink } from "../../src/snapshot/file_sink.ts";

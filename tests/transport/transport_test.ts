@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { msg, startCluster, streamsUp, waitUntil } from "../harness.ts";
 
 Deno.test("transport: two nodes connect both streams and exchange messages", async () => {

@@ -1,7 +1,7 @@
 // unix:// peer URLs, both ways: two members served on unix sockets
 // (serveUnix) that dial each other through unixFetch, streams and pipeline.
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { MessageType } from "../../src/raftpb/raft_pb.ts";
+import { MessageType } from "../../raftpb/raft_pb.ts";
 import { Transport } from "../../src/transport.ts";
 import { serveUnix, unixFetch } from "../../src/edge/unix.ts";
 import { silentLogger } from "../../src/logger.ts";

@@ -1,6 +1,6 @@
 // Seeded random raft messages for property and fuzz tests.
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { type Message, MessageSchema } from "../../raftpb/raft_pb.ts";
+import { type Message, MessageSchema } from "../../../raftpb/raft_pb.ts";
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,7 +1,7 @@
 // Hex vectors of etcd 3.4's wire format (captured from etcd; the project's wire notes), all
 // produced by etcd's own marshaller, with the messages they encode.
 import { create } from "npm:@bufbuild/protobuf@2.17.0";
-import { EntryType, type Message, MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
+import { EntryType, type Message, MessageSchema, MessageType } from "../../../raftpb/raft_pb.ts";
 
 export function hex(s: string): Uint8Array {
   const clean = s.replace(/[^0-9a-f]/gi, "");

@@ -1,0 +1,57 @@
+/**
+ * The first log of a new cluster, as etcd's `StartNode` writes it: one
+ * EntryConfChange (ConfChangeAddNode of member i) per member at term 1,
+ * index i, all committed. A member that shares a cluster with Go
+ * raftexample must start from exactly this log.
+ *
+ * @module
+ */
+
+import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  ConfChangeSchema,
+  ConfChangeType,
+  create,
+  type Entry,
+  EntrySchema,
+  EntryType,
+  HardStateSchema,
+} from "../mod.ts";
+import type { DiskStorage } from "../storage/disk_storage.ts";
+
+/** The bootstrap entries for members 1..n. */
+export function bootstrapEntries(n: number): Entry[] {
+  const out: Entry[] = [];
+  for (let i = 1; i <= n; i++) {
+    const cc = create(ConfChangeSchema, {
+      type: ConfChangeType.ConfChangeAddNode,
+      nodeId: BigInt(i),
+    });
+    out.push(create(EntrySchema, {
+      term: 1n,
+      index: BigInt(i),
+      type: EntryType.EntryConfChange,
+      data: toBinary(ConfChangeSchema, cc),
+    }));
+  }
+  return out;
+}
+
+/** True if the storage holds nothing yet (no hard state, no entries, no snapshot). */
+export function isEmpty(disk: DiskStorage): boolean {
+  const s = disk.storage;
+  const { hardState } = s.initialState();
+  return s.lastIndex() === 0n && hardState.term === 0n && hardState.commit === 0n;
+}
+
+/**
+ * Writes (and fsyncs) the bootstrap log of an `n`-member cluster if the
+ * storage is empty; a restarted member keeps what it has.
+ */
+export async function bootstrapIfNew(disk: DiskStorage, n: number): Promise<boolean> {
+  if (!isEmpty(disk)) return false;
+  const entries = bootstrapEntries(n);
+  const hardState = create(HardStateSchema, { term: 1n, vote: 0n, commit: BigInt(n) });
+  await disk.save({ hardState, entries, mustSync: true });
+  return true;
+}

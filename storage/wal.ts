@@ -1,0 +1,375 @@
+/**
+ * The write-ahead log: raft's hardState, entries and snapshot markers,
+ * appended to checksummed records in segment files and fsynced per batch
+ * (persist, then send: a Ready's messages go out only after its entries are
+ * durable). Segments are cut at a size and released once a snapshot covers
+ * them; each is zero-filled ahead of the writes (cheaper fdatasyncs), and
+ * an all-zero tail is its clean end. Opening replays every segment; a torn
+ * or corrupt tail (what a crash in the middle of a write leaves, including
+ * a hole of sectors that never reached the disk before intact ones of the
+ * same unsynced batch) is cut at the last good record and logged, while
+ * other damage with intact records after it is refused.
+ *
+ * @module
+ */
+
+import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  consoleLogger,
+  type Entry,
+  EntrySchema,
+  type HardState,
+  HardStateSchema,
+  type Logger,
+} from "../raftpb/mod.ts";
+import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
+import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
+import { SegmentWriter, writeAll } from "./wal_writer.ts";
+import { type WalContents, WalReplay } from "./wal_replay.ts";
+import {
+  checkMetadata,
+  encodeMarker,
+  encodeMetadata,
+  listSegments,
+  segmentFileName,
+  type SegmentName,
+  type SnapshotMarker,
+  syncDir,
+} from "./wal_segment.ts";
+
+export type { WalContents } from "./wal_replay.ts";
+export type { SnapshotMarker } from "./wal_segment.ts";
+
+/**
+ * Options of {@link Wal.open}.
+ *
+ * @example
+ * ```ts
+ * import type { WalOptions } from "@rafthttp/rafthttp/raft";
+ * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0 };
+ * console.log(opts.segmentBytes); // 8388608
+ * ```
+ */
+export interface WalOptions {
+  /** Cut a new segment once the current one reaches this size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Zero-fill the segment this far ahead of the writes (default 4 MiB; 0 disables). */
+  preallocateBytes?: number;
+  /** Where repairs are reported (default: console, warnings and up). */
+  logger?: Logger;
+}
+
+/**
+ * What opening found and repaired.
+ *
+ * @example
+ * ```ts
+ * import { Wal } from "@rafthttp/rafthttp/raft";
+ * const dir = await Deno.makeTempDir();
+ * const { wal, contents, repaired } = await Wal.open(dir);
+ * console.log(contents.entries.length, repaired); // 0 undefined
+ * await wal.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface WalOpenResult {
+  /** The open WAL, ready to append. */
+  wal: Wal;
+  /** What was replayed. */
+  contents: WalContents;
+  /** Set when a torn tail was cut: the segment and how many bytes were dropped. */
+  repaired?: { file: string; offset: number; droppedBytes: number; reason: string };
+}
+
+/**
+ * A write-ahead log in one directory.
+ *
+ * @example
+ * ```ts
+ * import { create, EntrySchema, HardStateSchema } from "@rafthttp/rafthttp";
+ * import { Wal } from "@rafthttp/rafthttp/raft";
+ * const dir = await Deno.makeTempDir();
+ * const { wal } = await Wal.open(dir);
+ * const e = create(EntrySchema, { index: 1n, term: 1n, data: new Uint8Array([1]) });
+ * await wal.save(create(HardStateSchema, { term: 1n, commit: 1n }), [e], true);
+ * await wal.close();
+ * const again = await Wal.open(dir);
+ * console.log(again.contents.entries.length); // 1
+ * await again.wal.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class Wal {
+  #segments: SegmentName[];
+  #file: SegmentWriter | undefined;
+  #preallocate: number;
+  #hardState: HardState;
+  #marker: SnapshotMarker | undefined;
+  #lastIndex: bigint;
+  #tail: Promise<void> = Promise.resolve();
+  #failed: Error | undefined;
+  #closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly segmentBytes: number,
+    segments: SegmentName[],
+    file: SegmentWriter,
+    preallocate: number,
+    replay: WalReplay,
+  ) {
+    this.#segments = segments;
+    this.#file = file;
+    this.#preallocate = preallocate;
+    this.#hardState = replay.hardState;
+    this.#marker = replay.markers.at(-1);
+    this.#lastIndex = replay.lastIndex;
+  }
+
+  /** Opens (or creates) the WAL in `dir` and replays it. */
+  static async open(dir: string, opts: WalOptions = {}): Promise<WalOpenResult> {
+    const logger = opts.logger ?? consoleLogger("warn");
+    await Deno.mkdir(dir, { recursive: true });
+    let segments = await listSegments(dir);
+    if (segments.length === 0) {
+      const first = { seq: 0n, startIndex: 1n, file: segmentFileName(0n, 1n) };
+      await writeSegmentHead(dir, first, []);
+      segments = [first];
+    }
+    const replay = new WalReplay();
+    let repaired: WalOpenResult["repaired"];
+    let lastSize = 0;
+    for (const [i, seg] of segments.entries()) {
+      const isLast = i === segments.length - 1;
+      const r = await replaySegment(dir, seg, isLast, replay);
+      lastSize = r.size;
+      if (r.repaired) {
+        repaired = r.repaired;
+        logger.warn("WAL: cut a torn tail at the last good record", { ...repaired });
+      }
+    }
+    const last = segments[segments.length - 1];
+    if (lastSize === 0) { // the whole segment was torn: write its head again
+      await writeSegmentHead(dir, last, headRecords(replay.hardState, replay.markers.at(-1)));
+      lastSize = (await Deno.stat(`${dir}/${last.file}`)).size; // written without a zero tail
+    }
+    const segmentBytes = opts.segmentBytes ?? 64 << 20;
+    const prealloc = Math.min(opts.preallocateBytes ?? 4 << 20, segmentBytes);
+    const file = await SegmentWriter.open(`${dir}/${last.file}`, lastSize, prealloc);
+    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, replay);
+    return { wal, contents: replay, repaired };
+  }
+
+  /** The index of the last entry written (or of a newer snapshot marker). */
+  get lastIndex(): bigint {
+    return this.#lastIndex;
+  }
+
+  /** Bytes of records in the current segment (its file may be longer: zero-filled ahead). */
+  get segmentWrittenBytes(): number {
+    return this.#file?.bytes ?? 0;
+  }
+
+  /** The segment files, oldest first. */
+  get segments(): readonly string[] {
+    return this.#segments.map((s) => s.file);
+  }
+
+  /**
+   * Appends `hardState` (when given) and `entries` as one batch; with `sync`,
+   * resolves only once they are on stable storage (fdatasync).
+   */
+  save(hardState: HardState | undefined, entries: readonly Entry[], sync: boolean): Promise<void> {
+    const records: Uint8Array[] = [];
+    for (const e of entries) records.push(encodeRecord(RecordType.Entry, toBinary(EntrySchema, e)));
+    if (hardState) {
+      records.push(encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hardState)));
+    }
+    return this.#enqueue("save", () =>
+      this.#write(records, sync, () => {
+        if (entries.length > 0) this.#lastIndex = entries[entries.length - 1].index;
+        if (hardState) this.#hardState = hardState;
+      }));
+  }
+
+  /**
+   * Records that a snapshot at `m` was saved (write it to the snapshot file
+   * first). With `m.received`, the log written so far is superseded.
+   */
+  saveSnapshotMarker(m: SnapshotMarker, sync = true): Promise<void> {
+    const rec = encodeRecord(RecordType.Snapshot, encodeMarker(m));
+    return this.#enqueue("save a snapshot marker", () =>
+      this.#write([rec], sync, () => {
+        this.#marker = m;
+        if (m.received || m.index > this.#lastIndex) this.#lastIndex = m.index;
+      }));
+  }
+
+  /**
+   * Deletes the segments whose entries all lie at or below `index` (a saved
+   * snapshot's index). The current segment always stays. Returns how many
+   * were deleted.
+   */
+  releaseTo(index: bigint): Promise<number> {
+    return this.#enqueueValue("release segments", async () => {
+      let n = 0;
+      while (this.#segments.length > 1 && this.#segments[1].startIndex <= index + 1n) {
+        await Deno.remove(`${this.dir}/${this.#segments[0].file}`);
+        this.#segments.shift();
+        n++;
+      }
+      if (n > 0) await syncDir(this.dir);
+      return n;
+    });
+  }
+
+  /** Flushes to stable storage and closes the file. */
+  close(): Promise<void> {
+    const run = this.#tail.then(async () => {
+      if (this.#closed) throw new StorageClosedError("close");
+      this.#closed = true;
+      const f = this.#file;
+      this.#file = undefined;
+      await f?.close(); // undefined after a failed cut: nothing left open
+    });
+    this.#tail = run.then(() => {}, () => {});
+    return run;
+  }
+
+  #enqueue(op: string, fn: () => Promise<void>): Promise<void> {
+    return this.#enqueueValue(op, fn);
+  }
+
+  // Writes run one at a time in call order, whatever the caller awaits.
+  // A failed write may have left part of a batch in the file: appending after
+  // it would bury garbage under good records, so the WAL takes no more writes
+  // (reopening cuts the partial batch as a torn tail).
+  #enqueueValue<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(async () => {
+      if (this.#closed) throw new StorageClosedError(op);
+      if (this.#failed || this.#file === undefined) {
+        throw new StorageClosedError(`${op} (a write failed: ${this.#failed?.message})`);
+      }
+      try {
+        return await fn();
+      } catch (e) {
+        this.#failed ??= e as Error;
+        throw e;
+      }
+    });
+    this.#tail = run.then(() => {}, () => {});
+    return run;
+  }
+
+  // `written` updates what the WAL knows once the records are in the file
+  // (and before a cut, whose new segment starts from that state).
+  async #write(records: Uint8Array[], sync: boolean, written: () => void): Promise<void> {
+    await this.#file!.append(concat(records));
+    written();
+    if (this.#file!.bytes >= this.segmentBytes) return this.#cut();
+    if (sync) await this.#file!.sync();
+  }
+
+  // Starts the next segment. The full one is synced first, so only the last
+  // segment can ever hold a torn tail; the new one is complete before its
+  // rename, and begins with the latest hardState and marker so that older
+  // segments can be released.
+  async #cut(): Promise<void> {
+    await this.#file!.finish();
+    this.#file = undefined;
+    const prev = this.#segments[this.#segments.length - 1];
+    const next = {
+      seq: prev.seq + 1n,
+      startIndex: this.#lastIndex + 1n,
+      file: segmentFileName(prev.seq + 1n, this.#lastIndex + 1n),
+    };
+    const head = headRecords(this.#hardState, this.#marker);
+    const size = await writeSegmentHead(this.dir, next, head);
+    this.#segments.push(next);
+    this.#file = await SegmentWriter.open(`${this.dir}/${next.file}`, size, this.#preallocate);
+  }
+}
+
+// A new segment repeats the latest hardState and marker. The copy of a
+// marker only compacts: replaying it must not drop the entries written
+// after the original (which may sit in earlier segments).
+function headRecords(hs: HardState, marker: SnapshotMarker | undefined): Uint8Array[] {
+  const out = [encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hs))];
+  if (marker) {
+    const copy = { index: marker.index, term: marker.term };
+    out.push(encodeRecord(RecordType.Snapshot, encodeMarker(copy)));
+  }
+  return out;
+}
+
+// Writes a complete new segment under a temporary name, fsyncs, renames.
+async function writeSegmentHead(dir: string, seg: SegmentName, rest: Uint8Array[]) {
+  const tmp = `${dir}/${seg.file}.tmp`;
+  const meta = encodeRecord(RecordType.Metadata, encodeMetadata(seg.seq, seg.startIndex));
+  const bytes = concat([meta, ...rest]);
+  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    await writeAll(f, bytes);
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+  await Deno.rename(tmp, `${dir}/${seg.file}`);
+  await syncDir(dir);
+  return bytes.length;
+}
+
+interface SegmentReplay {
+  size: number;
+  repaired?: WalOpenResult["repaired"];
+}
+
+async function replaySegment(
+  dir: string,
+  seg: SegmentName,
+  isLast: boolean,
+  replay: WalReplay,
+): Promise<SegmentReplay> {
+  const path = `${dir}/${seg.file}`;
+  const buf = await Deno.readFile(path);
+  const scan = scanSegment(buf);
+  let repaired: SegmentReplay["repaired"];
+  if (scan.badReason !== undefined && !scan.zeroTail) {
+    if (!isLast || (scan.intactAfter && !scan.unwrittenSectors)) {
+      throw new WalCorruptError(path, scan.goodEnd, scan.badReason);
+    }
+    await Deno.truncate(path, scan.goodEnd);
+    repaired = {
+      file: path,
+      offset: scan.goodEnd,
+      droppedBytes: buf.length - scan.goodEnd,
+      reason: scan.unwrittenSectors
+        ? `${scan.badReason}; unwritten sectors: the rest of that unsynced batch is dropped`
+        : scan.badReason,
+    };
+  }
+  const [meta, ...rest] = scan.records;
+  if (meta === undefined) {
+    if (!isLast) throw new WalFormatError(`${path} is empty`);
+    return { size: 0, repaired };
+  }
+  if (meta.type !== RecordType.Metadata) {
+    throw new WalFormatError(`${path} does not start with a segment header`);
+  }
+  checkMetadata(meta.data, seg);
+  for (const r of rest) replay.apply(r, path);
+  return { size: scan.goodEnd, repaired };
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
