@@ -1,13 +1,14 @@
 /**
  * `deno task demo`: a three-member cluster on 127.0.0.1 in one process,
- * with real HTTP between the members. Member 1 replicates entries to 2 and
- * 3; member 3 is stopped, falls behind, comes back empty and is sent a
+ * with real HTTP between the members, each member a Raft core (`RawNode`).
+ * Member 1 campaigns first and leads; it replicates entries to 2 and 3;
+ * member 3 is stopped, falls behind, comes back empty and is sent a
  * snapshot; the live view shows each link's channels, rates, drops and
  * `activeSince`; the summary and its checks end it (exit 0 when they all
- * hold) after about 18 s.
+ * hold) after about 15 s.
  *
  * Options: `--base-port N` (ports N, N+1, N+2; default 23791), `--fast`
- * (the same story in about 5 s, with a smaller snapshot).
+ * (the same story in about 4 s, with a smaller snapshot).
  *
  * @module
  */
@@ -20,7 +21,7 @@ import { LiveView } from "./demo/view.ts";
 const USAGE = `usage: deno task demo [--base-port N] [--fast] [--snapshot-rate N]
 
   --base-port N       listen on 127.0.0.1 ports N, N+1 and N+2 (default 23791)
-  --fast              the same story in about 5 s, with a 4 MiB snapshot
+  --fast              the same story in about 4 s, with a 4 MiB snapshot
   --snapshot-rate N   read the snapshot data at up to N MiB/s, as from a disk
                       (default 32, so that the 64 MiB take about 2 s; 0: no limit)
 `;

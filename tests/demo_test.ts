@@ -59,7 +59,7 @@ async function demo(args: string[], timeoutMs = 60_000): Promise<Run> {
   }
 }
 
-Deno.test("demo --fast: replicates to all three members, snapshots member 3, which catches up; exit 0", async () => {
+Deno.test("demo --fast: elects member 1, replicates to all three members, snapshots member 3, which catches up; exit 0", async () => {
   const base = freeBasePort();
   const run = await demo(["--fast", "--base-port", String(base)]);
   const context = `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
@@ -67,6 +67,8 @@ Deno.test("demo --fast: replicates to all three members, snapshots member 3, whi
   assert(run.ms < 30_000, `the short timeline took ${run.ms} ms\n${context}`);
   assertStringIncludes(run.stdout, `127.0.0.1:${base}-${base + 2}`);
 
+  // Member 1 campaigns first and wins the election.
+  assertMatch(run.stdout, /member 1 is the leader \(term \d+\)/);
   // The live view (line mode, since stdout is a pipe): the leader's links, per second.
   assertMatch(run.stdout, /1 → 2 msg ↑↓ app ↑↓ \| out \d+(\.\d)? msg\/s/);
   assertMatch(run.stdout, /member 1: transport reports member 3 unreachable/);
@@ -79,18 +81,22 @@ Deno.test("demo --fast: replicates to all three members, snapshots member 3, whi
   const summary = run.stdout.slice(run.stdout.indexOf("summary after"));
   assert(summary.length > 0, context);
   const rows = [
-    ...summary.matchAll(/^([123])\s+(leader|follower)\s+(\d+)\.\.(\d+)\s+(\d+)\s+(.*)$/gm),
+    ...summary.matchAll(
+      /^([123])\s+(leader|follower)\s+(\d+)\s+(\d+)\.\.(\d+)\s+(\d+)\s+(.*)$/gm,
+    ),
   ];
   assertEquals(rows.map((r) => r[1]), ["1", "2", "3"], summary);
-  const last = Number(rows[0][4]);
+  assertEquals(rows.map((r) => r[2]), ["leader", "follower", "follower"], summary);
+  const last = Number(rows[0][5]);
   assert(last > 500, `the leader appended only ${last} entries`);
   for (const r of rows) {
-    assertEquals(Number(r[4]), last, `member ${r[1]}'s last index\n${summary}`);
-    assertEquals(Number(r[5]), last, `member ${r[1]}'s commit index\n${summary}`);
+    assertEquals(r[3], rows[0][3], `member ${r[1]}'s term\n${summary}`);
+    assertEquals(Number(r[5]), last, `member ${r[1]}'s last index\n${summary}`);
+    assertEquals(Number(r[6]), last, `member ${r[1]}'s commit index\n${summary}`);
   }
-  const restored = Number(rows[2][6].match(/restored from snapshot (\d+)/)?.[1]);
+  const restored = Number(rows[2][7].match(/restored from snapshot (\d+)/)?.[1]);
   assert(restored > 0 && restored < last, `member 3 was not restored from a snapshot\n${summary}`);
-  assertMatch(rows[2][6], /applied \d+ more, all checked/);
+  assertMatch(rows[2][7], /applied \d+ more, all checked/);
   assertMatch(summary, /^snapshot: 4\.0 MiB at index \d+ to member 3, finished in /m);
   assertMatch(summary, /^ok\s+entries replicated to all three members/m);
   assertMatch(summary, /^ok\s+snapshot to member 3 finished/m);

@@ -8,9 +8,14 @@
  */
 
 import type { Message, SnapshotSink } from "@rafthttp/rafthttp";
-import type { SnapshotCheck } from "./replication.ts";
 
 const CHUNK = 64 * 1024;
+
+/** Where a member looks up whether the snapshot data of an index arrived complete and intact. */
+export interface SnapshotCheck {
+  /** The verified byte count of the snapshot at `index`, or undefined if none arrived intact. */
+  verified(index: bigint): number | undefined;
+}
 
 /** Byte `i` of the snapshot with `seed`: cheap to make and to check, different at every offset. */
 function byteAt(seed: number, i: number): number {
@@ -24,6 +29,15 @@ function byteAt(seed: number, i: number): number {
  * `bytesPerSecond` > 0 the data is handed out no faster than that, as if
  * read from a disk. `from` starts at that byte (a resumed send re-reads
  * from there); `failAt` fails the stream once it gets there.
+ *
+ * @example
+ * ```ts
+ * let handed = 0;
+ * const body = snapshotBody(7, 100_000, (n) => handed += n);
+ * let bytes = 0;
+ * for await (const chunk of body) bytes += chunk.length;
+ * console.log(bytes, handed); // 100000 100000
+ * ```
  */
 export function snapshotBody(
   seed: number,
@@ -72,6 +86,18 @@ export interface ReceivedSnapshot {
  * against the generator, and records the outcome per snapshot index. The
  * transport calls `save` before it hands the MsgSnap to raft, so the
  * follower can ask {@link VerifyingSink.verified} whether to restore.
+ *
+ * @example
+ * ```ts
+ * import { create, MessageSchema, MessageType } from "@rafthttp/rafthttp";
+ * const m = create(MessageSchema, {
+ *   type: MessageType.MsgSnap,
+ *   snapshot: { metadata: { index: 7n } },
+ * });
+ * const sink = new VerifyingSink();
+ * await sink.save(m, snapshotBody(7, 1000, () => {}), new AbortController().signal);
+ * console.log(sink.verified(7n)); // 1000
+ * ```
  */
 export class VerifyingSink implements SnapshotSink, SnapshotCheck {
   /** Outcomes by snapshot index. */

@@ -1,7 +1,7 @@
 /**
- * The summary printed when the demo ends: per member its log and what it
- * sent and received on each channel, the snapshot, and the checks that
- * decide the exit code.
+ * The summary printed when the demo ends: per member its raft role, term,
+ * log and what it sent and received on each channel, the snapshot, and the
+ * checks that decide the exit code.
  *
  * @module
  */
@@ -14,46 +14,61 @@ function perChannel(on: PeerStats["sentOn"]): string[] {
   return [String(on.message), String(on.msgappv2), String(on.pipeline)];
 }
 
-/** The summary, as lines. */
+/** One member's notes: what it proposed, restored and applied; the leader's reports about it. */
+function notes(demo: Demo, id: bigint): string {
+  const n = demo.nodes.get(id);
+  const leader = demo.leader();
+  const before = demo.earlierRuns.get(id);
+  const bad = (n?.badEntries ?? 0) + (before?.badEntries ?? 0);
+  const out = [
+    n?.leaderSince === undefined
+      ? ""
+      : `leader since t+${((n.leaderSince - demo.startedAt) / 1000).toFixed(2)} s`,
+    n !== undefined && n.proposed > 0 ? `proposed ${n.proposed}` : "",
+    before === undefined ? "" : `applied ${before.goodEntries} before its restart`,
+    n?.restoredFrom === undefined ? "" : `restored from snapshot ${n.restoredFrom}`,
+    `applied ${n?.goodEntries ?? 0}${before === undefined ? "" : " more"}`,
+    bad > 0 ? `${bad} with WRONG data` : "",
+  ].filter((x) => x !== "");
+  if (bad === 0) out[out.length - 1] += ", all checked";
+  if (leader !== undefined && leader !== n) {
+    out.push(`leader's reportUnreachable(${id}): ${leader.unreachable.get(id) ?? 0}x`);
+  }
+  return out.join("; ");
+}
+
+/**
+ * The summary, as lines: each member's raft state and log, the traffic per
+ * channel, the snapshot transfers, and the checks.
+ *
+ * @example
+ * ```ts ignore
+ * await demo.run(signal);
+ * await demo.close();
+ * console.log(summary(demo).join("\n"));
+ * ```
+ */
 export function summary(demo: Demo): string[] {
   const secs = ((Date.now() - demo.startedAt) / 1000).toFixed(1);
-  const l = demo.leader;
   const lines = [`summary after ${secs} s`, ""];
 
   const logRows = demo.members.map((m) => {
-    if (m.id === 1n) {
-      return [
-        "1",
-        "leader",
-        `${l.log.first}..${l.log.last}`,
-        String(l.commit),
-        `appended ${l.proposed} entries`,
-      ];
-    }
-    const f = demo.followers.get(m.id);
-    const pr = l.progress.get(m.id)!;
-    const before = demo.earlierRuns.get(m.id);
-    const bad = (f?.badEntries ?? 0) + (before?.badEntries ?? 0);
-    const notes = [
-      before === undefined ? "" : `applied ${before.goodEntries} before its restart`,
-      f?.restoredFrom === undefined ? "" : `restored from snapshot ${f.restoredFrom}`,
-      `applied ${f?.goodEntries ?? 0}${before === undefined ? "" : " more"}`,
-      bad > 0 ? `${bad} with WRONG data` : "",
-    ].filter((x) => x !== "");
-    if (bad === 0) notes[notes.length - 1] += ", all checked";
-    notes.push(`leader's reportUnreachable(${m.id}): ${pr.unreachable}x`);
+    const n = demo.nodes.get(m.id);
+    const st = n?.raft.status();
     return [
       String(m.id),
-      "follower",
-      f === undefined ? "-" : `${f.log.first}..${f.log.last}`,
-      String(f?.commit ?? "-"),
-      notes.join("; "),
+      st?.state ?? "-",
+      String(st?.term ?? "-"),
+      n === undefined ? "-" : `${n.firstIndex}..${n.lastIndex}`,
+      String(st?.commit ?? "-"),
+      notes(demo, m.id),
     ];
   });
   lines.push(
-    ...table(["member", "role", "log", "commit", "entries"], logRows, [
+    ...table(["member", "role", "term", "log", "commit", "entries"], logRows, [
       false,
       false,
+      true,
       false,
       true,
       false,

@@ -9,7 +9,7 @@
 
 import type { PeerStats, PeerStatusReport } from "@rafthttp/rafthttp";
 import type { Member } from "./cluster.ts";
-import type { Follower, Leader } from "./replication.ts";
+import type { DemoNode } from "./node.ts";
 
 /** One snapshot transfer, as the demo tracks it. */
 export interface SnapshotTransfer {
@@ -31,12 +31,13 @@ export interface DemoState {
   /** `Date.now()` when the demo started. */
   readonly startedAt: number;
   readonly members: readonly Member[];
-  readonly leader: Leader;
-  /** The raft of each follower's current run. */
-  readonly followers: ReadonlyMap<bigint, Follower>;
-  /** Entries the leader appends per second while it appends. */
+  /** The raft of each member's current run. */
+  readonly nodes: ReadonlyMap<bigint, DemoNode>;
+  /** The member that leads, if any. */
+  leader(): DemoNode | undefined;
+  /** Entries proposed per second while the client proposes. */
   readonly rate: number;
-  /** True while the leader appends. */
+  /** True while the client proposes. */
   readonly proposing: boolean;
   /** What is happening now, in words. */
   readonly phase: string;
@@ -47,7 +48,14 @@ export interface DemoState {
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** `n` bytes for humans: 812 B, 18.4 KiB, 32.0 MiB. */
+/**
+ * `n` bytes for humans: 812 B, 18.4 KiB, 32.0 MiB.
+ *
+ * @example
+ * ```ts
+ * console.log(formatBytes(812), formatBytes(64 * 1024 * 1024)); // 812 B 64.0 MiB
+ * ```
+ */
 export function formatBytes(n: number): string {
   if (n < KiB) return `${Math.round(n)} B`;
   if (n < MiB) return `${(n / KiB).toFixed(1)} KiB`;
@@ -55,7 +63,14 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / MiB).toFixed(2)} GiB`;
 }
 
-/** A progress bar: `[#########...........]  45%`. */
+/**
+ * A progress bar: `[#########...........]  45%`.
+ *
+ * @example
+ * ```ts
+ * console.log(progressBar(45, 100)); // [#########...........]  45%
+ * ```
+ */
 export function progressBar(done: number, total: number, width = 20): string {
   const f = total > 0 ? Math.min(1, Math.max(0, done / total)) : 1;
   const filled = Math.floor(f * width);
@@ -81,6 +96,16 @@ export interface Rates {
  * Turns monotonic counters into per-second rates, per link. A link whose
  * counters went down (its member restarted with a fresh transport) starts
  * over from the new values.
+ *
+ * @example
+ * ```ts
+ * import { newPeerStats } from "@rafthttp/rafthttp";
+ * const meter = new RateMeter();
+ * const s = newPeerStats();
+ * meter.rates("1 → 2", s, 0);
+ * const later = { ...newPeerStats(), sentMessages: 50 };
+ * console.log(meter.rates("1 → 2", later, 500).outMsgs); // 100
+ * ```
  */
 export class RateMeter {
   #last = new Map<string, { t: number; s: PeerStats; rates: Rates }>();
@@ -130,7 +155,14 @@ export class RateMeter {
   }
 }
 
-/** `msg ↑↓ app ↑↓`: which of the two streams are up, each way (· is down). */
+/**
+ * `msg ↑↓ app ↑↓`: which of the two streams are up, each way (· is down).
+ *
+ * @example
+ * ```ts ignore
+ * console.log(channels(transport.peerStatus(2n)!)); // msg ↑↓ app ↑·
+ * ```
+ */
 export function channels(r: PeerStatusReport): string {
   const s = (x: { outgoing: boolean; incoming: boolean }) =>
     `${x.outgoing ? "↑" : "·"}${x.incoming ? "↓" : "·"}`;
@@ -157,7 +189,21 @@ export interface Output {
   size(): { columns: number; rows: number };
 }
 
-/** The live view; {@link LiveView.event} also takes the demo's events. */
+/**
+ * The live view; {@link LiveView.event} also takes the demo's events.
+ *
+ * @example
+ * ```ts ignore
+ * const view = new LiveView(demo, {
+ *   tty: false,
+ *   write: (text) => console.log(text),
+ *   size: () => ({ columns: 0, rows: 0 }),
+ * });
+ * view.start();
+ * await demo.run(signal);
+ * view.stop();
+ * ```
+ */
 export class LiveView {
   #state: DemoState;
   #out: Output;
@@ -176,7 +222,7 @@ export class LiveView {
 
   /**
    * Starts redrawing (tty: every 500 ms, every 100 ms while a snapshot
-   * moves) or printing (every second, each link of member 1 and the
+   * moves) or printing (every second, each link of the leader and the
    * snapshot's progress).
    */
   start(): void {
@@ -285,32 +331,34 @@ export class LiveView {
     return rows;
   }
 
-  /** One row per member: its log, and the leader's view of it. */
+  /** One row per member: its role and log as its raft has them, and the leader's view of it. */
   #memberRows(): string[][] {
     const s = this.#state;
-    const rows: string[][] = [];
-    const l = s.leader;
-    rows.push([
-      "1",
-      `${l.log.first}..${l.log.last}`,
-      String(l.commit),
-      s.proposing ? `leader, appending ${s.rate} entries/s` : "leader",
-    ]);
-    for (const m of s.members) {
-      const pr = l.progress.get(m.id);
-      if (pr === undefined) continue;
-      const f = s.followers.get(m.id);
-      const behind = l.log.last - pr.match;
-      const view = `${pr.state}, match ${pr.match}${behind > 0 ? ` (${behind} behind)` : ""}`;
-      if (!m.up || f === undefined) {
-        rows.push([String(m.id), "stopped", "", view]);
-        continue;
+    const leader = s.leader();
+    const progress = leader?.raft.status().progress;
+    const last = leader?.lastIndex ?? 0n;
+    return s.members.map((m) => {
+      const n = s.nodes.get(m.id);
+      const pr = progress?.get(m.id);
+      let view = "";
+      if (n !== undefined && n === leader) {
+        view = s.proposing ? `proposing ${s.rate} entries/s` : "";
+      } else if (pr !== undefined) {
+        const behind = last - pr.match;
+        view = `${pr.state}, match ${pr.match}${behind > 0n ? ` (${behind} behind)` : ""}`;
       }
-      const from = f.restoredFrom === undefined ? "" : ` (from snapshot ${f.restoredFrom})`;
-      const log = f.log.last < f.log.first ? "empty" : `${f.log.first}..${f.log.last}`;
-      rows.push([String(m.id), `${log}${from}`, String(f.commit), view]);
-    }
-    return rows;
+      if (!m.up || n === undefined) return [String(m.id), "stopped", "", "", view];
+      const st = n.raft.status();
+      const from = n.restoredFrom === undefined ? "" : ` (from snapshot ${n.restoredFrom})`;
+      const log = n.lastIndex < n.firstIndex ? "empty" : `${n.firstIndex}..${n.lastIndex}`;
+      return [
+        String(m.id),
+        `${st.state}, term ${st.term}`,
+        `${log}${from}`,
+        String(st.commit),
+        view,
+      ];
+    });
   }
 
   #redraw(): void {
@@ -340,9 +388,9 @@ export class LiveView {
       ),
       "",
       ...table(
-        ["member", "log", "commit", "replication (the leader's view)"],
+        ["member", "role", "log", "commit", "replication (the leader's view)"],
         this.#memberRows(),
-        [false, false, true, false],
+        [false, false, false, true, false],
       ),
       "",
       "events",
@@ -369,10 +417,14 @@ export class LiveView {
     const s = this.#state;
     const now = Date.now();
     const t = since(s.startedAt, now).padStart(10);
-    const leader = s.members.filter((m) => m.id === 1n);
-    for (const { link, peer, cells } of this.#linkRows(leader, now)) {
-      const pr = s.leader.progress.get(peer)!;
-      const repl = `${pr.state}, match ${pr.match}/${s.leader.log.last}`;
+    // The leader's links (member 1's until there is one): they carry the replication.
+    const leader = s.leader();
+    const from = s.members.filter((m) => m.id === (leader?.id ?? 1n));
+    const progress = leader?.raft.status().progress;
+    const last = leader?.lastIndex ?? 0n;
+    for (const { link, peer, cells } of this.#linkRows(from, now)) {
+      const pr = progress?.get(peer);
+      const repl = pr === undefined ? "no leader yet" : `${pr.state}, match ${pr.match}/${last}`;
       if (cells === undefined) {
         this.#out.write(`${t}  ${link} stopped | ${repl}\n`);
         continue;
@@ -395,7 +447,17 @@ export class LiveView {
   }
 }
 
-/** Aligned columns; `right[i]` right-aligns column i. */
+/**
+ * Aligned columns; `right[i]` right-aligns column i.
+ *
+ * @example
+ * ```ts
+ * console.log(table(["id", "n"], [["1", "5"], ["22", "10"]], [false, true]).join("\n"));
+ * // id   n
+ * // 1    5
+ * // 22  10
+ * ```
+ */
 export function table(head: string[], rows: string[][], right: boolean[]): string[] {
   const len = (s: string) => [...s].length;
   const widths = head.map((h, i) => Math.max(len(h), ...rows.map((r) => len(r[i] ?? ""))));
