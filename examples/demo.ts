@@ -2,7 +2,7 @@
  * `deno task demo`: a three-member cluster on 127.0.0.1 in one process,
  * with real HTTP between the members, each member a Raft core (`RawNode`).
  * Member 1 campaigns first and leads; it replicates entries to 2 and 3;
- * member 3 is stopped, falls behind, comes back empty and is sent a
+ * member 3 is stopped, falls behind, comes back on its storage and is sent a
  * snapshot; the live view shows each link's channels, rates, drops and
  * `activeSince`; the summary and its checks end it (exit 0 when they all
  * hold) after about 15 s.

@@ -89,12 +89,14 @@ export interface NodeHooks {
 /** How one run of a member is set up. */
 export interface NodeOptions {
   id: bigint;
-  /**
-   * A brand-new cluster's members: this member bootstraps with them. Left
-   * out, it starts with empty storage and learns the cluster from the
-   * leader (a member that lost its data and rejoins, as member 3 does).
-   */
+  /** A brand-new cluster's members: this member bootstraps with them. */
   bootstrap?: bigint[];
+  /**
+   * What an earlier run of this member persisted (its disk): a restarted
+   * member resumes from it, as raft requires (a member that lost its data
+   * would have to be removed and added back).
+   */
+  storage?: MemoryStorage;
   /** Ms between ticks; an election timeout is 10-20 ticks, a heartbeat 1. */
   tickMs: number;
   /** Applied entries between two snapshots of the state machine. */
@@ -123,7 +125,7 @@ export interface NodeOptions {
  */
 export class DemoNode implements Raft {
   readonly id: bigint;
-  readonly storage = new MemoryStorage();
+  readonly storage: MemoryStorage;
   readonly raft: RawNode;
   /** The role and the known leader, as of the last Ready. */
   role: StateType = "follower";
@@ -154,9 +156,15 @@ export class DemoNode implements Raft {
   constructor(o: NodeOptions) {
     this.id = o.id;
     this.#o = o;
+    this.storage = o.storage ?? new MemoryStorage();
+    // The state machine only checks entries: it resumes at the kept snapshot.
+    const kept = this.storage.snapshot().metadata;
+    this.applied = kept?.index ?? 0n;
+    this.#confState = kept?.confState;
     this.raft = new RawNode({
       id: o.id,
       storage: this.storage,
+      applied: this.applied,
       electionTick: 10,
       heartbeatTick: 1,
       preVote: true,
@@ -223,22 +231,7 @@ export class DemoNode implements Raft {
         throw new Error(`snapshot ${index} did not arrive intact`);
       }
     }
-    this.#run((r) => r.step(this.#boundCommit(m)));
-  }
-
-  /**
-   * A heartbeat without its commit while a run that started empty has no
-   * log yet. The leader sends each follower the commit up to the match it
-   * holds for it, and for member 3 that is the match of its previous run:
-   * entries its empty storage no longer has. raft refuses a commit beyond
-   * the log (etcd panics there: the log was lost), so the heartbeat would
-   * go unanswered, and the leader, whose probe waits for an answer, would
-   * never learn that member 3 needs a snapshot. With nothing in the log,
-   * committing nothing is what the heartbeat could do anyway.
-   */
-  #boundCommit(m: Message): Message {
-    if (m.type !== MessageType.MsgHeartbeat || this.#o.bootstrap !== undefined) return m;
-    return m.commit > 0n && this.storage.lastIndex() === 0n ? { ...m, commit: 0n } : m;
+    this.#run((r) => r.step(m));
   }
 
   /** Nobody is removed in the demo. */

@@ -2,7 +2,7 @@
  * The demo's timeline: three members come up, each a `RawNode`; member 1
  * campaigns first and leads; it proposes entries, which raft replicates to
  * 2 and 3; member 3 is stopped and falls behind while the leader compacts
- * its log; member 3 comes back empty and gets a snapshot; it catches up;
+ * its log; member 3 comes back on its kept storage and gets a snapshot; it catches up;
  * the leader stops proposing and everybody converges. Then the summary and
  * the checks that decide the exit code.
  *
@@ -228,7 +228,7 @@ export class Demo implements DemoState {
   /**
    * Starts a run of member `id`: a fresh raft node and sink, and a new
    * transport on its port. `bootstrap`: as a member of a new cluster;
-   * otherwise with empty storage, to learn the cluster from its leader.
+   * otherwise resuming from what its previous run persisted.
    */
   async #start(id: bigint, bootstrap: boolean): Promise<void> {
     const m = this.#member(id);
@@ -238,6 +238,7 @@ export class Demo implements DemoState {
     const node = new DemoNode({
       id,
       bootstrap: bootstrap ? IDS : undefined,
+      storage: bootstrap ? undefined : this.nodes.get(id)?.storage,
       tickMs: TICK_MS,
       snapshotEvery: this.#plan.snapshotEvery,
       retain: this.#plan.retain,
@@ -363,7 +364,7 @@ export class Demo implements DemoState {
         "to 2 and 3 and heartbeats every 100 ms",
     );
     await sleep(this.#plan.steadyMs, signal);
-    await this.#restartEmpty(3n, signal);
+    await this.#restart(3n, signal);
     await this.#catchUp(signal);
 
     this.proposing = false;
@@ -403,8 +404,8 @@ export class Demo implements DemoState {
     }
   }
 
-  /** Stops member `id`, waits, and starts it again with empty storage; waits for its snapshot. */
-  async #restartEmpty(id: bigint, signal: AbortSignal): Promise<void> {
+  /** Stops member `id`, waits, and starts it again on its kept storage; waits for its snapshot. */
+  async #restart(id: bigint, signal: AbortSignal): Promise<void> {
     const m = this.#member(id);
     this.#event(`stopping member ${id}: its raft stops, then transport.stop(), server.shutdown()`);
     this.nodes.get(id)?.stop();
@@ -416,13 +417,13 @@ export class Demo implements DemoState {
     await sleep(this.#plan.downMs, signal);
 
     this.#event(
-      `restarting member ${id}: a new Transport on port ${m.port}, an empty MemoryStorage, ` +
-        "no bootstrap (it rejoins its cluster rather than founding a new one)",
+      `restarting member ${id}: a new Transport on port ${m.port} and a new RawNode on the ` +
+        "storage its last run persisted (raft's term, vote and log must survive a restart)",
     );
     await this.#start(id, false);
     m.connect();
     this.#setPhase(
-      `member ${id} restarted empty: the entries it lacks are compacted away on the leader, ` +
+      `member ${id} restarted: the entries it lacks are compacted away on the leader, ` +
         "so raft sends it a snapshot",
     );
     const finished = () => this.snapshot !== undefined && this.snapshot.ok === true;
