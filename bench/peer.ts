@@ -153,6 +153,25 @@ function benchDialer() {
 
 /** Parses the command line as etcdpeer does; throws FlagError on bad flags. */
 export function parseFlags(args: string[]): Config | "help" {
+  const { values, peers, bools } = readArgs(args);
+  if (bools.get("help") || bools.get("h")) return "help";
+  const cfg = generalFlags(values, bools);
+  // freeport only prints ports: it has no identity, peers or mode rules.
+  if (cfg.mode === "freeport") return cfg;
+  identityFlags(cfg, values, peers);
+  modeRules(cfg);
+  return cfg;
+}
+
+/** The flags as given: values by name, the repeatable -peer in order, booleans. */
+interface RawFlags {
+  values: Map<string, string>;
+  peers: string[];
+  bools: Map<string, boolean>;
+}
+
+/** Splits the command line into flags by Go's syntax, knowing nothing of their meaning. */
+function readArgs(args: string[]): RawFlags {
   const values = new Map<string, string>();
   const peers: string[] = [];
   const bools = new Map<string, boolean>();
@@ -177,8 +196,14 @@ export function parseFlags(args: string[]): Config | "help" {
     if (name === "peer") peers.push(value);
     else values.set(name, value);
   }
-  if (bools.get("help") || bools.get("h")) return "help";
+  return { values, peers, bools };
+}
 
+/**
+ * The flags every mode has (freeport too), with their defaults; the ids,
+ * -listen and the peers are left for {@link identityFlags}.
+ */
+function generalFlags(values: Map<string, string>, bools: Map<string, boolean>): Config {
   const mode = (values.get("mode") ?? "sink") as Mode;
   if (!["sink", "send", "ping", "snap", "freeport"].includes(mode)) {
     throw new FlagError(`unknown -mode ${JSON.stringify(mode)}`);
@@ -232,7 +257,11 @@ export function parseFlags(args: string[]): Config | "help" {
   if (!["fast", "create", undefined].includes(values.get("msg"))) {
     throw new FlagError(`-msg: want fast or create, got ${values.get("msg")}`);
   }
-  if (mode === "freeport") return cfg;
+  return cfg;
+}
+
+/** Sets -id, -cluster, -listen, the -peer list and -to (by default the first peer). */
+function identityFlags(cfg: Config, values: Map<string, string>, peers: string[]): void {
   cfg.id = parseHex("id", values.get("id"));
   cfg.cluster = parseHex("cluster", values.get("cluster"));
   if (!/^127\.0\.0\.1:\d+$/.test(cfg.listen)) {
@@ -249,13 +278,18 @@ export function parseFlags(args: string[]): Config | "help" {
     if (id === cfg.id) throw new FlagError(`-peer ${id.toString(16)} has the local -id`);
     cfg.peers.push({ id, url });
   }
-  if (mode !== "sink") {
-    if (cfg.peers.length === 0) throw new FlagError(`-mode ${mode} needs a -peer`);
+  if (cfg.mode !== "sink") {
+    if (cfg.peers.length === 0) throw new FlagError(`-mode ${cfg.mode} needs a -peer`);
     cfg.to = values.has("to") ? parseHex("to", values.get("to")) : cfg.peers[0].id;
     if (!cfg.peers.some((p) => p.id === cfg.to)) {
       throw new FlagError(`-to ${cfg.to.toString(16)} is not among the -peer ids`);
     }
   }
+}
+
+/** Each mode's default -size, and the limits a mode puts on the counts. */
+function modeRules(cfg: Config): void {
+  const { mode, n, k, w } = cfg;
   if (cfg.size < 0) {
     if (mode === "send") cfg.size = 64;
     else if (mode === "ping") cfg.size = 0;
@@ -275,7 +309,6 @@ export function parseFlags(args: string[]): Config | "help" {
   if (mode === "ping" && n === 0) throw new FlagError("-mode ping: -n must be > 0");
   if (mode === "snap" && cfg.size <= 0) throw new FlagError("-mode snap: -size must be > 0");
   if (cfg.snapChunk <= 0) throw new FlagError("-snapchunk must be > 0");
-  return cfg;
 }
 
 // ---------------------------------------------------------------------------
@@ -694,25 +727,82 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** Runs one role; returns the exit status. */
 export async function run(cfg: Config): Promise<number> {
-  let snapDir = cfg.snapDir;
-  let removeSnapDir = false;
-  if (snapDir === "") {
-    snapDir = await Deno.makeTempDir({ prefix: "peerts-snap-" });
-    removeSnapDir = true;
-  } else {
-    await Deno.mkdir(snapDir, { recursive: true });
-  }
-  cfg.snapDir = snapDir;
-
+  const snapDir = await useSnapDir(cfg);
   const node = new Node(cfg);
-  const [hostname, portS] = cfg.listen.split(":");
-  const selfUrl = `http://${cfg.listen}`;
-  const tr = new Transport({
+  const tr = newTransport(cfg, node);
+  node.tr = tr;
+  tr.start();
+  const ws = new WireStats();
+  const server = await listenPeer(cfg, tr, ws);
+  if (server === undefined) {
+    await tr.stop();
+    if (snapDir.temporary) await Deno.remove(cfg.snapDir, { recursive: true });
+    return 1;
+  }
+  console.error(
+    `peer: ${cfg.mode} id=${hex(cfg.id)} cluster=${
+      hex(cfg.cluster)
+    } listening on http://${cfg.listen} (pid ${Deno.pid})`,
+  );
+  for (const p of cfg.peers) tr.addPeer(p.id, [p.url]);
+
+  const stop = stopOnTimeoutOrSignal(cfg.timeoutS);
+  const res: Result = { impl: IMPL, mode: cfg.mode, id: hex(cfg.id), pid: Deno.pid };
+  let ok = true;
+  try {
+    if (cfg.mode === "sink") await sinkUntilStopped(node, res, stop);
+    else {
+      ok = await runSender(node, res, stop.signal, stop.why);
+      // A sender's figures are taken when its measurement ends: once it
+      // stops, the peer's redials get 404 and say nothing about the run.
+      res.unreachable_at_end = node.unreachable;
+      res.metrics = metrics(tr, cfg);
+      addWireStats(res, ws, cfg);
+    }
+  } finally {
+    stop.dispose();
+  }
+
+  const sinkMetrics = cfg.mode === "sink" ? metrics(tr, cfg) : undefined;
+  await tr.stop();
+  await server.shutdown();
+
+  if (cfg.mode === "sink") {
+    // Every snapshot is checked (and its record says how), gaps or not.
+    const snapshotsOk = await checkSnapshots(node.snaps, cfg.verify);
+    ok = node.gaps === 0 && snapshotsOk;
+    if (node.snaps.length > 0) res.snapshots = node.snaps;
+    res.metrics = sinkMetrics;
+    addWireStats(res, ws, cfg);
+  }
+  if (snapDir.temporary) await Deno.remove(cfg.snapDir, { recursive: true }).catch(() => {});
+  addNodeFigures(res, node, cfg);
+  res.ok = ok;
+  printResult(cfg, res);
+  return ok ? 0 : 1;
+}
+
+/**
+ * Points cfg.snapDir at -snapdir (created if need be) or, without one, at a
+ * new temporary directory, which the run removes at its end.
+ */
+async function useSnapDir(cfg: Config): Promise<{ temporary: boolean }> {
+  if (cfg.snapDir !== "") {
+    await Deno.mkdir(cfg.snapDir, { recursive: true });
+    return { temporary: false };
+  }
+  cfg.snapDir = await Deno.makeTempDir({ prefix: "peerts-snap-" });
+  return { temporary: true };
+}
+
+/** The transport under measurement, delivering to `node`. */
+function newTransport(cfg: Config, node: Node): Transport {
+  return new Transport({
     id: cfg.id,
     clusterId: cfg.cluster,
-    urls: [selfUrl],
+    urls: [`http://${cfg.listen}`],
     raft: node,
-    snapshotSink: new FileSnapshotSink(snapDir),
+    snapshotSink: new FileSnapshotSink(cfg.snapDir),
     // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
     snapshotResume: {
       enabled: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") !== "0",
@@ -725,32 +815,39 @@ export async function run(cfg: Config): Promise<number> {
       console.error(`peer: rafthttp critical error: ${e.message}`);
     },
   });
-  node.tr = tr;
-  tr.start();
-  const ws = new WireStats();
-  let server: PeerServer;
+}
+
+/** Serves the transport on -listen with -engine; undefined (said on stderr) if it cannot. */
+async function listenPeer(
+  cfg: Config,
+  tr: Transport,
+  ws: WireStats,
+): Promise<PeerServer | undefined> {
+  const [hostname, portS] = cfg.listen.split(":");
   try {
     const handler = wrapHandler(tr.handler(), ws, cfg.wireStats);
-    server = cfg.engine === "node"
+    return cfg.engine === "node"
       ? await listenNode("peer", handler, { hostname, port: Number(portS) })
       : Deno.serve({ hostname, port: Number(portS), onListen() {} }, handler);
   } catch (e) {
     console.error(`peer: listen: ${(e as Error).message}`);
-    await tr.stop();
-    if (removeSnapDir) await Deno.remove(snapDir, { recursive: true });
-    return 1;
+    return undefined;
   }
-  console.error(
-    `peer: ${cfg.mode} id=${hex(cfg.id)} cluster=${
-      hex(cfg.cluster)
-    } listening on ${selfUrl} (pid ${Deno.pid})`,
-  );
-  for (const p of cfg.peers) tr.addPeer(p.id, [p.url]);
+}
 
-  // -timeout and SIGTERM/SIGINT end a sink, and make a sender give up.
+/** What ends a run: -timeout, SIGTERM or SIGINT; `why` names which. */
+interface Stop {
+  signal: AbortSignal;
+  why: () => string;
+  /** Clears the timer and the signal listeners. */
+  dispose: () => void;
+}
+
+/** -timeout and SIGTERM/SIGINT end a sink, and make a sender give up. */
+function stopOnTimeoutOrSignal(timeoutS: number): Stop {
   const abort = new AbortController();
   let abortWhy = "timeout";
-  const timer = cfg.timeoutS > 0 ? setTimeout(() => abort.abort(), cfg.timeoutS * 1000) : undefined;
+  const timer = timeoutS > 0 ? setTimeout(() => abort.abort(), timeoutS * 1000) : undefined;
   const onSignal = (sig: Deno.Signal) => () => {
     abortWhy = sig === "SIGTERM" ? "terminated" : "interrupt";
     abort.abort();
@@ -759,62 +856,61 @@ export async function run(cfg: Config): Promise<number> {
   const sigint = onSignal("SIGINT");
   Deno.addSignalListener("SIGTERM", sigterm);
   Deno.addSignalListener("SIGINT", sigint);
+  return {
+    signal: abort.signal,
+    why: () => abortWhy,
+    dispose() {
+      clearTimeout(timer);
+      Deno.removeSignalListener("SIGTERM", sigterm);
+      Deno.removeSignalListener("SIGINT", sigint);
+    },
+  };
+}
 
-  const res: Result = { impl: IMPL, mode: cfg.mode, id: hex(cfg.id), pid: Deno.pid };
+/** A sink answers until it is stopped, then reports what it received. */
+async function sinkUntilStopped(node: Node, res: Result, stop: Stop): Promise<void> {
+  await new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
+  res.stop = stop.why();
+  res.uptime_s = (performance.now() - STARTED) / 1000;
+  res.k = node.cfg.k;
+  res.entries = node.entries;
+  res.entry_bytes = node.entryBytes;
+  res.last_index = node.lastIndex;
+  res.index_gaps = node.gaps;
+  res.restarts = node.restarts;
+  res.replies = { MsgAppResp: node.appResps, MsgHeartbeatResp: node.hbResps };
+}
+
+/**
+ * Whether every snapshot the sink received is whole: the size -size asked
+ * for and, with -verify, the payload's bytes. Notes each check on its record.
+ */
+async function checkSnapshots(snaps: SnapRecord[], verify: boolean): Promise<boolean> {
   let ok = true;
-  try {
-    if (cfg.mode === "sink") {
-      await new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve()));
-      res.stop = abortWhy;
-      res.uptime_s = (performance.now() - STARTED) / 1000;
-      res.k = cfg.k;
-      res.entries = node.entries;
-      res.entry_bytes = node.entryBytes;
-      res.last_index = node.lastIndex;
-      res.index_gaps = node.gaps;
-      res.restarts = node.restarts;
-      res.replies = { MsgAppResp: node.appResps, MsgHeartbeatResp: node.hbResps };
-    } else {
-      ok = await runSender(node, res, abort.signal, () => abortWhy);
-      // A sender's figures are taken when its measurement ends: once it
-      // stops, the peer's redials get 404 and say nothing about the run.
-      res.unreachable_at_end = node.unreachable;
-      res.metrics = metrics(tr, cfg);
-      Object.assign(res, ws.snapshot());
-      if (!cfg.wireStats) delete res.stream_bytes_out;
-    }
-  } finally {
-    clearTimeout(timer);
-    Deno.removeSignalListener("SIGTERM", sigterm);
-    Deno.removeSignalListener("SIGINT", sigint);
-  }
-
-  const sinkMetrics = cfg.mode === "sink" ? metrics(tr, cfg) : undefined;
-  await tr.stop();
-  await server.shutdown();
-
-  if (cfg.mode === "sink") {
-    ok = node.gaps === 0;
-    for (const s of node.snaps) {
-      if (cfg.verify && s.db_path !== undefined) {
-        try {
-          const at = await verifyPayloadFile(s.db_path);
-          s.verified = at < 0;
-          if (at >= 0) s.verify_note = `first difference at byte ${at}`;
-        } catch (e) {
-          s.verified = false;
-          s.verify_note = (e as Error).message;
-        }
+  for (const s of snaps) {
+    if (verify && s.db_path !== undefined) {
+      try {
+        const at = await verifyPayloadFile(s.db_path);
+        s.verified = at < 0;
+        if (at >= 0) s.verify_note = `first difference at byte ${at}`;
+      } catch (e) {
+        s.verified = false;
+        s.verify_note = (e as Error).message;
       }
-      ok = ok && s.size_ok !== false && s.verified !== false && s.db_error === undefined;
     }
-    if (node.snaps.length > 0) res.snapshots = node.snaps;
-    res.metrics = sinkMetrics;
-    Object.assign(res, ws.snapshot());
-    if (!cfg.wireStats) delete res.stream_bytes_out;
+    ok = ok && s.size_ok !== false && s.verified !== false && s.db_error === undefined;
   }
-  if (removeSnapDir) await Deno.remove(snapDir, { recursive: true }).catch(() => {});
+  return ok;
+}
 
+/** The HTTP side's counts; stream bytes only with -wirestats (they were not counted). */
+function addWireStats(res: Result, ws: WireStats, cfg: Config): void {
+  Object.assign(res, ws.snapshot());
+  if (!cfg.wireStats) delete res.stream_bytes_out;
+}
+
+/** The node's received types, unreachable reports, errors and drops (and with -rss, its peak). */
+function addNodeFigures(res: Result, node: Node, cfg: Config): void {
   res.recv = node.recvCounts();
   res.unreachable = node.unreachable;
   res.critical_errors = node.critical;
@@ -827,9 +923,6 @@ export async function run(cfg: Config): Promise<number> {
     const mem = memory();
     if (mem !== undefined) res.vm_hwm_bytes = mem.hwm;
   }
-  res.ok = ok;
-  printResult(cfg, res);
-  return ok ? 0 : 1;
 }
 
 /** Our transport's counters, under etcd's metric names where one matches. */
@@ -942,18 +1035,22 @@ function percentile(v: number[], p: number): number {
   return v[Math.max(1, Math.ceil(p / 100 * v.length)) - 1];
 }
 
+/** Notes why a sender gave up (and what stopped it, if something did); returns false. */
+type Fail = (msg: string) => false;
+
+/** Plays -mode send, ping or snap against -to once it is ready; false if the run failed. */
 async function runSender(
   node: Node,
   res: Result,
   abort: AbortSignal,
   abortWhy: () => string,
 ): Promise<boolean> {
-  const { cfg, tr } = node;
+  const { cfg } = node;
   res.to = hex(cfg.to);
   res.size = cfg.size;
   res.wait = cfg.wait;
   if (cfg.mode !== "snap") res.n = cfg.n;
-  const fail = (msg: string) => {
+  const fail: Fail = (msg) => {
     res.error = abort.aborted ? `${msg} (${abortWhy()})` : msg;
     return false;
   };
@@ -961,101 +1058,126 @@ async function runSender(
   if (streams === undefined) return fail("gave up waiting for the peer to connect");
   res.streams_at_start = streams;
   res.connect_s = (performance.now() - STARTED) / 1000;
-  const self = cfg.id;
-  const to = cfg.to;
+  if (cfg.mode === "send") return await sendThroughput(node, res, abort, fail);
+  if (cfg.mode === "ping") return await pingRoundTrips(node, res, abort, fail);
+  return await sendSnapshot(node, res, abort, fail);
+}
+
+/**
+ * -mode send: -n MsgApps of -size bytes, at most -w unacknowledged (the sink
+ * acks every -k-th); the rate is taken once the last one is acked.
+ */
+async function sendThroughput(
+  node: Node,
+  res: Result,
+  abort: AbortSignal,
+  fail: Fail,
+): Promise<boolean> {
+  const { cfg, tr } = node;
   const fast = cfg.msg === "fast";
-
-  if (cfg.mode === "send") {
-    res.k = cfg.k;
-    res.w = cfg.w;
-    const data = payload(cfg.size);
-    const { n, w } = cfg;
-    const start = performance.now();
-    for (let i = 1; i <= n; i++) {
-      if (i > w && node.acked < i - w && !(await node.waitAcked(i - w, abort))) {
-        res.sent = i - 1;
-        res.acked = node.acked;
-        return fail("gave up waiting for acks (window full)");
-      }
-      tr.send([msgApp(self, to, i, data, fast)]);
-    }
-    res.sent = n;
-    if (!(await node.waitAcked(n, abort))) {
-      res.acked = node.acked;
-      return fail("gave up waiting for the final MsgAppResp");
-    }
-    const el = (performance.now() - start) / 1000;
-    res.acked = node.acked;
-    res.elapsed_s = el;
-    res.msgs_per_s = n / el;
-    res.mb_per_s = n * cfg.size / el / 1e6;
-    return true;
-  }
-
-  if (cfg.mode === "ping") {
-    res.warmup = cfg.warmup;
-    const data = cfg.size > 0 ? payload(cfg.size) : undefined;
-    res.ping = data === undefined ? "MsgHeartbeat" : "MsgApp";
-    const total = cfg.warmup + cfg.n;
-    const lat: number[] = [];
-    const start = performance.now();
-    for (let i = 1; i <= total; i++) {
-      const t0 = performance.now();
-      let got: boolean;
-      if (data === undefined) {
-        const wait = node.expectHeartbeatResp(i, abort);
-        tr.send([reply(cfg, MessageType.MsgHeartbeat, to, 0n, contextOf(i))]);
-        got = await wait;
-        if (!got) {
-          res.completed = i - 1;
-          return fail("gave up waiting for MsgHeartbeatResp");
-        }
-      } else {
-        tr.send([msgApp(self, to, i, data, fast)]);
-        got = await node.waitAcked(i, abort);
-        if (!got) {
-          res.completed = i - 1;
-          return fail("gave up waiting for MsgAppResp (is the sink running with -k 1?)");
-        }
-      }
-      if (i > cfg.warmup) lat.push((performance.now() - t0) * 1000);
-    }
-    const el = (performance.now() - start) / 1000;
-    lat.sort((a, b) => a - b);
-    res.elapsed_s = el;
-    res.p50_us = percentile(lat, 50);
-    res.p90_us = percentile(lat, 90);
-    res.p99_us = percentile(lat, 99);
-    res.max_us = lat[lat.length - 1];
-    res.min_us = lat[0];
-    res.mean_us = lat.reduce((a, b) => a + b, 0) / lat.length;
-    return true;
-  }
-
-  // snap
+  res.k = cfg.k;
+  res.w = cfg.w;
   const data = payload(cfg.size);
+  const { n, w } = cfg;
+  const start = performance.now();
+  for (let i = 1; i <= n; i++) {
+    if (i > w && node.acked < i - w && !(await node.waitAcked(i - w, abort))) {
+      res.sent = i - 1;
+      res.acked = node.acked;
+      return fail("gave up waiting for acks (window full)");
+    }
+    tr.send([msgApp(cfg.id, cfg.to, i, data, fast)]);
+  }
+  res.sent = n;
+  if (!(await node.waitAcked(n, abort))) {
+    res.acked = node.acked;
+    return fail("gave up waiting for the final MsgAppResp");
+  }
+  const el = (performance.now() - start) / 1000;
+  res.acked = node.acked;
+  res.elapsed_s = el;
+  res.msgs_per_s = n / el;
+  res.mb_per_s = n * cfg.size / el / 1e6;
+  return true;
+}
+
+/**
+ * -mode ping: one message at a time, each awaiting its answer: a
+ * MsgHeartbeat (-size 0) or a MsgApp of -size bytes (the sink must ack each,
+ * -k 1). The first -warmup round trips are not measured.
+ */
+async function pingRoundTrips(
+  node: Node,
+  res: Result,
+  abort: AbortSignal,
+  fail: Fail,
+): Promise<boolean> {
+  const { cfg, tr } = node;
+  const fast = cfg.msg === "fast";
+  res.warmup = cfg.warmup;
+  const data = cfg.size > 0 ? payload(cfg.size) : undefined;
+  res.ping = data === undefined ? "MsgHeartbeat" : "MsgApp";
+  const total = cfg.warmup + cfg.n;
+  const lat: number[] = [];
+  const start = performance.now();
+  for (let i = 1; i <= total; i++) {
+    const t0 = performance.now();
+    let got: boolean;
+    if (data === undefined) {
+      const wait = node.expectHeartbeatResp(i, abort);
+      tr.send([reply(cfg, MessageType.MsgHeartbeat, cfg.to, 0n, contextOf(i))]);
+      got = await wait;
+      if (!got) {
+        res.completed = i - 1;
+        return fail("gave up waiting for MsgHeartbeatResp");
+      }
+    } else {
+      tr.send([msgApp(cfg.id, cfg.to, i, data, fast)]);
+      got = await node.waitAcked(i, abort);
+      if (!got) {
+        res.completed = i - 1;
+        return fail("gave up waiting for MsgAppResp (is the sink running with -k 1?)");
+      }
+    }
+    if (i > cfg.warmup) lat.push((performance.now() - t0) * 1000);
+  }
+  res.elapsed_s = (performance.now() - start) / 1000;
+  addLatencies(res, lat);
+  return true;
+}
+
+/** The distribution of round trips `lat` (µs): percentiles, extremes and mean. */
+function addLatencies(res: Result, lat: number[]): void {
+  lat.sort((a, b) => a - b);
+  res.p50_us = percentile(lat, 50);
+  res.p90_us = percentile(lat, 90);
+  res.p99_us = percentile(lat, 99);
+  res.max_us = lat[lat.length - 1];
+  res.min_us = lat[0];
+  res.mean_us = lat.reduce((a, b) => a + b, 0) / lat.length;
+}
+
+/**
+ * -mode snap: one MsgSnap with a -size payload read in -snapchunk pieces,
+ * timed until the transport reports it; with -rss, the memory it took.
+ */
+async function sendSnapshot(
+  node: Node,
+  res: Result,
+  abort: AbortSignal,
+  fail: Fail,
+): Promise<boolean> {
+  const { cfg, tr } = node;
   const m = create(MessageSchema, {
     type: MessageType.MsgSnap,
-    from: self,
-    to,
+    from: cfg.id,
+    to: cfg.to,
     term: 1n,
     snapshot: {
-      metadata: { index: SNAP_INDEX, term: SNAP_TERM, confState: { voters: [self, to] } },
+      metadata: { index: SNAP_INDEX, term: SNAP_TERM, confState: { voters: [cfg.id, cfg.to] } },
     },
   });
-  const chunk = cfg.snapChunk;
-  let off = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(ctl) {
-      if (off >= data.length) {
-        ctl.close();
-        return;
-      }
-      const end = Math.min(data.length, off + chunk);
-      ctl.enqueue(data.subarray(off, end));
-      off = end;
-    },
-  }, { highWaterMark: 0 });
+  const body = chunked(payload(cfg.size), cfg.snapChunk);
   const snap = new SnapshotMessage(m, body, cfg.size);
   const memStart = cfg.rss ? memory() : undefined;
   let rssPeak = memStart?.rss ?? 0;
@@ -1086,6 +1208,22 @@ async function runSender(
   }
   if (status !== "finish") return fail("snapshot reported failure");
   return true;
+}
+
+/** `data` as a stream of `chunk`-byte views, each made only when the reader pulls. */
+function chunked(data: Uint8Array, chunk: number): ReadableStream<Uint8Array> {
+  let off = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      if (off >= data.length) {
+        ctl.close();
+        return;
+      }
+      const end = Math.min(data.length, off + chunk);
+      ctl.enqueue(data.subarray(off, end));
+      off = end;
+    },
+  }, { highWaterMark: 0 });
 }
 
 if (import.meta.main) {

@@ -68,6 +68,12 @@ function server(): { url: string; stop: () => Promise<void>; hits: string[] } {
   };
 }
 
+/** Registers one test of the suite: `f` gets the dialer, the server's URL and its hits. */
+type DialerTest = (
+  what: string,
+  f: (d: Dialer, url: string, hits: string[]) => Promise<void>,
+) => void;
+
 /**
  * Registers the suite for the dialer `make` builds (`close` releases it).
  * `name` prefixes every test.
@@ -76,7 +82,8 @@ export function dialerSuite(
   name: string,
   make: () => { dialer: Dialer; close: () => void | Promise<void> },
 ): void {
-  const test = (what: string, f: (d: Dialer, url: string, hits: string[]) => Promise<void>) =>
+  // Each test gets a server and a dialer of its own.
+  const test: DialerTest = (what, f) =>
     Deno.test(`${name}: ${what}`, async () => {
       const srv = server();
       const { dialer, close } = make();
@@ -87,7 +94,14 @@ export function dialerSuite(
         await srv.stop();
       }
     });
+  responseTests(test);
+  requestBodyTests(test);
+  failureTests(test);
+  releaseTests(test);
+}
 
+/** What comes back: status, headers, and the body as text or as chunks. */
+function responseTests(test: DialerTest): void {
   test("status, headers and body text", async (d, url) => {
     const res = await d.dial({ method: "GET", url: `${url}/hello`, headers: { "X-Q": "1" } });
     assertEquals(res.status, 201);
@@ -111,7 +125,10 @@ export function dialerSuite(
     }
     assert(kept.every((c) => c.constructor === Uint8Array), "chunks are plain Uint8Arrays");
   });
+}
 
+/** What goes out: a byte body with its length, a stream body without one. */
+function requestBodyTests(test: DialerTest): void {
   test("a byte body goes with its Content-Length", async (d, url) => {
     const body = new Uint8Array(10_000).fill(3);
     const res = await d.dial({ method: "POST", url: `${url}/echo`, body });
@@ -130,7 +147,10 @@ export function dialerSuite(
     const res = await d.dial({ method: "POST", url: `${url}/echo`, body });
     assertEquals(await res.body.text(100), `${4 * 1024 * 1024} null ${4 * 1024 * 1024}`);
   });
+}
 
+/** Where dial and reading stop short: text's limit, aborts, a throwing onChunk, a refused port. */
+function failureTests(test: DialerTest): void {
   test("text(limit) returns at most limit bytes", async (d, url) => {
     const res = await d.dial({ method: "GET", url: `${url}/big` });
     const text = await res.body.text(100);
@@ -179,7 +199,10 @@ export function dialerSuite(
     );
     assert(e instanceof Error, `got ${e}`);
   });
+}
 
+/** Giving a body back, and the URLs a dialer must refuse. */
+function releaseTests(test: DialerTest): void {
   test("cancel releases an unread body; the next request still works", async (d, url, hits) => {
     const res = await d.dial({ method: "GET", url: `${url}/endless` });
     await res.body.cancel();

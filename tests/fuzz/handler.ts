@@ -90,163 +90,198 @@ interface Case {
   expect: number[];
 }
 
+const BASE = "http://127.0.0.1:9";
+
+/** Makes one kind of case; `h` are the headers of a valid request from PEER. */
+type CaseMaker = (rnd: Rnd, h: Record<string, string>) => Case;
+
+/** A valid POST /raft. */
+const pipelineValid: CaseMaker = (rnd, h) => ({
+  kind: "pipeline valid",
+  req: new Request(BASE + "/raft", {
+    method: "POST",
+    headers: h,
+    body: encodeMessage(validMessage(rnd)),
+  }),
+  expect: [204],
+});
+
+/** A POST /raft with flipped bits or truncated. */
+const pipelineMutated: CaseMaker = (rnd, h) => ({
+  kind: "pipeline mutated body",
+  req: new Request(BASE + "/raft", {
+    method: "POST",
+    headers: h,
+    body: rnd() < 0.5
+      ? flipBits(rnd, encodeMessage(validMessage(rnd)))
+      : encodeMessage(validMessage(rnd)).slice(0, Math.floor(rnd() * 40)),
+  }),
+  // A flipped bit may still decode (to another valid message, maybe for someone else).
+  expect: [204, 400],
+});
+
+/** A POST /raft over the body limit. */
+const pipelineOversized: CaseMaker = (_rnd, h) => ({
+  kind: "pipeline oversized",
+  req: new Request(BASE + "/raft", {
+    method: "POST",
+    headers: h,
+    body: new Uint8Array(BODY_LIMIT + 1),
+  }),
+  expect: [413],
+});
+
+/** One header missing or malformed. */
+const headerBroken: CaseMaker = (rnd, h) => {
+  const key = pick(rnd, ["X-Server-Version", "X-Min-Cluster-Version", "X-Etcd-Cluster-ID"]);
+  const value = pick(rnd, [null, "", "garbage", "3.4", "9.9.9", "C1", "0c1", "\u00ff"]);
+  const hh: Record<string, string> = { ...h };
+  if (value === null) delete hh[key];
+  else hh[key] = value;
+  let expect: number[];
+  if (key === "X-Etcd-Cluster-ID") expect = [412];
+  else if (value === null) expect = key === "X-Server-Version" ? [412] : [204];
+  else if (value === "9.9.9") expect = key === "X-Server-Version" ? [204] : [412];
+  else expect = [400];
+  return {
+    kind: `header ${key}`,
+    req: new Request(BASE + "/raft", {
+      method: "POST",
+      headers: hh,
+      body: encodeMessage(validMessage(rnd)),
+    }),
+    expect,
+  };
+};
+
+/** A method the route does not take. */
+const wrongMethod: CaseMaker = (rnd, h) => ({
+  kind: "wrong method",
+  req: new Request(BASE + pick(rnd, ["/raft", "/raft/snapshot", "/raft/stream/message/b2"]), {
+    method: pick(rnd, ["PUT", "DELETE", "PATCH"]),
+    headers: h,
+  }),
+  expect: [405],
+});
+
+/** A stream GET with odd paths and ids. */
+const streamPath: CaseMaker = (rnd, h) => {
+  const type = pick(rnd, ["message", "msgapp", "msgappv2", "", "x/y"]);
+  const id = pick(rnd, ["b2", "B2", "00b2", "d4", "77", "xyz", "", "1".repeat(17), "-1"]);
+  const to = pick(rnd, [LOCAL.toString(16), "0a1", "A1", "5"]);
+  let expect: number[];
+  if (type !== "message" && type !== "msgapp") expect = [404];
+  else if (!/^[0-9a-fA-F]{1,16}$/.test(id.replace(/^0+(?=.)/, ""))) expect = [404];
+  else if (BigInt("0x" + id) === REMOVED) expect = [410];
+  else if (BigInt("0x" + id) !== PEER) expect = [404];
+  else if (to !== LOCAL.toString(16)) expect = [412];
+  else expect = [200];
+  return {
+    kind: "stream",
+    req: new Request(`${BASE}/raft/stream/${type}/${id}`, {
+      headers: { ...h, "X-Raft-To": to, "X-Server-From": id },
+    }),
+    expect,
+  };
+};
+
+/** A snapshot POST: valid with trailing bytes, flipped bits, a huge frame length, or noise. */
+const snapshotBody: CaseMaker = (rnd, h) => {
+  const good = encodeMessageFrame(validMessage(rnd, MessageType.MsgSnap));
+  const variant = Math.floor(rnd() * 4);
+  const body = variant === 0
+    ? new Uint8Array([...good, ...randomBytes(rnd, 500)])
+    : variant === 1
+    ? flipBits(rnd, good)
+    : variant === 2
+    ? new Uint8Array([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])
+    : randomBytes(rnd, 100);
+  return {
+    kind: "snapshot",
+    req: new Request(BASE + "/raft/snapshot", { method: "POST", headers: h, body }),
+    expect: variant === 0 ? [204] : variant === 2 ? [400] : [204, 400],
+  };
+};
+
+/** A path no route has. */
+const unknownPath: CaseMaker = (rnd, h) => ({
+  kind: "unknown path",
+  req: new Request(
+    BASE +
+      pick(rnd, ["/", "/raft/", "/raft/x", "/raft/stream", "/version/", "/raft/snapshot/1"]),
+    {
+      headers: h,
+    },
+  ),
+  expect: [404],
+});
+
+/** A POST from the removed member. */
+const removedSender: CaseMaker = (_rnd, h) => ({
+  kind: "removed sender",
+  req: new Request(BASE + "/raft", {
+    method: "POST",
+    headers: { ...h, "X-Server-From": REMOVED.toString(16) },
+    body: encodeMessage(
+      create(MessageSchema, { type: MessageType.MsgApp, from: REMOVED, to: LOCAL }),
+    ),
+  }),
+  expect: [403],
+});
+
+/** X-PeerURLs garbage from an unknown sender. */
+const peerUrlsGarbage: CaseMaker = (rnd, h) => ({
+  kind: "peer urls",
+  req: new Request(BASE + "/raft", {
+    method: "POST",
+    headers: {
+      ...h,
+      "X-Server-From": (0x1000n + BigInt(Math.floor(rnd() * 1e9))).toString(16),
+      "X-PeerURLs": pick(rnd, ["notaurl", "ftp://x:1", "http://h:1/p", ",", "http://"]),
+    },
+    body: encodeMessage(validMessage(rnd)),
+  }),
+  expect: [400],
+});
+
+/** Probing, any method. */
+const probing: CaseMaker = (rnd) => ({
+  kind: "probing",
+  req: new Request(BASE + "/raft/probing", { method: pick(rnd, ["GET", "POST", "HEAD"]) }),
+  expect: [200],
+});
+
+/** Random headers and bytes everywhere. */
+const randomRequest: CaseMaker = (rnd, h) => ({
+  kind: "random",
+  req: new Request(BASE + pick(rnd, ["/raft", "/raft/snapshot"]), {
+    method: "POST",
+    headers: rnd() < 0.5 ? h : { "X-Server-Version": String(rnd()) },
+    body: randomBytes(rnd, 300),
+  }),
+  expect: [204, 400, 412],
+});
+
+/** The kinds of case, equally likely. */
+const CASES: readonly CaseMaker[] = [
+  pipelineValid,
+  pipelineMutated,
+  pipelineOversized,
+  headerBroken,
+  wrongMethod,
+  streamPath,
+  snapshotBody,
+  unknownPath,
+  removedSender,
+  peerUrlsGarbage,
+  probing,
+  randomRequest,
+];
+
+/** One case of a kind drawn at random (the headers are drawn first). */
 function generate(rnd: Rnd): Case {
-  const base = "http://127.0.0.1:9";
   const h = headers(rnd);
-  switch (Math.floor(rnd() * 12)) {
-    case 0: // a valid POST /raft
-      return {
-        kind: "pipeline valid",
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: h,
-          body: encodeMessage(validMessage(rnd)),
-        }),
-        expect: [204],
-      };
-    case 1: // a POST /raft with flipped bits or truncated
-      return {
-        kind: "pipeline mutated body",
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: h,
-          body: rnd() < 0.5
-            ? flipBits(rnd, encodeMessage(validMessage(rnd)))
-            : encodeMessage(validMessage(rnd)).slice(0, Math.floor(rnd() * 40)),
-        }),
-        // A flipped bit may still decode (to another valid message, maybe for someone else).
-        expect: [204, 400],
-      };
-    case 2: // oversized
-      return {
-        kind: "pipeline oversized",
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: h,
-          body: new Uint8Array(BODY_LIMIT + 1),
-        }),
-        expect: [413],
-      };
-    case 3: { // one header missing or malformed
-      const key = pick(rnd, ["X-Server-Version", "X-Min-Cluster-Version", "X-Etcd-Cluster-ID"]);
-      const value = pick(rnd, [null, "", "garbage", "3.4", "9.9.9", "C1", "0c1", "\u00ff"]);
-      const hh: Record<string, string> = { ...h };
-      if (value === null) delete hh[key];
-      else hh[key] = value;
-      let expect: number[];
-      if (key === "X-Etcd-Cluster-ID") expect = [412];
-      else if (value === null) expect = key === "X-Server-Version" ? [412] : [204];
-      else if (value === "9.9.9") expect = key === "X-Server-Version" ? [204] : [412];
-      else expect = [400];
-      return {
-        kind: `header ${key}`,
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: hh,
-          body: encodeMessage(validMessage(rnd)),
-        }),
-        expect,
-      };
-    }
-    case 4: // wrong method
-      return {
-        kind: "wrong method",
-        req: new Request(base + pick(rnd, ["/raft", "/raft/snapshot", "/raft/stream/message/b2"]), {
-          method: pick(rnd, ["PUT", "DELETE", "PATCH"]),
-          headers: h,
-        }),
-        expect: [405],
-      };
-    case 5: { // stream GETs with odd paths and ids
-      const type = pick(rnd, ["message", "msgapp", "msgappv2", "", "x/y"]);
-      const id = pick(rnd, ["b2", "B2", "00b2", "d4", "77", "xyz", "", "1".repeat(17), "-1"]);
-      const to = pick(rnd, [LOCAL.toString(16), "0a1", "A1", "5"]);
-      let expect: number[];
-      if (type !== "message" && type !== "msgapp") expect = [404];
-      else if (!/^[0-9a-fA-F]{1,16}$/.test(id.replace(/^0+(?=.)/, ""))) expect = [404];
-      else if (BigInt("0x" + id) === REMOVED) expect = [410];
-      else if (BigInt("0x" + id) !== PEER) expect = [404];
-      else if (to !== LOCAL.toString(16)) expect = [412];
-      else expect = [200];
-      return {
-        kind: "stream",
-        req: new Request(`${base}/raft/stream/${type}/${id}`, {
-          headers: { ...h, "X-Raft-To": to, "X-Server-From": id },
-        }),
-        expect,
-      };
-    }
-    case 6: { // snapshot POSTs
-      const good = encodeMessageFrame(validMessage(rnd, MessageType.MsgSnap));
-      const variant = Math.floor(rnd() * 4);
-      const body = variant === 0
-        ? new Uint8Array([...good, ...randomBytes(rnd, 500)])
-        : variant === 1
-        ? flipBits(rnd, good)
-        : variant === 2
-        ? new Uint8Array([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff])
-        : randomBytes(rnd, 100);
-      return {
-        kind: "snapshot",
-        req: new Request(base + "/raft/snapshot", { method: "POST", headers: h, body }),
-        expect: variant === 0 ? [204] : variant === 2 ? [400] : [204, 400],
-      };
-    }
-    case 7: // unknown paths
-      return {
-        kind: "unknown path",
-        req: new Request(
-          base +
-            pick(rnd, ["/", "/raft/", "/raft/x", "/raft/stream", "/version/", "/raft/snapshot/1"]),
-          {
-            headers: h,
-          },
-        ),
-        expect: [404],
-      };
-    case 8: // removed sender on POST
-      return {
-        kind: "removed sender",
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: { ...h, "X-Server-From": REMOVED.toString(16) },
-          body: encodeMessage(
-            create(MessageSchema, { type: MessageType.MsgApp, from: REMOVED, to: LOCAL }),
-          ),
-        }),
-        expect: [403],
-      };
-    case 9: // X-PeerURLs garbage from an unknown sender
-      return {
-        kind: "peer urls",
-        req: new Request(base + "/raft", {
-          method: "POST",
-          headers: {
-            ...h,
-            "X-Server-From": (0x1000n + BigInt(Math.floor(rnd() * 1e9))).toString(16),
-            "X-PeerURLs": pick(rnd, ["notaurl", "ftp://x:1", "http://h:1/p", ",", "http://"]),
-          },
-          body: encodeMessage(validMessage(rnd)),
-        }),
-        expect: [400],
-      };
-    case 10: // probing, any method
-      return {
-        kind: "probing",
-        req: new Request(base + "/raft/probing", { method: pick(rnd, ["GET", "POST", "HEAD"]) }),
-        expect: [200],
-      };
-    default: // random headers and bytes everywhere
-      return {
-        kind: "random",
-        req: new Request(base + pick(rnd, ["/raft", "/raft/snapshot"]), {
-          method: "POST",
-          headers: rnd() < 0.5 ? h : { "X-Server-Version": String(rnd()) },
-          body: randomBytes(rnd, 300),
-        }),
-        expect: [204, 400, 412],
-      };
-  }
+  return CASES[Math.floor(rnd() * CASES.length)](rnd, h);
 }
 
 /** Runs `n` generated requests; throws on an unexpected status or any exception. */

@@ -10,7 +10,12 @@ import { serve } from "../../src/edge/serve.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { CLUSTER } from "../harness.ts";
-import { prometheusTest, promtoolProblems, startPrometheus } from "./prometheus.ts";
+import {
+  type Prometheus,
+  prometheusTest,
+  promtoolProblems,
+  startPrometheus,
+} from "./prometheus.ts";
 import { metric } from "./scrape.ts";
 
 const le = (v: string) => v === "+Inf" ? Infinity : Number(v);
@@ -41,14 +46,18 @@ async function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails =
   });
   const server = await serve(transport, { port, metrics: true });
   transport.start();
+  // Closed once: a test may close a member before `await using` does.
   let closed: Promise<void> | undefined;
-  const close = () =>
+  const close = () => {
     closed ??= (async () => {
       await transport.stop();
       await server.shutdown();
     })();
+    return closed;
+  };
   return { id, transport, url: `http://127.0.0.1:${port}`, close, [Symbol.asyncDispose]: close };
 }
+type Member = Awaited<ReturnType<typeof member>>;
 
 // What promtool's linter says about etcd's own names, which we keep as etcd
 // has them: four counters without _total, and 3.5's two gauges with it.
@@ -65,54 +74,75 @@ const ETCD_NAMES_LINT = [
   ].map((n) => `${n} non-counter metrics should not have "_total" suffix`),
 ];
 
+/**
+ * A 1000-byte snapshot (at `index`) from member 1 to member 2; resolves
+ * with whether it was stored.
+ */
+function sendSnapshot(from: Member, index: bigint): Promise<boolean> {
+  const snap = new SnapshotMessage(
+    msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index, term: 1n } } }),
+    new Blob([new Uint8Array(1000)]).stream(),
+    1000,
+  );
+  from.transport.sendSnapshot(snap);
+  return snap.done;
+}
+
+/**
+ * /metrics of a member that has probed, sent and sent a snapshot: the
+ * 0.0.4 text format, on /metrics only, and promtool finds nothing but
+ * etcd's own names in it.
+ */
+async function metricsEndpoint(): Promise<void> {
+  const [p1, p2] = freePorts(2);
+  await using a = await member(1n, p1, 50);
+  await using b = await member(2n, p2);
+  a.transport.addPeer(2n, [b.url]);
+  b.transport.addPeer(1n, [a.url]);
+  a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
+  assert(await sendSnapshot(a, 3n));
+  await waitUntil(
+    () =>
+      metric(a.transport.metrics(), "etcd_network_peer_round_trip_time_seconds_count", {
+        To: "2",
+      }) > 0,
+    5000,
+    "a probe answered",
+  );
+  const res = await fetch(`${a.url}/metrics`);
+  assertEquals(res.status, 200);
+  assert(
+    res.headers.get("content-type")?.startsWith("text/plain; version=0.0.4"),
+    String(res.headers.get("content-type")),
+  );
+  const text = await res.text();
+  assert(text.includes('etcd_network_peer_sent_bytes_total{To="2"}'), text.slice(0, 500));
+  const other = await fetch(`${a.url}/other`);
+  await other.body?.cancel();
+  assertEquals(other.status, 404, "only /metrics is added");
+  const post = await fetch(`${a.url}/metrics`, { method: "POST" });
+  await post.body?.cancel();
+  assertEquals(post.status, 405);
+
+  const { code, lines } = await promtoolProblems(text);
+  const unexpected = lines.filter((l) => !ETCD_NAMES_LINT.includes(l.trim()));
+  assertEquals(unexpected, [], `promtool (exit ${code}) reports only etcd's names`);
+  assert(code === 0 || code === 3, `promtool exit ${code}: lint findings only, no parse error`);
+  // And promtool does fail on a broken exposition (the check can fail).
+  const broken = await promtoolProblems("# TYPE x counter\nx{To=2} 1\n");
+  assert(broken.code !== 0 && broken.code !== 3, `broken text: exit ${broken.code}`);
+}
+
 prometheusTest(
   "GET /metrics: 0.0.4 content type; promtool finds nothing but etcd's own names",
-  async () => {
-    const [p1, p2] = freePorts(2);
-    await using a = await member(1n, p1, 50);
-    await using b = await member(2n, p2);
-    a.transport.addPeer(2n, [b.url]);
-    b.transport.addPeer(1n, [a.url]);
-    a.transport.send([msg(MessageType.MsgHeartbeat, 1n, 2n)]);
-    const snap = new SnapshotMessage(
-      msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 3n, term: 1n } } }),
-      new Blob([new Uint8Array(1000)]).stream(),
-      1000,
-    );
-    a.transport.sendSnapshot(snap);
-    assert(await snap.done);
-    await waitUntil(
-      () =>
-        metric(a.transport.metrics(), "etcd_network_peer_round_trip_time_seconds_count", {
-          To: "2",
-        }) > 0,
-      5000,
-      "a probe answered",
-    );
-    const res = await fetch(`${a.url}/metrics`);
-    assertEquals(res.status, 200);
-    assert(
-      res.headers.get("content-type")?.startsWith("text/plain; version=0.0.4"),
-      String(res.headers.get("content-type")),
-    );
-    const text = await res.text();
-    assert(text.includes('etcd_network_peer_sent_bytes_total{To="2"}'), text.slice(0, 500));
-    const other = await fetch(`${a.url}/other`);
-    await other.body?.cancel();
-    assertEquals(other.status, 404, "only /metrics is added");
-    const post = await fetch(`${a.url}/metrics`, { method: "POST" });
-    await post.body?.cancel();
-    assertEquals(post.status, 405);
-
-    const { code, lines } = await promtoolProblems(text);
-    const unexpected = lines.filter((l) => !ETCD_NAMES_LINT.includes(l.trim()));
-    assertEquals(unexpected, [], `promtool (exit ${code}) reports only etcd's names`);
-    assert(code === 0 || code === 3, `promtool exit ${code}: lint findings only, no parse error`);
-    // And promtool does fail on a broken exposition (the check can fail).
-    const broken = await promtoolProblems("# TYPE x counter\nx{To=2} 1\n");
-    assert(broken.code !== 0 && broken.code !== 3, `broken text: exit ${broken.code}`);
-  },
+  metricsEndpoint,
 );
+
+/** The value of a query with exactly one result, else undefined. */
+async function single(prom: Prometheus, q: string): Promise<number | undefined> {
+  const r = await prom.query(q);
+  return r.length === 1 ? Number(r[0].value[1]) : undefined;
+}
 
 prometheusTest("a Prometheus server scrapes two members; values and alerts read back", async () => {
   const [p1, p2] = freePorts(2);
@@ -127,10 +157,6 @@ prometheusTest("a Prometheus server scrapes two members; values and alerts read 
     ]);
   }
   await using prom = await startPrometheus([`127.0.0.1:${p1}`, `127.0.0.1:${p2}`]);
-  const one = async (q: string) => {
-    const r = await prom.query(q);
-    return r.length === 1 ? Number(r[0].value[1]) : undefined;
-  };
   await waitUntil(
     async () => (await prom.query('up{job="rafthttp"} == 1')).length === 2,
     20_000,
@@ -138,47 +164,56 @@ prometheusTest("a Prometheus server scrapes two members; values and alerts read 
     200,
   );
   await waitUntil(
-    async () => (await one('etcd_network_active_peers{Local="1",Remote="2"}')) === 1,
+    async () => (await single(prom, 'etcd_network_active_peers{Local="1",Remote="2"}')) === 1,
     10_000,
     "a's peer 2 active in Prometheus",
     200,
   );
+  await scrapedValuesMatch(prom, a, p1);
+  await alertsFire(prom, { a, b, sinkFails });
+});
+
+/** What Prometheus scraped from a (at `port`): its sent bytes, and etcd's RTT buckets. */
+async function scrapedValuesMatch(prom: Prometheus, a: Member, port: number): Promise<void> {
   // The sent bytes Prometheus holds are what a's counter said at a scrape: > 0, <= now.
-  const sent = await one(`etcd_network_peer_sent_bytes_total{instance="127.0.0.1:${p1}",To="2"}`);
+  const sent = await single(
+    prom,
+    `etcd_network_peer_sent_bytes_total{instance="127.0.0.1:${port}",To="2"}`,
+  );
   assert(sent !== undefined && sent > 20 * 64, `scraped sent bytes: ${sent}`);
   assert(sent! <= metric(a.transport.metrics(), "etcd_network_peer_sent_bytes_total", { To: "2" }));
   // etcd's buckets survive the trip: 16 bounds and +Inf per peer.
+  const buckets = `etcd_network_peer_round_trip_time_seconds_bucket{instance="127.0.0.1:${port}"}`;
   await waitUntil(
-    async () =>
-      (await one(
-        `count(etcd_network_peer_round_trip_time_seconds_bucket{instance="127.0.0.1:${p1}"})`,
-      )) === 17,
+    async () => (await single(prom, `count(${buckets})`)) === 17,
     10_000,
     "17 RTT buckets",
     200,
   );
-  const les = (await prom.query(
-    `etcd_network_peer_round_trip_time_seconds_bucket{instance="127.0.0.1:${p1}"}`,
-  )).map((r) => r.metric.le).sort((x, y) => le(x) - le(y));
+  const les = (await prom.query(buckets)).map((r) => r.metric.le).sort((x, y) => le(x) - le(y));
   assertEquals(les[0], "0.0001");
   assertEquals(les[15], "3.2768");
   assertEquals(les[16], "+Inf");
-  // The example's alerts: silent while all is well...
+}
+
+/**
+ * The example's alerts: silent while all is well, the snapshot alert once b
+ * fails to store a snapshot, the unreachable one once b is gone.
+ */
+async function alertsFire(
+  prom: Prometheus,
+  { a, b, sinkFails }: { a: Member; b: Member; sinkFails: { on: boolean } },
+): Promise<void> {
   const UNREACHABLE = ALERTS.EtcdPeerUnreachable;
   const SNAPSHOTS = ALERTS.EtcdSnapshotFailures;
   assertEquals(UNREACHABLE, "etcd_network_active_peers == 0");
   assert(SNAPSHOTS?.includes("etcd_network_snapshot_send_failures"), SNAPSHOTS);
+  // Silent while all is well...
   assertEquals(await prom.query(UNREACHABLE), []);
   assertEquals(await prom.query(SNAPSHOTS), []);
   // ...a snapshot the peer fails to store fires the snapshot alert for both sides...
   sinkFails.on = true;
-  const snap = new SnapshotMessage(
-    msg(MessageType.MsgSnap, 1n, 2n, { snapshot: { metadata: { index: 5n, term: 1n } } }),
-    new Blob([new Uint8Array(1000)]).stream(),
-    1000,
-  );
-  a.transport.sendSnapshot(snap);
-  assertEquals(await snap.done, false);
+  assertEquals(await sendSnapshot(a, 5n), false);
   await waitUntil(
     async () => {
       const r = await prom.query(SNAPSHOTS);
@@ -189,7 +224,6 @@ prometheusTest("a Prometheus server scrapes two members; values and alerts read 
     200,
   );
   // ...and the unreachable alert names the peer once that peer is killed.
-  // ...and it names the peer once that peer is killed.
   await b.close();
   await waitUntil(
     async () => (await prom.query(UNREACHABLE)).some((r) => r.metric.Remote === "2"),
@@ -197,6 +231,6 @@ prometheusTest("a Prometheus server scrapes two members; values and alerts read 
     "the unreachable alert for peer 2",
     200,
   );
-  const lost = await one(`etcd_network_disconnected_peers_total{Local="1",Remote="2"}`);
+  const lost = await single(prom, `etcd_network_disconnected_peers_total{Local="1",Remote="2"}`);
   assertEquals(lost, 1, "one disconnect for the killed peer, as Prometheus saw it");
-});
+}

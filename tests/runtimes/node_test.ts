@@ -123,99 +123,124 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** The test routes of EDGE_SCRIPT's server at `base`. */
+function edgeClient(base: string) {
+  const get = async (path: string) => {
+    const res = await fetch(base + path);
+    return { status: res.status, body: await res.text() };
+  };
+  /** What the server side saw. */
+  const state = async () =>
+    JSON.parse((await get("/t/state")).body) as {
+      pulled: number;
+      cancelled: string | null;
+      uploaded: number;
+    };
+  return { base, get, state };
+}
+type EdgeClient = ReturnType<typeof edgeClient>;
+
+/** A handler that throws and a malformed request each get their error; the server goes on. */
+async function survivesFailures({ get }: EdgeClient, child: Child, port: number): Promise<void> {
+  // A handler that throws: 500, logged, and the process goes on.
+  assertEquals((await get("/t/reject")).status, 500);
+  await child.waitFor(/error: node server: the handler failed .*thrown by the test handler/);
+  // A malformed request: 400 from the server, which goes on.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode("GARBAGE\r\n\r\n"));
+    const buf = new Uint8Array(256);
+    const n = await within(conn.read(buf), 2000, "the answer to a malformed request");
+    assertStringIncludes(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "400 Bad Request");
+  } finally {
+    conn.close();
+  }
+  assertEquals((await get("/raft/probing")).status, 200);
+}
+
+/**
+ * Headers before any body byte, then each chunk as soon as it is written;
+ * when the client goes away, the server cancels the body.
+ */
+async function streamsAtOnce({ base, get, state }: EdgeClient): Promise<void> {
+  const abort = new AbortController();
+  const drip = await within(
+    fetch(base + "/t/drip", { signal: abort.signal }),
+    1000,
+    "the headers of a body with no bytes yet",
+  );
+  assertEquals(drip.status, 200);
+  const reader = drip.body!.getReader();
+  const decoder = new TextDecoder();
+  for (let i = 0; i < 5; i++) {
+    await get(`/t/next?text=chunk${i}`);
+    const { value } = await within(reader.read(), 500, `chunk ${i}`);
+    assertEquals(decoder.decode(value), `chunk${i}`);
+  }
+  // The client goes away: the server cancels the body.
+  abort.abort();
+  await reader.read().catch(() => {});
+  const t0 = Date.now();
+  while ((await state()).cancelled === null) {
+    assert(Date.now() - t0 < 3000, "the body of a gone client was not cancelled");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A response body is pulled only as fast as the client reads; returns what was pulled unread. */
+async function responseBackpressure({ base, state }: EdgeClient): Promise<number> {
+  const big = await fetch(base + "/t/big");
+  await new Promise((r) => setTimeout(r, 1000));
+  const pulled = (await state()).pulled;
+  assert(pulled < 24 * MiB, `the server pulled ${pulled} bytes of 64 MiB nobody read`);
+  let got = 0;
+  for await (const chunk of big.body!) got += chunk.byteLength;
+  assertEquals(got, 64 * MiB);
+  return pulled;
+}
+
+/** A request body is taken only as fast as the handler reads; returns what was sent unread. */
+async function requestBackpressure({ base, get }: EdgeClient): Promise<number> {
+  let sent = 0;
+  const upload = fetch(base + "/t/upload", {
+    method: "POST",
+    body: new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= 64 * MiB) return c.close();
+        sent += 64 * 1024;
+        c.enqueue(new Uint8Array(64 * 1024));
+      },
+    }, { highWaterMark: 0 }),
+    // @ts-ignore: duplex is not in Deno's RequestInit yet
+    duplex: "half",
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const unread = sent;
+  assert(unread < 24 * MiB, `the client could send ${unread} bytes of 64 MiB nobody read`);
+  assertEquals((await get("/t/release")).status, 200);
+  const res = await upload;
+  assertEquals(await res.json(), 64 * MiB);
+  return unread;
+}
+
 Deno.test({
   name: "node: serveNode() streams at once, with backpressure both ways, and survives failures",
   ignore: NODE === undefined,
   async fn() {
     await buildOnce();
     const port = freePort();
-    const base = `http://127.0.0.1:${port}`;
+    const edge = edgeClient(`http://127.0.0.1:${port}`);
     const child = new Child("node-edge", NODE!, ["--input-type=module", "-e", EDGE_SCRIPT], {
       BUNDLE: new URL("dist/rafthttp.js", root).href,
       PORT: String(port),
     });
-    const get = async (path: string) => {
-      const res = await fetch(base + path);
-      return { status: res.status, body: await res.text() };
-    };
-    const state = async () =>
-      JSON.parse((await get("/t/state")).body) as {
-        pulled: number;
-        cancelled: string | null;
-        uploaded: number;
-      };
     try {
       child.spawn();
       await child.waitFor(new RegExp(`listening on 127\\.0\\.0\\.1:${port}$`));
-
-      // A handler that throws: 500, logged, and the process goes on.
-      assertEquals((await get("/t/reject")).status, 500);
-      await child.waitFor(/error: node server: the handler failed .*thrown by the test handler/);
-      // A malformed request: 400 from the server, which goes on.
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await conn.write(new TextEncoder().encode("GARBAGE\r\n\r\n"));
-        const buf = new Uint8Array(256);
-        const n = await within(conn.read(buf), 2000, "the answer to a malformed request");
-        assertStringIncludes(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "400 Bad Request");
-      } finally {
-        conn.close();
-      }
-      assertEquals((await get("/raft/probing")).status, 200);
-
-      // Headers before any body byte, then each chunk as soon as it is written.
-      const abort = new AbortController();
-      const drip = await within(
-        fetch(base + "/t/drip", { signal: abort.signal }),
-        1000,
-        "the headers of a body with no bytes yet",
-      );
-      assertEquals(drip.status, 200);
-      const reader = drip.body!.getReader();
-      const decoder = new TextDecoder();
-      for (let i = 0; i < 5; i++) {
-        await get(`/t/next?text=chunk${i}`);
-        const { value } = await within(reader.read(), 500, `chunk ${i}`);
-        assertEquals(decoder.decode(value), `chunk${i}`);
-      }
-      // The client goes away: the server cancels the body.
-      abort.abort();
-      await reader.read().catch(() => {});
-      const t0 = Date.now();
-      while ((await state()).cancelled === null) {
-        assert(Date.now() - t0 < 3000, "the body of a gone client was not cancelled");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-
-      // A response body is pulled only as fast as the client reads.
-      const big = await fetch(base + "/t/big");
-      await new Promise((r) => setTimeout(r, 1000));
-      const pulled = (await state()).pulled;
-      assert(pulled < 24 * MiB, `the server pulled ${pulled} bytes of 64 MiB nobody read`);
-      let got = 0;
-      for await (const chunk of big.body!) got += chunk.byteLength;
-      assertEquals(got, 64 * MiB);
-
-      // A request body is taken only as fast as the handler reads.
-      let sent = 0;
-      const upload = fetch(base + "/t/upload", {
-        method: "POST",
-        body: new ReadableStream<Uint8Array>({
-          pull(c) {
-            if (sent >= 64 * MiB) return c.close();
-            sent += 64 * 1024;
-            c.enqueue(new Uint8Array(64 * 1024));
-          },
-        }, { highWaterMark: 0 }),
-        // @ts-ignore: duplex is not in Deno's RequestInit yet
-        duplex: "half",
-      });
-      await new Promise((r) => setTimeout(r, 1000));
-      const unread = sent;
-      assert(unread < 24 * MiB, `the client could send ${unread} bytes of 64 MiB nobody read`);
-      assertEquals((await get("/t/release")).status, 200);
-      const res = await upload;
-      assertEquals(await res.json(), 64 * MiB);
+      await survivesFailures(edge, child, port);
+      await streamsAtOnce(edge);
+      const pulled = await responseBackpressure(edge);
+      const unread = await requestBackpressure(edge);
       console.log(
         `unread: the server pulled ${pulled / MiB} MiB, the client sent ${unread / MiB} MiB`,
       );
