@@ -29,6 +29,7 @@ import type { MemberInfo } from "./http/member_info.ts";
 import { type Dialer, unixNeedsFetch } from "./http/dialer.ts";
 import { fetchDialer } from "./http/fetch_dialer.ts";
 import { type DialerTlsOptions, nodeDialer } from "./edge/node_dialer.ts";
+import { defaultEdge } from "./edge/runtime.ts";
 
 /**
  * How a {@link Transport} is set up. Only `id`, `clusterId`, `urls` and
@@ -568,18 +569,9 @@ const defaultFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Res
 };
 
 /**
- * True on runtimes whose `node:http` client reads peers faster than their
- * fetch (measured: Deno, Node.js); told apart by `navigator.userAgent`, which
- * needs no runtime's types.
- */
-export function nodeHttpIsFaster(): boolean {
-  const ua = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? "";
-  return ua.startsWith("Deno/") || ua.startsWith("Node.js/");
-}
-
-/**
  * The dialer: an explicit `dialer`, else `fetch` wrapped, else the node
- * dialer where it is faster (with `tls`), else the global fetch.
+ * dialer where the runtime offers a native one (with `tls`), else the
+ * global fetch.
  */
 function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer"> {
   const none = () => {};
@@ -609,7 +601,7 @@ function dialerOf(o: TransportOptions): Pick<Config, "dialer" | "closeDialer"> {
     return { dialer: fetchDialer(o.fetch), closeDialer: none };
   }
   if (o.tls !== undefined) checkTls(o.tls);
-  if (nodeHttpIsFaster()) {
+  if (defaultEdge() === "node:http") {
     const dialer = nodeDialer({ tls: o.tls });
     return { dialer, closeDialer: () => dialer.close() };
   }

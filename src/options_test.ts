@@ -154,7 +154,6 @@ Deno.test("options: dialer, fetch and tls: which is used, and combinations refus
   const res = await viaFetch.dialer.dial({ method: "GET", url: "http://127.0.0.1:1/x" });
   assertEquals([res.status, calls], [204, ["http://127.0.0.1:1/x"]]);
   // Deno: the node dialer, made (and closed) by the transport.
-  assert(options.nodeHttpIsFaster());
   const own = options.resolveOptions({ ...base, tls: { ca: "PEM" } });
   assert(own.dialer !== dialer);
   own.closeDialer();
