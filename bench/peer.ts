@@ -712,7 +712,7 @@ export async function run(cfg: Config): Promise<number> {
     clusterId: cfg.cluster,
     urls: [selfUrl],
     raft: node,
-    snapshotSink: new FileSnapshotSink(snapDir),
+    snapshot: { sink: new FileSnapshotSink(snapDir) },
     // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
     snapshotResume: {
       enabled: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") !== "0",

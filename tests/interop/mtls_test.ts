@@ -69,7 +69,7 @@ interopTest(
       logger,
       probeIntervalMs: 0,
       // The client side of mTLS, through the transport's own node:https dialer.
-      tls: { ca: ca.cert, ...pair(ours) },
+      security: { tls: { ca: ca.cert, ...pair(ours) } },
     });
     follower.transport = t;
     const server = await serve(t, {
@@ -111,7 +111,7 @@ interopTest(
       raft,
       logger: silentLogger,
       probeIntervalMs: 0,
-      tls: { ca: ca.cert, ...pair(intruder) },
+      security: { tls: { ca: ca.cert, ...pair(intruder) } },
     });
     bad.start();
     stack.defer(() => bad.stop());
