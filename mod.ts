@@ -104,6 +104,11 @@ export {
   DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS,
   DEFAULT_STREAM_WRITE_TIMEOUT_MS,
   DEFAULT_TRANSPORT_MAX_FRAME_SIZE,
+  type LimitsOptions,
+  type PipelineOptions,
+  type SecurityOptions,
+  type SnapshotOptions,
+  type StreamOptions,
   type TransportOptions,
 } from "./src/options.ts";
 export type { Peer, PeerStatusReport } from "./src/peer/peer.ts";

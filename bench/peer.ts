@@ -802,7 +802,7 @@ function newTransport(cfg: Config, node: Node): Transport {
     clusterId: cfg.cluster,
     urls: [`http://${cfg.listen}`],
     raft: node,
-    snapshotSink: new FileSnapshotSink(cfg.snapDir),
+    snapshot: { sink: new FileSnapshotSink(cfg.snapDir) },
     // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
     snapshotResume: {
       enabled: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") !== "0",

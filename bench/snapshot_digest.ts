@@ -59,7 +59,7 @@ async function transfer(enabled: boolean): Promise<number> {
       clusterId: 1n,
       urls: [url],
       raft,
-      snapshotSink: sink,
+      snapshot: { sink },
       probeIntervalMs: 0,
       snapshotResume: {
         enabled,

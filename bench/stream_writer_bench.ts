@@ -56,8 +56,7 @@ class Harness {
       urls: ["http://127.0.0.1:1"],
       raft,
       logger: silentLogger,
-      streamChunkSize: chunkSize,
-      linkHeartbeatIntervalMs: 3_600_000,
+      stream: { chunkSize, linkHeartbeatIntervalMs: 3_600_000 },
     });
     this.#log = new RateLimitedLog(silentLogger);
     this.writer = new StreamWriter(type, {

@@ -1,5 +1,5 @@
 /**
- * Small helpers over log entries: their encoded size and size-limited
+ * Small helpers over log entries: a bound of their encoded size and size-limited
  * slices, shared by the log, the storage and message building.
  *
  * @module
@@ -14,7 +14,7 @@ const ENTRY_OVERHEAD = 24;
  * An upper bound of the encoded size of `e`, cheap to compute. Size limits
  * (maxSizePerMsg) are soft, so a bound is enough.
  */
-export function entrySize(e: Entry): number {
+export function entrySizeBound(e: Entry): number {
   return e.data.length + ENTRY_OVERHEAD;
 }
 
@@ -24,10 +24,10 @@ export function entrySize(e: Entry): number {
  */
 export function limitSize(ents: Entry[], maxSize: number): Entry[] {
   if (ents.length === 0) return ents;
-  let size = entrySize(ents[0]);
+  let size = entrySizeBound(ents[0]);
   let n = 1;
   for (; n < ents.length; n++) {
-    size += entrySize(ents[n]);
+    size += entrySizeBound(ents[n]);
     if (size > maxSize) break;
   }
   return n === ents.length ? ents : ents.slice(0, n);

@@ -98,7 +98,8 @@ export class FrameTooLargeError extends DecodeError {
   constructor(offset: number, size: number, limit: number) {
     super(
       `frame of ${size} bytes exceeds the limit of ${limit} bytes; ` +
-        `raise maxFrameSize if the peer really sends frames this large`,
+        `raise maxFrameSize (the transport's limits.maxFrameSize) if the peer really sends ` +
+        `frames this large`,
       offset,
     );
     this.size = size;

@@ -10,8 +10,17 @@ const base: TransportOptions = {
   urls: ["http://127.0.0.1:1"],
   raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
   logger: silentLogger,
-  snapshotSink: { async save() {} },
+  snapshot: { sink: { async save() {} } },
 };
+
+/** The options an option path sets: `at("stream.chunkSize", 1)` is `{ stream: { chunkSize: 1 } }`. */
+function at(path: string, value: unknown): Partial<TransportOptions> {
+  const [group, name] = path.split(".");
+  if (name === undefined) return { [group]: value };
+  // The test sink stays, so that no file sink is made.
+  const kept = group === "snapshot" ? base.snapshot : {};
+  return { [group]: { ...kept, [name]: value } };
+}
 
 /** `new Transport` with `extra` must throw a RangeError naming the option and the value. */
 function refuses(extra: Partial<TransportOptions>, name: string, value: string): void {
@@ -21,47 +30,50 @@ function refuses(extra: Partial<TransportOptions>, name: string, value: string):
 }
 
 const COUNTS = [
-  "streamChunkSize",
-  "pipelineWorkers",
-  "streamQueueSize",
-  "pipelineQueueSize",
-  "receiveQueueSize",
-  "maxConcurrentSnapshotReceives",
-  "maxRemotes",
-  "maxFrameSize",
-  "maxPipelineBodySize",
-  "maxSnapshotEnvelopeSize",
-  "snapshotSpoolSize",
+  "stream.chunkSize",
+  "stream.queueSize",
+  "pipeline.workers",
+  "pipeline.queueSize",
+  "pipeline.maxBodySize",
+  "snapshot.maxConcurrentReceives",
+  "snapshot.maxEnvelopeSize",
+  "snapshot.spoolSize",
+  "limits.maxFrameSize",
+  "limits.maxRemotes",
+  "limits.receiveQueueSize",
 ] as const;
 
 const TIMEOUTS = [
-  "dialTimeoutMs",
-  "linkHeartbeatIntervalMs",
-  "streamReadTimeoutMs",
-  "streamWriteTimeoutMs",
-  "redialMinMs",
-  "redialMaxMs",
-  "snapshotProgressTimeoutMs",
-  "snapshotResponseTimeoutMs",
-  "pipelineTimeoutMs",
+  "stream.dialTimeoutMs",
+  "stream.linkHeartbeatIntervalMs",
+  "stream.readTimeoutMs",
+  "stream.writeTimeoutMs",
+  "stream.redialMinMs",
+  "stream.redialMaxMs",
+  "snapshot.progressTimeoutMs",
+  "snapshot.responseTimeoutMs",
+  "pipeline.timeoutMs",
 ] as const;
 
-Deno.test("options: counts and sizes must be integers of at least 1", () => {
-  for (const name of COUNTS) {
+Deno.test("options: counts and sizes must be integers of at least 1, named by their path", () => {
+  for (const path of COUNTS) {
     for (const bad of [0, -1, 1.5, NaN, Infinity]) {
-      refuses({ [name]: bad }, name, String(bad));
+      refuses(at(path, bad), path, String(bad));
     }
-    const e = assertThrows(() => new Transport({ ...base, [name]: 0 }), RangeError);
+    const e = assertThrows(() => new Transport({ ...base, ...at(path, 0) }), RangeError);
     assert(e.message.includes("integer from 1"), `the range is named: ${e.message}`);
   }
 });
 
-Deno.test("options: timeouts must be positive and within timer range", () => {
-  for (const name of TIMEOUTS) {
-    for (const bad of [0, -5, NaN, Infinity, 2 ** 31]) refuses({ [name]: bad }, name, String(bad));
+Deno.test("options: timeouts must be positive and within timer range, named by their path", () => {
+  for (const path of TIMEOUTS) {
+    for (const bad of [0, -5, NaN, Infinity, 2 ** 31]) refuses(at(path, bad), path, String(bad));
   }
-  const e = assertThrows(() => new Transport({ ...base, dialTimeoutMs: 0 }), RangeError);
-  assert(e.message.includes("above 0"), e.message);
+  const e = assertThrows(
+    () => new Transport({ ...base, stream: { dialTimeoutMs: 0 } }),
+    RangeError,
+  );
+  assert(e.message.startsWith("stream.dialTimeoutMs must be a number of ms above 0"), e.message);
 });
 
 Deno.test("options: probing and the log rate limit may be turned off with 0, not below", () => {
@@ -70,25 +82,60 @@ Deno.test("options: probing and the log rate limit may be turned off with 0, not
   refuses({ logIntervalMs: -1 }, "logIntervalMs", "-1");
 });
 
-Deno.test("options: redialMinMs may not exceed redialMaxMs", () => {
+Deno.test("options: stream.redialMinMs may not exceed stream.redialMaxMs", () => {
   const e = assertThrows(
-    () => new Transport({ ...base, redialMinMs: 600, redialMaxMs: 500 }),
+    () => new Transport({ ...base, stream: { redialMinMs: 600, redialMaxMs: 500 } }),
     RangeError,
   );
-  assertEquals(e.message, "redialMinMs (600) must not exceed redialMaxMs (500)");
-  using _t = disposable(new Transport({ ...base, redialMinMs: 500, redialMaxMs: 500 }));
+  assertEquals(
+    e.message,
+    "stream.redialMinMs (600) must not exceed stream.redialMaxMs (500)",
+  );
+  using _t = disposable(
+    new Transport({ ...base, stream: { redialMinMs: 500, redialMaxMs: 500 } }),
+  );
 });
 
-Deno.test("options: defaults fill in what is not given", () => {
+Deno.test("options: defaults fill in what is not given, group by group", () => {
   const cfg = options.resolveOptions(base);
   assertEquals(cfg.dialTimeoutMs, options.DEFAULT_DIAL_TIMEOUT_MS);
   assertEquals(cfg.streamReadTimeoutMs, 2 * options.DEFAULT_LINK_HEARTBEAT_INTERVAL_MS);
   assertEquals(
-    options.resolveOptions({ ...base, linkHeartbeatIntervalMs: 100 }).streamReadTimeoutMs,
+    options.resolveOptions({ ...base, stream: { linkHeartbeatIntervalMs: 100 } })
+      .streamReadTimeoutMs,
     200,
   );
   assertEquals(cfg.maxFrameSize, options.DEFAULT_TRANSPORT_MAX_FRAME_SIZE);
   assertEquals(cfg.streamChunkSize, options.DEFAULT_STREAM_CHUNK_SIZE);
+  // One option of a group leaves the others of that group at their defaults.
+  const some = options.resolveOptions({ ...base, pipeline: { workers: 2 } });
+  assertEquals([some.pipelineWorkers, some.pipelineQueueSize], [2, 64]);
+});
+
+Deno.test("options: a group that is not an object is refused, naming it", () => {
+  for (const group of ["stream", "pipeline", "snapshot", "security", "limits"]) {
+    for (const bad of [5, "x", null, []]) {
+      const e = assertThrows(() => new Transport({ ...base, [group]: bad }), TypeError);
+      assert(e.message.startsWith(`${group} must be an object of options`), e.message);
+    }
+  }
+  const noSave = assertThrows(
+    () => new Transport({ ...base, snapshot: { sink: {} as never } }),
+    TypeError,
+  );
+  assert(noSave.message.includes("snapshot.sink must have a save"), noSave.message);
+});
+
+Deno.test("options: an option of 0.1 is refused, with the path it moved to", () => {
+  const moved = (old: string, value: unknown, path: string) => {
+    const e = assertThrows(() => new Transport({ ...base, [old]: value }), TypeError);
+    assert(e.message.startsWith(`${old} moved to ${path} in 0.2`), e.message);
+  };
+  moved("streamQueueSize", 8, "stream.queueSize");
+  moved("snapshotSink", base.snapshot!.sink, "snapshot.sink");
+  moved("tls", {}, "security.tls");
+  moved("maxFrameSize", 1024, "limits.maxFrameSize");
+  moved("maxPipelineBodySize", 1024, "pipeline.maxBodySize");
 });
 
 /** The option -> default table of docs/operations.md's "Failure behaviour" section. */
@@ -102,7 +149,7 @@ async function documentedDefaults(): Promise<Map<string, string>> {
   for (const line of section.split("\n")) {
     const m = /^\| (`[^|]+`)\s*\| ([^|]+?)\s*\|/.exec(line);
     if (m === null) continue;
-    const names = [...m[1].matchAll(/`(\w+)`/g)].map((x) => x[1]);
+    const names = [...m[1].matchAll(/`([\w.]+)`/g)].map((x) => x[1]);
     const values = m[2].split(" / ");
     names.forEach((n, i) => rows.set(n, values[Math.min(i, values.length - 1)]));
   }
@@ -116,11 +163,35 @@ function parseDefault(text: string): number {
   return Number(m[1]) * (m[2] === "KiB" ? 1024 : m[2] === "MiB" ? 1024 * 1024 : 1);
 }
 
-/** The constant holding an option's default: `dialTimeoutMs` -> `DEFAULT_DIAL_TIMEOUT_MS`. */
+/** The constant holding each option's default, by the option's path. */
+const CONSTANTS: Record<string, string> = {
+  "stream.dialTimeoutMs": "DEFAULT_DIAL_TIMEOUT_MS",
+  "stream.linkHeartbeatIntervalMs": "DEFAULT_LINK_HEARTBEAT_INTERVAL_MS",
+  "stream.readTimeoutMs": "DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS",
+  "stream.writeTimeoutMs": "DEFAULT_STREAM_WRITE_TIMEOUT_MS",
+  "stream.redialMinMs": "DEFAULT_REDIAL_MIN_MS",
+  "stream.redialMaxMs": "DEFAULT_REDIAL_MAX_MS",
+  "stream.queueSize": "DEFAULT_STREAM_QUEUE_SIZE",
+  "stream.chunkSize": "DEFAULT_STREAM_CHUNK_SIZE",
+  "pipeline.workers": "DEFAULT_PIPELINE_WORKERS",
+  "pipeline.queueSize": "DEFAULT_PIPELINE_QUEUE_SIZE",
+  "pipeline.timeoutMs": "DEFAULT_PIPELINE_TIMEOUT_MS",
+  "pipeline.maxBodySize": "DEFAULT_MAX_PIPELINE_BODY_SIZE",
+  "snapshot.spoolSize": "DEFAULT_SNAPSHOT_SPOOL_SIZE",
+  "snapshot.progressTimeoutMs": "DEFAULT_SNAPSHOT_PROGRESS_TIMEOUT_MS",
+  "snapshot.responseTimeoutMs": "DEFAULT_SNAPSHOT_RESPONSE_TIMEOUT_MS",
+  "snapshot.maxConcurrentReceives": "DEFAULT_MAX_CONCURRENT_SNAPSHOT_RECEIVES",
+  "snapshot.maxEnvelopeSize": "DEFAULT_MAX_SNAPSHOT_ENVELOPE_SIZE",
+  "limits.maxFrameSize": "DEFAULT_TRANSPORT_MAX_FRAME_SIZE",
+  "limits.maxRemotes": "DEFAULT_MAX_REMOTES",
+  "limits.receiveQueueSize": "DEFAULT_RECEIVE_QUEUE_SIZE",
+  probeIntervalMs: "DEFAULT_PROBE_INTERVAL_MS",
+  logIntervalMs: "DEFAULT_LOG_INTERVAL_MS",
+};
+
+/** The constant holding an option's default: `stream.dialTimeoutMs` -> `DEFAULT_DIAL_TIMEOUT_MS`. */
 function constantName(option: string): string {
-  if (option === "maxFrameSize") return "DEFAULT_TRANSPORT_MAX_FRAME_SIZE";
-  if (option === "streamReadTimeoutMs") return "DEFAULT_STREAM_READ_TIMEOUT_HEARTBEATS";
-  return "DEFAULT_" + option.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+  return CONSTANTS[option] ?? `(no constant for ${option})`;
 }
 
 Deno.test("options: the documented table of defaults matches the DEFAULT_* constants", async () => {
@@ -148,7 +219,7 @@ function disposable(t: Transport): Disposable {
   return { [Symbol.dispose]: () => void t.stop() };
 }
 
-Deno.test("options: dialer, fetch and tls: which is used, and combinations refused", async () => {
+Deno.test("options: dialer, fetch and security.tls: which is used, and combinations refused", async () => {
   const dialer = { dial: () => Promise.reject(new Error("unused")) };
   assertEquals(options.resolveOptions({ ...base, dialer }).dialer, dialer);
   // A fetch is wrapped; it is the one called.
@@ -161,8 +232,7 @@ Deno.test("options: dialer, fetch and tls: which is used, and combinations refus
   const res = await viaFetch.dialer.dial({ method: "GET", url: "http://127.0.0.1:1/x" });
   assertEquals([res.status, calls], [204, ["http://127.0.0.1:1/x"]]);
   // Deno: the node dialer, made (and closed) by the transport.
-  assert(options.nodeHttpIsFaster());
-  const own = options.resolveOptions({ ...base, tls: { ca: "PEM" } });
+  const own = options.resolveOptions({ ...base, security: { tls: { ca: "PEM" } } });
   assert(own.dialer !== dialer);
   own.closeDialer();
   const refused = (extra: Partial<TransportOptions>, ...words: string[]) => {
@@ -170,10 +240,14 @@ Deno.test("options: dialer, fetch and tls: which is used, and combinations refus
     for (const w of words) assert(e.message.includes(w), `"${w}" in: ${e.message}`);
   };
   refused({ dialer, fetch: f as typeof fetch }, "dialer", "drop fetch");
-  refused({ dialer, tls: {} }, "tls", "drop tls");
-  refused({ fetch: f as typeof fetch, tls: { ca: "PEM" } }, "tls and fetch", "drop tls");
+  refused({ dialer, security: { tls: {} } }, "security.tls", "drop it");
+  refused(
+    { fetch: f as typeof fetch, security: { tls: { ca: "PEM" } } },
+    "security.tls and fetch",
+    "drop security.tls",
+  );
   refused({ dialer: {} as never }, "dialer must have a dial");
-  refused({ tls: { cert: "PEM" } }, "tls.cert and tls.key");
-  refused({ tls: { ca: [1 as never] } }, "tls.ca");
-  refused({ tls: "x" as never }, "tls must be an object");
+  refused({ security: { tls: { cert: "PEM" } } }, "security.tls.cert and security.tls.key");
+  refused({ security: { tls: { ca: [1 as never] } } }, "security.tls.ca");
+  refused({ security: { tls: "x" as never } }, "security.tls must be an object");
 });

@@ -7,6 +7,7 @@ import type { Raft } from "../src/raft_node.ts";
 import type { SnapshotStatus } from "../raftpb/snapshot_status.ts";
 import { Transport } from "../src/transport.ts";
 import type { TransportOptions } from "../src/options.ts";
+import type { SnapshotSink } from "../src/snapshot/sink.ts";
 import { type Logger, silentLogger } from "../src/logger.ts";
 import { freePorts } from "../bench/ports.ts";
 
@@ -112,6 +113,13 @@ export interface Node extends AsyncDisposable {
 
 export const CLUSTER = 0xc1n;
 
+/** The test members' default sink: it reads the data and keeps nothing. */
+const discardingSink: SnapshotSink = {
+  async save(_m, data) {
+    for await (const _ of data) { /* discard */ }
+  },
+};
+
 export function startNode(
   id: bigint,
   options: Partial<TransportOptions> = {},
@@ -132,13 +140,9 @@ export function startNode(
     raft,
     logger: (options.logger as Logger | undefined) ?? silentLogger,
     probeIntervalMs: 0,
-    // Tests that want files pass a FileSnapshotSink in a temporary directory.
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* discard */ }
-      },
-    },
     ...options,
+    // Tests that want files pass a FileSnapshotSink in a temporary directory.
+    snapshot: { sink: discardingSink, ...options.snapshot },
   });
   handler = transport.handler();
   transport.start();

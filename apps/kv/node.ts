@@ -182,7 +182,7 @@ export class KvNode implements KvService, Raft {
       urls: [self],
       raft: this,
       logger: this.#log,
-      snapshotSink: this.#inbox,
+      snapshot: { sink: this.#inbox },
       onError: (e) => {
         if (e instanceof MemberRemovedError) this.#removed("a peer says so");
         else this.#log.error(e.message, { error: e.name });

@@ -83,7 +83,7 @@ export class Member {
       clusterId: CLUSTER_ID,
       urls: [this.url],
       raft,
-      snapshotSink: sink,
+      snapshot: { sink },
       logger,
       probeIntervalMs: 1000,
       // The demo runs with network permission only: broken snapshot

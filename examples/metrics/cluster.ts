@@ -41,9 +41,11 @@ const members = await Promise.all(urls.map(async (url, i) => {
     clusterId: 0x1000n,
     urls: [url],
     raft: { process() {}, isIDRemoved: () => false, reportUnreachable() {}, reportSnapshot() {} },
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* a real member stores it */ }
+    snapshot: {
+      sink: {
+        async save(_m, data) {
+          for await (const _ of data) { /* a real member stores it */ }
+        },
       },
     },
   });

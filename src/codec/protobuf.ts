@@ -124,8 +124,8 @@ function unknownSize(u: UnknownField[] | undefined): number {
   return s;
 }
 
-/** Encoded size of an Entry (without its tag and length). */
-export function entrySize(e: Entry): number {
+/** Exact encoded size of an Entry in bytes (without its tag and length). */
+export function encodedEntrySize(e: Entry): number {
   let s = 1 + numSize(e.type) + 1 + u64Size(e.term) + 1 + u64Size(e.index);
   const d = e.data;
   if (present(d, NO_ENTRY_DATA)) s += 1 + numSize(d.length) + d.length;
@@ -171,7 +171,7 @@ export function messageSize(m: Message): number {
     1 + u64Size(m.commit) + 2 + 1 + u64Size(m.rejectHint);
   const entries = m.entries;
   for (let i = 0; i < entries.length; i++) {
-    const es = entrySize(entries[i]);
+    const es = encodedEntrySize(entries[i]);
     s += 1 + numSize(es) + es;
   }
   const ss = snapshotSize(m.snapshot);
@@ -363,7 +363,7 @@ function putEntryField(w: ByteWriter, e: Entry): void {
     putEntry(w, e);
     w.buf[at] = w.pos - at - 1;
   } else {
-    putNum(w, entrySize(e));
+    putNum(w, encodedEntrySize(e));
     putEntry(w, e);
   }
 }

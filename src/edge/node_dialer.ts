@@ -18,7 +18,7 @@ import { isUnixUrl } from "../http/peer_urls.ts";
 
 /**
  * The client side of TLS for `https://` peers: PEM strings. The transport's
- * `tls` option, or {@link NodeDialerOptions.tls}.
+ * `security.tls` option, or {@link NodeDialerOptions.tls}.
  *
  * @example
  * ```ts

@@ -9,7 +9,7 @@
  * writer stays "working", `pick` keeps choosing it, and every message sent
  * meanwhile vanishes without being counted or reported. The readers of the
  * same peer are the ones that notice: its link heartbeats stop, and their
- * read deadline fires within `streamReadTimeoutMs`. They declare the link
+ * read deadline fires within `stream.readTimeoutMs`. They declare the link
  * dead here; the writers then close their connections, count as dropped
  * what they wrote since the last sign of life from the peer, and raft hears
  * `reportUnreachable` at once.

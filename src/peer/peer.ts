@@ -18,7 +18,7 @@ import { PeerStatus } from "./status.ts";
 import { newPeerStats, type PeerStats } from "./stats.ts";
 import { UrlPicker } from "./url_picker.ts";
 import { StreamWriter } from "../stream/writer.ts";
-import { type Inbox as StreamInbox, StreamReader } from "../stream/reader.ts";
+import { type OnMessage, StreamReader } from "../stream/reader.ts";
 import type { StreamType } from "../stream/types.ts";
 import { Inbox } from "./inbox.ts";
 import { forwardedWithOthersFrom } from "../http/provenance.ts";
@@ -140,9 +140,9 @@ export class TransportPeer implements Peer, PeerView {
     };
     // A dead link (a reader's peer went silent) is news for raft at once.
     this.#ctx.link.onDead(() => cfg.raft.reportUnreachable(id));
-    const inbox = (channel: StreamType): StreamInbox => (m) => this.receive(m, channel);
+    const onMessage = (channel: StreamType): OnMessage => (m) => this.receive(m, channel);
     const writer = (t: StreamType) => new StreamWriter(t, this.#ctx);
-    const reader = (t: StreamType) => new StreamReader(t, this.#ctx, inbox(t));
+    const reader = (t: StreamType) => new StreamReader(t, this.#ctx, onMessage(t));
     this.#writers = { message: writer("message"), msgappv2: writer("msgappv2") };
     this.#readers = { message: reader("message"), msgappv2: reader("msgappv2") };
     this.#pipeline = new Pipeline(this.#ctx);

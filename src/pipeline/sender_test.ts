@@ -19,7 +19,7 @@ const dropped = (t: TestPeer, reason: number) =>
   t.ctx.metrics.sendDrops[CH.pipeline * DROP_REASONS.length + reason];
 
 Deno.test("Pipeline: each message is one POST /raft of its bare protobuf; a 204 counts it and reports a snapshot finished", async () => {
-  using t = testPeer({ pipelineWorkers: 1 });
+  using t = testPeer({ pipeline: { workers: 1 } });
   const p = new Pipeline(t.ctx);
   p.start();
   const app = msg(MessageType.MsgApp, 5);
@@ -46,7 +46,7 @@ Deno.test("Pipeline: each message is one POST /raft of its bare protobuf; a 204 
 });
 
 Deno.test("Pipeline: a refused or failed POST drops the message, reports it unreachable, and fails over to the next URL", async () => {
-  using t = testPeer({ pipelineWorkers: 1 });
+  using t = testPeer({ pipeline: { workers: 1 } });
   const p = new Pipeline(t.ctx);
   p.start();
   t.ctx.status.activate();
@@ -82,7 +82,7 @@ Deno.test("Pipeline: a refused or failed POST drops the message, reports it unre
 });
 
 Deno.test("Pipeline: the queue is bounded, and at most pipelineWorkers POSTs are in flight", async () => {
-  using t = testPeer({ pipelineQueueSize: 3, pipelineWorkers: 2 });
+  using t = testPeer({ pipeline: { queueSize: 3, workers: 2 } });
   const p = new Pipeline(t.ctx);
   for (let i = 1; i <= 3; i++) assert(p.send(msg(MessageType.MsgApp, i)));
   assertEquals(p.send(msg(MessageType.MsgApp, 4)), false, "the queue holds 3");
@@ -106,7 +106,7 @@ Deno.test("Pipeline: the queue is bounded, and at most pipelineWorkers POSTs are
 });
 
 Deno.test("Pipeline: a POST with no answer fails after pipelineTimeoutMs on the clock", async () => {
-  using t = testPeer({ pipelineWorkers: 1, pipelineTimeoutMs: 1000 });
+  using t = testPeer({ pipeline: { workers: 1, timeoutMs: 1000 } });
   const p = new Pipeline(t.ctx);
   p.start();
   p.send(msg(MessageType.MsgApp));
@@ -122,7 +122,7 @@ Deno.test("Pipeline: a POST with no answer fails after pipelineTimeoutMs on the 
 });
 
 Deno.test("Pipeline: stop cancels POSTs in flight unreported and drops the queue as stopped", async () => {
-  using t = testPeer({ pipelineWorkers: 1 });
+  using t = testPeer({ pipeline: { workers: 1 } });
   const p = new Pipeline(t.ctx);
   p.start();
   for (let i = 1; i <= 3; i++) p.send(msg(MessageType.MsgApp, i));

@@ -62,7 +62,11 @@ function post(body: BodyInit | null, over: Record<string, string> = {}): Request
 
 /** The receiver over a test peer's context, with `sink` and `options`. */
 function setup(sink: SnapshotSink, options: Partial<TransportOptions> = {}) {
-  const t = testPeer({ snapshotSink: sink, snapshotResume: { enabled: false }, ...options });
+  const t = testPeer({
+    snapshotResume: { enabled: false },
+    ...options,
+    snapshot: { sink, ...options.snapshot },
+  });
   const ac = new AbortController();
   const peer = {
     stats: t.ctx.stats,
@@ -125,7 +129,7 @@ interface Refusal {
 
 Deno.test("snapshotReceiver: bad envelopes are refused with etcd's status codes, the body released, nothing saved", async () => {
   const events: string[] = [];
-  using s = setup(recordingSink(events).sink, { maxSnapshotEnvelopeSize: 1024 });
+  using s = setup(recordingSink(events).sink, { snapshot: { maxEnvelopeSize: 1024 } });
   s.t.raft.removed.add(0xdddn);
   const data = (envelope: Uint8Array) => concat([envelope, new Uint8Array(100)]);
   const frame = (over: Parameters<typeof snapMsg>[0] = {}) =>
@@ -284,7 +288,7 @@ Deno.test("snapshotReceiver: a sender that breaks off mid-data fails the sink's 
 Deno.test("snapshotReceiver: past maxConcurrentSnapshotReceives, 503 until one ends", async () => {
   const events: string[] = [];
   const { sink, store } = recordingSink(events);
-  using s = setup(sink, { maxConcurrentSnapshotReceives: 1 });
+  using s = setup(sink, { snapshot: { maxConcurrentReceives: 1 } });
   const first = feed();
   const answer = outcome(s.receive(post(first.stream)));
   first.push(encodeMessageFrame(snapMsg()));

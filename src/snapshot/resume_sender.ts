@@ -22,8 +22,11 @@ import { isCritical } from "../http/responses.ts";
 import { errorMessage, toError } from "../util/error_message.ts";
 import { F } from "../logger.ts";
 
-/** What an attempt's body pulls from: the wire bytes after the MsgSnap frame. */
-export interface BodySource {
+/**
+ * What an attempt's body pulls from: the snapshot's wire bytes after the
+ * MsgSnap frame (plain or framed). Not the receivers' `BodySource`.
+ */
+export interface SnapshotDataSource {
   /** The next bytes to send; undefined at the end (after checking the length). */
   next(): Promise<Uint8Array | undefined>;
   cancel(reason?: unknown): Promise<void>;
@@ -32,7 +35,7 @@ export interface BodySource {
 /** One POST of an attempt: the URL, its body, the extension headers; the error if it failed. */
 export type PostAttempt = (
   url: string,
-  src: BodySource,
+  src: SnapshotDataSource,
   headers: Record<string, string>,
 ) => Promise<{ error?: Error; bytes: number }>;
 
@@ -44,7 +47,7 @@ export function plainSource(
   stream: ReadableStream<Uint8Array>,
   total: number,
   onData: (n: number) => void,
-): BodySource {
+): SnapshotDataSource {
   const reader = stream.getReader();
   let sent = 0;
   return {
@@ -76,7 +79,7 @@ export function framedSource(
   plan: { size: number; window: number; offset: number },
   digests: Uint8Array[],
   onData: (n: number) => void,
-): BodySource {
+): SnapshotDataSource {
   const reader = stream.getReader();
   const enc = new FrameEncoder(d, plan, digests);
   const out: WirePart[] = [];

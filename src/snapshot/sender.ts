@@ -22,7 +22,7 @@ import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
-import { type BodySource, sendWithRetries } from "./resume_sender.ts";
+import { sendWithRetries, type SnapshotDataSource } from "./resume_sender.ts";
 
 /** The options a snapshot send reads. */
 export type SnapshotSenderConfig =
@@ -40,7 +40,7 @@ export type SnapshotSenderConfig =
  */
 function snapshotBody(
   snap: SnapshotMessage,
-  src: BodySource,
+  src: SnapshotDataSource,
   progress: (bytes: number) => void,
   finished: () => void,
 ): ReadableStream<Uint8Array<ArrayBuffer>> {
@@ -101,7 +101,7 @@ async function postSnapshot(
   ctx: PeerContext<SnapshotSenderConfig>,
   signal: AbortSignal,
   url: string,
-  src: BodySource,
+  src: SnapshotDataSource,
   extraHeaders: Record<string, string>,
 ): Promise<{ error?: Error; bytes: number }> {
   const { cfg, peer } = ctx;

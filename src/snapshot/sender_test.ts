@@ -101,7 +101,7 @@ Deno.test("sendSnapshot: a refusal reports Failure and unreachable, settles done
 });
 
 Deno.test("sendSnapshot: data that stops moving fails after the progress timeout on the clock, not while it moves", async () => {
-  using t = testPeer({ ...noResume, snapshotProgressTimeoutMs: 1000 });
+  using t = testPeer({ ...noResume, snapshot: { progressTimeoutMs: 1000 } });
   const src = data([chunk(10, 1), chunk(10, 2)], 2);
   const snap = new SnapshotMessage(SNAP, src.stream, 30);
   const { sent, call, body } = await start(t, snap);
@@ -127,8 +127,7 @@ Deno.test("sendSnapshot: data that stops moving fails after the progress timeout
 Deno.test("sendSnapshot: once all data is handed over, the answer has its own, longer limit", async () => {
   using t = testPeer({
     ...noResume,
-    snapshotProgressTimeoutMs: 1000,
-    snapshotResponseTimeoutMs: 5000,
+    snapshot: { progressTimeoutMs: 1000, responseTimeoutMs: 5000 },
   });
   const snap = new SnapshotMessage(SNAP, data([chunk(10, 1)]).stream, 10);
   const { sent, call, body } = await start(t, snap);

@@ -26,12 +26,12 @@ import { CH } from "../metrics/peer_metrics.ts";
 import { streamPath, type StreamType } from "./types.ts";
 
 /**
- * Where a reader delivers decoded messages (link heartbeats included). It
- * must not block: a receiver that falls behind drops, as etcd's does, so
+ * What a reader calls with each decoded message (link heartbeats included);
+ * the peer passes one that queues into its `Inbox`. It must not block: a receiver that falls behind drops, as etcd's does, so
  * that stale messages never pile up in socket buffers ahead of fresh ones;
  * raft recovers what was lost through its own retransmission.
  */
-export type Inbox = (m: Message) => void;
+export type OnMessage = (m: Message) => void;
 
 /** The options a stream reader reads. */
 export type StreamReaderConfig =
@@ -50,17 +50,17 @@ const WORKED_MS = 1000;
 export class StreamReader {
   readonly type: StreamType;
   #ctx: PeerContext<StreamReaderConfig>;
-  #inbox: Inbox;
+  #onMessage: OnMessage;
   #abort: AbortController | undefined;
   #stopped = false;
   #loop: Promise<void> | undefined;
   #connected = false;
   #paused = false;
 
-  constructor(type: StreamType, ctx: PeerContext<StreamReaderConfig>, inbox: Inbox) {
+  constructor(type: StreamType, ctx: PeerContext<StreamReaderConfig>, onMessage: OnMessage) {
     this.type = type;
     this.#ctx = ctx;
-    this.#inbox = inbox;
+    this.#onMessage = onMessage;
   }
 
   /** True while a stream from the peer is being read. */
@@ -225,7 +225,7 @@ export class StreamReader {
     const decoder = this.type === "message"
       ? new MessageFrameDecoder({ maxFrameSize: cfg.maxFrameSize })
       : new MsgAppV2FrameDecoder(cfg.id, peer, { maxFrameSize: cfg.maxFrameSize });
-    const deliver = this.#inbox;
+    const deliver = this.#onMessage;
     const link = this.#ctx.link;
     const deadline = new IdleDeadline(cfg.streamReadTimeoutMs, silent, (e) => {
       // The peer is silent on this stream: the path to it looks dead, so the

@@ -74,7 +74,7 @@ Deno.test("StreamReader: dials etcd's stream path and decodes frames split acros
 });
 
 Deno.test("StreamReader: a malformed frame closes only its own stream, is reported, and is redialled after backoff", async () => {
-  using t = testPeer({ redialMinMs: 100, redialMaxMs: 500 });
+  using t = testPeer({ stream: { redialMinMs: 100, redialMaxMs: 500 } });
   let deadLinks = 0;
   t.ctx.link.onDead(() => deadLinks++);
   const { reader, got } = startReader(t, "message");
@@ -108,7 +108,7 @@ Deno.test("StreamReader: a malformed frame closes only its own stream, is report
 });
 
 Deno.test("StreamReader: failed dials back off doubling up to the cap, failing over URLs; a stream that worked is redialled at once", async () => {
-  using t = testPeer({ redialMinMs: 100, redialMaxMs: 500, streamReadTimeoutMs: 10_000 });
+  using t = testPeer({ stream: { redialMinMs: 100, redialMaxMs: 500, readTimeoutMs: 10_000 } });
   const { reader } = startReader(t);
   const urls: string[] = [];
   const waits: number[] = [];
@@ -137,7 +137,7 @@ Deno.test("StreamReader: failed dials back off doubling up to the cap, failing o
 });
 
 Deno.test("StreamReader: a stream silent past the read timeout on the clock is aborted and the link declared dead", async () => {
-  using t = testPeer({ streamReadTimeoutMs: 3000 });
+  using t = testPeer({ stream: { readTimeoutMs: 3000 } });
   const dead: string[] = [];
   t.ctx.link.onDead((why) => dead.push(why));
   const { reader, got } = startReader(t);
@@ -158,7 +158,7 @@ Deno.test("StreamReader: a stream silent past the read timeout on the clock is a
 });
 
 Deno.test("StreamReader: a dial with no answer times out; 410 tells the application; a peer without streams is skipped", async () => {
-  using t = testPeer({ dialTimeoutMs: 2000, redialMinMs: 100, redialMaxMs: 100 });
+  using t = testPeer({ stream: { dialTimeoutMs: 2000, redialMinMs: 100, redialMaxMs: 100 } });
   const { reader } = startReader(t);
   const hung = await t.dialer.next();
   await t.clock.advance(1999);

@@ -31,7 +31,7 @@ const dropped = (t: ReturnType<typeof testPeer>, reason: number) =>
   t.ctx.metrics.sendDrops[CH.message * DROP_REASONS.length + reason];
 
 Deno.test("StreamWriter: opens with a link heartbeat, then coalesces queued messages into chunks up to the chunk size", async () => {
-  using t = testPeer({ streamChunkSize: 2 * FRAME });
+  using t = testPeer({ stream: { chunkSize: 2 * FRAME } });
   const w = new StreamWriter("message", t.ctx);
   const body = w.attach().getReader();
   assertEquals((await body.read()).value, HEARTBEAT);
@@ -79,7 +79,7 @@ Deno.test("StreamWriter: msgappv2 frames decode back in order on the peer's side
 });
 
 Deno.test("StreamWriter: a full queue refuses (the caller drops); a failed stream drops and reports what waited", async () => {
-  using t = testPeer({ streamQueueSize: 3 });
+  using t = testPeer({ stream: { queueSize: 3 } });
   const w = new StreamWriter("message", t.ctx);
   for (let i = 1; i <= 3; i++) assert(w.send(msg(i)));
   assertEquals(w.send(msg(4)), false, "the fourth does not fit");
@@ -101,7 +101,7 @@ Deno.test("StreamWriter: a full queue refuses (the caller drops); a failed strea
 });
 
 Deno.test("StreamWriter: an idle body gets a link heartbeat each interval on the clock; a send wakes it at once", async () => {
-  using t = testPeer({ linkHeartbeatIntervalMs: 1000 });
+  using t = testPeer({ stream: { linkHeartbeatIntervalMs: 1000 } });
   const w = new StreamWriter("message", t.ctx);
   const body = w.attach().getReader();
   assertEquals((await body.read()).value, HEARTBEAT);
@@ -125,7 +125,7 @@ Deno.test("StreamWriter: an idle body gets a link heartbeat each interval on the
 });
 
 Deno.test("StreamWriter: a reader that takes nothing past the write timeout while data waits fails the stream", async () => {
-  using t = testPeer({ linkHeartbeatIntervalMs: 1000, streamWriteTimeoutMs: 5000 });
+  using t = testPeer({ stream: { linkHeartbeatIntervalMs: 1000, writeTimeoutMs: 5000 } });
   const w = new StreamWriter("message", t.ctx);
   const body = w.attach().getReader();
   await body.read(); // the last pull, at time 0

@@ -151,9 +151,12 @@ export function testPeer(
     logger,
     dialer,
     onError: (e) => void errors.push(e),
-    snapshotSink: { save: () => Promise.reject(new Error("no sink in this test")) },
     probeIntervalMs: 0,
     ...options,
+    snapshot: {
+      sink: { save: () => Promise.reject(new Error("no sink in this test")) },
+      ...options.snapshot,
+    },
   });
   // Interval 0: every event is logged, and the limiter sets no timer.
   const log = new RateLimitedLog(cfg.logger, 0);

@@ -40,7 +40,7 @@ const members = [1n, 2n].map((id) => {
     (req) => transport!.handler()(req));
   const url = "http://127.0.0.1:" + server.addr.port;
   transport = new Transport({ id, clusterId: 7n, urls: [url], raft: raft(id === 2n),
-    logger: silentLogger, probeIntervalMs: 0, snapshotSink: { async save() {} } });
+    logger: silentLogger, probeIntervalMs: 0, snapshot: { sink: { async save() {} } } });
   return { id, url, server, transport };
 });
 void serve; // the Deno.serve helper is importable too

@@ -44,7 +44,7 @@ function payload(size: number): ReadableStream<Uint8Array> {
 
 Deno.test("links: a half-open connection is noticed within two heartbeat periods and redialled", async () => {
   const heartbeat = 200;
-  const { a, b, proxy } = pair({ linkHeartbeatIntervalMs: heartbeat });
+  const { a, b, proxy } = pair({ stream: { linkHeartbeatIntervalMs: heartbeat } });
   await using _nodes = group(a, b);
   await using _proxy = proxy;
   // The premise is an established link: a's readers get b's bytes through
@@ -69,9 +69,7 @@ Deno.test("links: a half-open connection is noticed within two heartbeat periods
 
 Deno.test("links: a writer whose reader stopped taking data gives up after the write timeout", async () => {
   const { a, b, proxy } = pair({
-    streamWriteTimeoutMs: 300,
-    linkHeartbeatIntervalMs: 100,
-    streamReadTimeoutMs: 60_000,
+    stream: { writeTimeoutMs: 300, linkHeartbeatIntervalMs: 100, readTimeoutMs: 60_000 },
   });
   await using _nodes = group(a, b);
   await using _proxy = proxy;
@@ -93,7 +91,7 @@ Deno.test("links: a writer whose reader stopped taking data gives up after the w
 });
 
 Deno.test("links: a snapshot over a slow link finishes, because timeouts are on progress", async () => {
-  const { a, b, proxy } = pair({ snapshotProgressTimeoutMs: 500 });
+  const { a, b, proxy } = pair({ snapshot: { progressTimeoutMs: 500 } });
   await using _nodes = group(a, b);
   await using _proxy = proxy;
   proxy.rate = 2 * 1024 * 1024; // 2 MiB/s
@@ -115,8 +113,7 @@ Deno.test("links: a snapshot over a slow link finishes, because timeouts are on 
 Deno.test("links: a stalled snapshot fails after the progress timeout; a killed one leaves nothing behind", async () => {
   await using dir = await tempDir("rafthttp-faults-");
   const { a, b, proxy } = pair({
-    snapshotProgressTimeoutMs: 300,
-    snapshotSink: new FileSnapshotSink(dir.path),
+    snapshot: { progressTimeoutMs: 300, sink: new FileSnapshotSink(dir.path) },
   });
   await using _nodes = group(a, b);
   await using _proxy = proxy;
@@ -151,8 +148,7 @@ Deno.test("links: a stalled snapshot fails after the progress timeout; a killed 
 Deno.test("links: a receiver frees a snapshot whose sender stalls mid-body", async () => {
   await using dir = await tempDir("rafthttp-faults-");
   await using b = startNode(2n, {
-    snapshotProgressTimeoutMs: 200,
-    snapshotSink: new FileSnapshotSink(dir.path),
+    snapshot: { progressTimeoutMs: 200, sink: new FileSnapshotSink(dir.path) },
   });
   // A hand-made sender: the MsgSnap frame and some data, then nothing, forever.
   let stop!: () => void;

@@ -34,7 +34,7 @@ const payload = { entries: [{ data: new Uint8Array(1024) }] };
 
 Deno.test("overload: a link that carries a tenth of the offered load", async () => {
   const { lines, logger } = recordingLogger();
-  const opts = { streamQueueSize: 512, logIntervalMs: 500, logger };
+  const opts = { stream: { queueSize: 512 }, logIntervalMs: 500, logger };
   await using nodes = group(startNode(1n, opts), startNode(2n, opts));
   const [a, b] = nodes;
   await using proxy = new FaultProxy(a.server.addr.port);
@@ -100,7 +100,7 @@ Deno.test("overload: a receiver whose raft processes a tenth of the offered load
   const { lines, logger } = recordingLogger();
   await using nodes = group(
     startNode(1n, { logIntervalMs: 500 }),
-    startNode(2n, { receiveQueueSize: 256, logIntervalMs: 500, logger }),
+    startNode(2n, { limits: { receiveQueueSize: 256 }, logIntervalMs: 500, logger }),
   );
   const [a, b] = nodes;
   b.raft.process = (m) => {

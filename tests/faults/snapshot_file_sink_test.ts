@@ -70,7 +70,7 @@ function snapshot(size: number): SnapshotMessage {
 function setup(sinkDir: string, storeDir: string, n: Counts) {
   const resume = { retryBackoffMs: 50, windowSize: MiB, dir: storeDir };
   const a = startNode(1n, { snapshotResume: resume });
-  const b = startNode(2n, { snapshotResume: resume, snapshotSink: countingSink(sinkDir, n) });
+  const b = startNode(2n, { snapshotResume: resume, snapshot: { sink: countingSink(sinkDir, n) } });
   const proxy = new FaultProxy(b.server.addr.port);
   a.transport.addPeer(2n, [proxy.url]);
   b.transport.addPeer(1n, [a.url]);

@@ -67,7 +67,7 @@ function pair(
   aOptions: Partial<TransportOptions> = fast,
 ) {
   const a = startNode(1n, aOptions);
-  const b = startNode(2n, { ...fast, snapshotSink: checkingSink(log), ...bOptions });
+  const b = startNode(2n, { ...fast, snapshot: { sink: checkingSink(log) }, ...bOptions });
   const proxy = new FaultProxy(b.server.addr.port);
   a.transport.addPeer(2n, [proxy.url]);
   b.transport.addPeer(1n, [a.url]);
@@ -149,7 +149,7 @@ Deno.test("snapshot resume: a receiver restarted between attempts starts over cl
   const port = b.server.addr.port;
   await b.close();
   const log2 = newLog();
-  const b2 = startNode(2n, { ...fast, snapshotSink: checkingSink(log2) }, port);
+  const b2 = startNode(2n, { ...fast, snapshot: { sink: checkingSink(log2) } }, port);
   nodes.push(b2);
   b2.transport.addPeer(1n, [a.url]);
   assertEquals(await snap.done, true);

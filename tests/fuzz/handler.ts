@@ -34,11 +34,13 @@ export function fuzzTarget(): {
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    maxPipelineBodySize: BODY_LIMIT,
-    maxSnapshotEnvelopeSize: BODY_LIMIT,
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* discard */ }
+    pipeline: { maxBodySize: BODY_LIMIT },
+    snapshot: {
+      maxEnvelopeSize: BODY_LIMIT,
+      sink: {
+        async save(_m, data) {
+          for await (const _ of data) { /* discard */ }
+        },
       },
     },
   });

@@ -211,9 +211,11 @@ interopTest("peer port: our handler answers each request with etcd 3.4's status 
     raft: new RecordingRaft(),
     logger: silentLogger,
     probeIntervalMs: 0,
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* discard */ }
+    snapshot: {
+      sink: {
+        async save(_m, data) {
+          for await (const _ of data) { /* discard */ }
+        },
       },
     },
   });

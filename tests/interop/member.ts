@@ -48,7 +48,7 @@ export interface MemberConfig {
   peers: [bigint, string][];
   /** Refuse every stream GET with 503, so peers can only reach us by POST. */
   refuseStreams?: boolean;
-  /** More transport options (snapshotSink, ...). */
+  /** More transport options (snapshot, ...). */
   options?: Partial<TransportOptions>;
 }
 

@@ -60,7 +60,7 @@ async function startOurMember(
     logger,
     probeIntervalMs: 0,
     // The client side of mTLS, through the transport's own node:https dialer.
-    tls: { ca: ca.cert, ...pair(ours) },
+    security: { tls: { ca: ca.cert, ...pair(ours) } },
   });
   follower.transport = t;
   const server = await serve(t, {
@@ -118,7 +118,7 @@ async function etcdRefusesIntruder(
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    tls: { ca: certs.ca.cert, ...pair(certs.intruder) },
+    security: { tls: { ca: certs.ca.cert, ...pair(certs.intruder) } },
   });
   bad.start();
   stack.defer(() => bad.stop());

@@ -140,7 +140,7 @@ interopTest("three members (2 etcd + Deno): catching up by a streamed snapshot",
   // Back with an empty log, on the same URL (so with the same id).
   const sink = new MeasuringSink();
   c.deno = DenoMember.listen(port);
-  c.deno.start(c.memberConfig({ options: { snapshotSink: sink } }));
+  c.deno.start(c.memberConfig({ options: { snapshot: { sink } } }));
   const f = c.deno.follower!;
   const t = c.deno.transport!;
   await waitUntil(() => f.snapshots.length > 0, 60000, "a snapshot from etcd");

@@ -37,10 +37,12 @@ async function member(id: bigint, port: number, probeIntervalMs = 0, sinkFails =
     raft: new RecordingRaft(),
     logger: silentLogger,
     probeIntervalMs,
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* discard */ }
-        if (sinkFails.on) throw new Error("disk full");
+    snapshot: {
+      sink: {
+        async save(_m, data) {
+          for await (const _ of data) { /* discard */ }
+          if (sinkFails.on) throw new Error("disk full");
+        },
       },
     },
   });

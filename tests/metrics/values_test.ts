@@ -9,7 +9,7 @@ import { MessageType } from "../../raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { read } from "./scrape.ts";
 
-const QUIET = { linkHeartbeatIntervalMs: 60_000, streamReadTimeoutMs: 120_000 };
+const QUIET = { stream: { linkHeartbeatIntervalMs: 60_000, readTimeoutMs: 120_000 } };
 
 Deno.test("metrics: bytes sent equal the bytes the peer received, in total and per channel", async () => {
   await using nodes = group(startNode(1n, QUIET), startNode(2n, QUIET));
@@ -144,7 +144,7 @@ Deno.test("metrics: a snapshot the receiver fails to store is one failure on eac
       throw new Error("disk full");
     },
   };
-  await using nodes = group(startNode(1n, QUIET), startNode(2n, { ...QUIET, snapshotSink: sink }));
+  await using nodes = group(startNode(1n, QUIET), startNode(2n, { ...QUIET, snapshot: { sink } }));
   const [a, b] = nodes;
   a.transport.addPeer(2n, [b.url]);
   b.transport.addPeer(1n, [a.url]);
@@ -194,8 +194,8 @@ Deno.test("metrics: drops are counted by channel and reason", async () => {
   const raft = new RecordingRaft();
   raft.processDelayMs = 200;
   await using nodes = group(
-    startNode(1n, { ...QUIET, streamQueueSize: 4, pipelineQueueSize: 2 }),
-    startNode(2n, { ...QUIET, raft, receiveQueueSize: 2 }),
+    startNode(1n, { stream: { ...QUIET.stream, queueSize: 4 }, pipeline: { queueSize: 2 } }),
+    startNode(2n, { ...QUIET, raft, limits: { receiveQueueSize: 2 } }),
   );
   const [a, b] = nodes;
   a.transport.addPeer(2n, [b.url]);

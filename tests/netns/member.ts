@@ -66,11 +66,13 @@ const transport = new Transport({
   raft,
   logger: silentLogger,
   probeIntervalMs: 0,
-  snapshotSink: {
-    async save(m, data) {
-      let bytes = 0;
-      for await (const c of data) bytes += c.length;
-      snapshots.push({ from: m.from.toString(), bytes });
+  snapshot: {
+    sink: {
+      async save(m, data) {
+        let bytes = 0;
+        for await (const c of data) bytes += c.length;
+        snapshots.push({ from: m.from.toString(), bytes });
+      },
     },
   },
   ...cfg.options,

@@ -21,9 +21,7 @@ const SLACK_MS = 300;
  * to 600 ms) bound that at about 2.6 s; a LAN can afford these (~0.9 s).
  */
 export const OPTIONS = {
-  linkHeartbeatIntervalMs: HEARTBEAT_MS,
-  dialTimeoutMs: 500,
-  redialMaxMs: 300,
+  stream: { linkHeartbeatIntervalMs: HEARTBEAT_MS, dialTimeoutMs: 500, redialMaxMs: 300 },
 };
 
 async function statuses(ms: Member[]): Promise<Status[]> {

@@ -68,7 +68,7 @@ Deno.test({
     d1.addPeer(3n, bun.url);
     // Pair B, the control: heartbeats every 60 s (and a read timeout to match),
     // so the streams Bun serves stay silent and its idleTimeout cuts them.
-    const slow = { linkHeartbeatIntervalMs: 60_000, streamReadTimeoutMs: 120_000 };
+    const slow = { stream: { linkHeartbeatIntervalMs: 60_000, readTimeoutMs: 120_000 } };
     const d2 = new DenoMember(2n, [], slow);
     const quiet = bunMember(4n, [d2], { RAFT_HEARTBEAT_MS: "60000", RAFT_LOG: "error" });
     d2.addPeer(4n, quiet.url);

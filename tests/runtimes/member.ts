@@ -60,7 +60,7 @@ export function configFromEnv(get: (name: string) => string | undefined): Member
     });
   const options: Partial<TransportOptions> = {};
   const hb = get("RAFT_HEARTBEAT_MS");
-  if (hb) options.linkHeartbeatIntervalMs = Number(hb);
+  if (hb) options.stream = { linkHeartbeatIntervalMs: Number(hb) };
   return {
     id: BigInt(need("RAFT_ID")),
     clusterId: BigInt(need("RAFT_CLUSTER_ID")),
@@ -180,7 +180,7 @@ export class Member {
       clusterId: config.clusterId,
       urls: [config.url],
       raft,
-      snapshotSink: sink,
+      snapshot: { sink },
       logger: this.#logger(config.log ?? "warn"),
       probeIntervalMs: 0,
       // No rate limit on repeated log events: the tests count them.

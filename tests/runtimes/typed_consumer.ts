@@ -85,9 +85,9 @@ export function member(id: bigint, url: string): {
     clusterId: 7n,
     urls: [url],
     raft: node,
-    snapshotSink: countingSink,
+    snapshot: { sink: countingSink },
     logger,
-    dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS * 2,
+    stream: { dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS * 2 },
     onError: (e: Error) => {
       if (e instanceof StoppedError) return;
       if (e instanceof RaftHttpError) console.error(e.message);

@@ -18,9 +18,9 @@ Deno.test("auth: signed members connect; an unsigned or wrongly signed dialer ge
     error() {},
   };
   await using nodes = group(
-    startNode(1n, { auth: { secret: SECRET }, logger }),
-    startNode(2n, { auth: { secret: SECRET } }),
-    startNode(3n, { auth: { secret: "another secret of some length" } }),
+    startNode(1n, { security: { auth: { secret: SECRET } }, logger }),
+    startNode(2n, { security: { auth: { secret: SECRET } } }),
+    startNode(3n, { security: { auth: { secret: "another secret of some length" } } }),
   );
   const [a, b, mallory] = nodes;
   a.transport.addPeer(2n, [b.url]);

@@ -162,7 +162,7 @@ Deno.test({
         raft,
         logger: silentLogger,
         probeIntervalMs: 0,
-        tls: { ca: pki.ca.cert, ...pair(own) },
+        security: { tls: { ca: pki.ca.cert, ...pair(own) } },
       });
       servers.use(
         await serve(t, {
@@ -188,7 +188,7 @@ Deno.test({
       raft: bRaft,
       logger: silentLogger,
       probeIntervalMs: 0,
-      tls: { ca: pki.ca.cert, ...pair(pki.m2) },
+      security: { tls: { ca: pki.ca.cert, ...pair(pki.m2) } },
     });
     servers.use(
       await serve(b, {

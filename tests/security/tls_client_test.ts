@@ -1,4 +1,4 @@
-// The client side of mTLS through the `tls` option (the transport's own
+// The client side of mTLS through the `security.tls` option (the transport's own
 // node:https dialer): against a node:https server that requires a client
 // certificate from its CA, a member with one reads streams, posts to the
 // pipeline and sends a snapshot; one without a certificate, or with one from
@@ -102,8 +102,7 @@ function member(id: bigint, url: string, extra: Partial<TransportOptions>) {
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    redialMinMs: 50,
-    redialMaxMs: 100,
+    stream: { redialMinMs: 50, redialMaxMs: 100 },
     ...extra,
   });
   t.start();
@@ -112,7 +111,7 @@ function member(id: bigint, url: string, extra: Partial<TransportOptions>) {
 
 Deno.test({
   name:
-    "tls option: a member with a client certificate reaches an mTLS peer; none or another CA's is refused",
+    "security.tls: a member with a client certificate reaches an mTLS peer; none or another CA's is refused",
   ignore: !hasOpenssl,
   async fn() {
     await using dir = await tempDir("rafthttp-mtls-client-");
@@ -124,13 +123,13 @@ Deno.test({
     await using transports = new AsyncDisposableStack();
     transports.defer(() => peer.t.stop());
     const good = member(1n, "https://127.0.0.1:2", {
-      tls: { ca: certs.ca1, cert: certs.member1.cert, key: certs.member1.key },
+      security: { tls: { ca: certs.ca1, cert: certs.member1.cert, key: certs.member1.key } },
     });
     transports.defer(() => good.t.stop());
-    const bare = member(3n, "https://127.0.0.1:3", { tls: { ca: [certs.ca1] } });
+    const bare = member(3n, "https://127.0.0.1:3", { security: { tls: { ca: [certs.ca1] } } });
     transports.defer(() => bare.t.stop());
     const rogue = member(4n, "https://127.0.0.1:4", {
-      tls: { ca: certs.ca1, cert: certs.rogue.cert, key: certs.rogue.key },
+      security: { tls: { ca: certs.ca1, cert: certs.rogue.cert, key: certs.rogue.key } },
     });
     transports.defer(() => rogue.t.stop());
     for (const id of [1n, 3n, 4n]) peer.t.addPeer(id, [`https://127.0.0.1:${9 + Number(id)}`]);

@@ -101,7 +101,7 @@ Deno.test("node dialer: the default on Deno; stop() closes its connections", asy
   await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
   const port = (peer.address() as { port: number }).port;
   try {
-    const a = startNode(1n, { redialMinMs: 20, redialMaxMs: 40 });
+    const a = startNode(1n, { stream: { redialMinMs: 20, redialMaxMs: 40 } });
     a.transport.addPeer(2n, [`http://127.0.0.1:${port}`]);
     await waitUntil(() => agents.length >= 4, 5000, "stream dials");
     assert(sockets.size > 0);

@@ -105,7 +105,7 @@ Deno.test("faults: misconfigured and hostile requests are refused and lose nothi
     204,
     "a's limit is 64 MiB",
   );
-  const small = startNode(5n, { maxPipelineBodySize: 1 << 20 });
+  const small = startNode(5n, { pipeline: { maxBodySize: 1 << 20 } });
   nodes.push(small);
   const tooBig = await fetch(small.url + "/raft", { method: "POST", headers: h, body: big });
   await tooBig.body?.cancel();

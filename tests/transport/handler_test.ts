@@ -14,7 +14,7 @@ const LOCAL = 0xaaaan;
 const PEER = 0xbbbbn;
 const CLUSTER = 0xc1n;
 
-function setup(extra: { snapshotSink?: SnapshotSink; maxPipelineBodySize?: number } = {}) {
+function setup(extra: { sink?: SnapshotSink; maxBodySize?: number } = {}) {
   const raft = new RecordingRaft();
   const saved: { index: bigint; bytes: number }[] = [];
   const transport = new Transport({
@@ -24,14 +24,16 @@ function setup(extra: { snapshotSink?: SnapshotSink; maxPipelineBodySize?: numbe
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    snapshotSink: extra.snapshotSink ?? {
-      async save(m, data) {
-        let bytes = 0;
-        for await (const c of data) bytes += c.length;
-        saved.push({ index: m.snapshot?.metadata?.index ?? 0n, bytes });
+    snapshot: {
+      sink: extra.sink ?? {
+        async save(m, data) {
+          let bytes = 0;
+          for await (const c of data) bytes += c.length;
+          saved.push({ index: m.snapshot?.metadata?.index ?? 0n, bytes });
+        },
       },
     },
-    maxPipelineBodySize: extra.maxPipelineBodySize,
+    pipeline: { maxBodySize: extra.maxBodySize },
   });
   // Not started: the peer exists but does not dial anything.
   transport.addPeer(PEER, ["http://127.0.0.1:2"]);
@@ -83,7 +85,7 @@ Deno.test("handler: POST /raft delivers a message and answers 204 after process"
 });
 
 Deno.test("handler: POST /raft failures use etcd's status codes in etcd's order", async () => {
-  await using target = setup({ maxPipelineBodySize: 1024 });
+  await using target = setup({ maxBodySize: 1024 });
   const { raft, handle } = target;
   const good = encodeMessage(msg(MessageType.MsgHeartbeat, PEER, LOCAL));
   const get = await handle(new Request(URL_BASE + "/raft", { headers: headers() }));

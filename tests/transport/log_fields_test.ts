@@ -33,11 +33,11 @@ Deno.test("logs: local-member-id on every line, ids as hex strings, no bigint, e
       throw new Error("disk full");
     },
   };
-  const fast = { redialMinMs: 20, redialMaxMs: 50, logIntervalMs: 1 };
+  const fast = { stream: { redialMinMs: 20, redialMaxMs: 50 }, logIntervalMs: 1 };
   await using nodes = group(
     startNode(0xan, { ...fast, logger: logs[0] }),
     startNode(0xbn, { ...fast, logger: logs[1] }),
-    startNode(0xcn, { ...fast, logger: logs[2], snapshotSink: failing }),
+    startNode(0xcn, { ...fast, logger: logs[2], snapshot: { sink: failing } }),
   );
   const [a, b, c] = nodes;
   for (const x of nodes) for (const y of nodes) if (x !== y) x.transport.addPeer(y.id, [y.url]);

@@ -51,7 +51,7 @@ Deno.test("peer: a full pipeline drops, reports unreachable, never blocks, and w
     warn: (m) => lines.push(m),
     error: (m) => lines.push(m),
   };
-  await using a = startNode(1n, { logger, redialMinMs: 1000, redialMaxMs: 1000 });
+  await using a = startNode(1n, { logger, stream: { redialMinMs: 1000, redialMaxMs: 1000 } });
   // Disposed first: the hung requests answer, then a stops, then the sink.
   using _release = { [Symbol.dispose]: () => release.forEach((r) => r()) };
   a.transport.addPeer(2n, [`http://127.0.0.1:${sink.addr.port}`]);
@@ -69,7 +69,7 @@ Deno.test("peer: a full pipeline drops, reports unreachable, never blocks, and w
 });
 
 Deno.test("peer: a receiver that falls behind drops (counted) without stalling its streams", async () => {
-  await using nodes = group(startNode(1n), startNode(2n, { receiveQueueSize: 16 }));
+  await using nodes = group(startNode(1n), startNode(2n, { limits: { receiveQueueSize: 16 } }));
   const [a, b] = nodes;
   let unblock!: () => void;
   let blocked: Promise<void> | undefined = new Promise<void>((r) => unblock = r);
@@ -105,7 +105,7 @@ Deno.test("peer: a receiver that falls behind drops (counted) without stalling i
 });
 
 Deno.test("peer: blocked proposals never stall raft messages; a full proposal queue drops", async () => {
-  await using nodes = group(startNode(1n), startNode(2n, { receiveQueueSize: 8 }));
+  await using nodes = group(startNode(1n), startNode(2n, { limits: { receiveQueueSize: 8 } }));
   const [a, b] = nodes;
   let unblock!: () => void;
   const blocked = new Promise<void>((r) => unblock = r);

@@ -85,7 +85,7 @@ async function member(
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    snapshotSink: summingSink(saved),
+    snapshot: { sink: summingSink(saved) },
     ...options,
   });
   const server = await serve(transport, { port, engine });

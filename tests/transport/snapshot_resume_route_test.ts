@@ -23,9 +23,11 @@ function setup(extra: Partial<TransportOptions> = {}) {
     raft,
     logger: silentLogger,
     probeIntervalMs: 0,
-    snapshotSink: {
-      async save(_m, data) {
-        for await (const _ of data) { /* discard */ }
+    snapshot: {
+      sink: {
+        async save(_m, data) {
+          for await (const _ of data) { /* discard */ }
+        },
       },
     },
     ...extra,
@@ -93,7 +95,9 @@ Deno.test("resume route: the checks of POST /raft/snapshot, and 404 where there 
   assertEquals(await status(await t.handle(get())), 403);
   await using off = setup({ snapshotResume: { enabled: false } });
   assertEquals(await status(await off.handle(get())), 404);
-  await using signed = setup({ auth: { secret: "0123456789abcdef0123456789abcdef" } });
+  await using signed = setup({
+    security: { auth: { secret: "0123456789abcdef0123456789abcdef" } },
+  });
   assertEquals(await status(await signed.handle(get())), 401);
 });
 

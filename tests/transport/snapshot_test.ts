@@ -70,7 +70,7 @@ function snapMsg(from: bigint, to: bigint, index: bigint) {
 
 Deno.test("snapshot: 64 MiB crosses streamed, with bounded memory, then raft hears Finish", async () => {
   const result = { bytes: 0, ok: false, failed: 0 };
-  await using nodes = startCluster(2, { snapshotSink: checkingSink(result) });
+  await using nodes = startCluster(2, { snapshot: { sink: checkingSink(result) } });
   const [a, b] = nodes;
   const size = 64 * MiB;
   Object.assign(flow, { produced: 0, consumed: 0, maxInFlight: 0 });
@@ -101,7 +101,7 @@ Deno.test("snapshot: 64 MiB crosses streamed, with bounded memory, then raft hea
 
 Deno.test("snapshot: the default file sink writes <index>.snap.db and nothing partial", async () => {
   await using dir = await tempDir("rafthttp-snap-");
-  await using nodes = startCluster(2, { snapshotSink: new FileSnapshotSink(dir.path) });
+  await using nodes = startCluster(2, { snapshot: { sink: new FileSnapshotSink(dir.path) } });
   const [a, b] = nodes;
   const snap = new SnapshotMessage(snapMsg(1n, 2n, 11n), generated(300_000), 300_000);
   a.transport.sendSnapshot(snap);
@@ -124,7 +124,7 @@ Deno.test("snapshot: the default file sink writes <index>.snap.db and nothing pa
 
 Deno.test("snapshot: a body shorter or longer than declared fails the transfer", async () => {
   const result = { bytes: 0, ok: false, failed: 0 };
-  await using nodes = startCluster(2, { snapshotSink: checkingSink(result) });
+  await using nodes = startCluster(2, { snapshot: { sink: checkingSink(result) } });
   const [a, b] = nodes;
   const short = new SnapshotMessage(snapMsg(1n, 2n, 5n), generated(1000), 2000);
   a.transport.sendSnapshot(short);

@@ -25,7 +25,7 @@ export class Member {
         reportUnreachable: () => {},
         reportSnapshot: () => {},
       },
-      // Pass a snapshotSink that keeps the data: workerd's node:fs writes to
+      // Pass a snapshot.sink that keeps the data: workerd's node:fs writes to
       // an in-memory /tmp that lives only as long as one request.
     });
     this.handler = this.transport.handler();
