@@ -5,10 +5,18 @@
  * @module
  */
 
-import { create, HardStateSchema } from "../raftpb/mod.ts";
+import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
+import {
+  ConfChangeSchema,
+  ConfChangeType,
+  create,
+  type Entry,
+  EntrySchema,
+  EntryType,
+  HardStateSchema,
+} from "../raftpb/mod.ts";
 import { ConfigError, RaftError } from "./errors.ts";
 import type { MemoryStorage } from "./memory_storage.ts";
-import { bootstrapEntries } from "./raw_node.ts";
 
 /**
  * Writes one EntryConfChange (AddNode) per peer at term 1, index 1..n and
@@ -31,4 +39,29 @@ export function bootstrapPeers(storage: MemoryStorage, peers: bigint[]): void {
   }
   storage.append(bootstrapEntries(peers));
   storage.setHardState(create(HardStateSchema, { term: 1n, commit: BigInt(peers.length) }));
+}
+
+/**
+ * etcd StartNode's initial log, byte for byte: one EntryConfChange
+ * (ConfChangeAddNode, its id 0 written out as etcd's non-nullable field is)
+ * per peer, at term 1 and indexes 1..n.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapEntries } from "@rafthttp/rafthttp/raft";
+ * console.log(bootstrapEntries([1n, 2n, 3n]).map((e) => e.index)); // [ 1n, 2n, 3n ]
+ * ```
+ */
+export function bootstrapEntries(peers: bigint[]): Entry[] {
+  return peers.map((nodeId, i) =>
+    create(EntrySchema, {
+      type: EntryType.EntryConfChange,
+      term: 1n,
+      index: BigInt(i + 1),
+      data: toBinary(
+        ConfChangeSchema,
+        create(ConfChangeSchema, { id: 0n, type: ConfChangeType.ConfChangeAddNode, nodeId }),
+      ),
+    })
+  );
 }

@@ -114,7 +114,7 @@ export { RawNode, type Status } from "./raw_node.ts";
 export type { Ready, SoftState } from "./ready.ts";
 export type { ReadState, StateType } from "./raft_core.ts";
 export type { ProgressState } from "./tracker/progress.ts";
-export { bootstrapPeers } from "./bootstrap.ts";
+export { bootstrapEntries, bootstrapPeers } from "./bootstrap.ts";
 export {
   CompactedError,
   ConfigError,

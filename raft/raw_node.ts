@@ -22,6 +22,7 @@ import {
   MessageType,
   SnapshotStatus,
 } from "../raftpb/mod.ts";
+import { bootstrapEntries } from "./bootstrap.ts";
 import type { RaftConfig } from "./config.ts";
 import { applyConfChange } from "./confchange/conf_change.ts";
 import { ConfigError, LocalMessageError, RaftError, UnknownPeerError } from "./errors.ts";
@@ -281,19 +282,4 @@ export class RawNode {
   #softState(): SoftState {
     return { lead: this.#r.lead, raftState: this.#r.state };
   }
-}
-
-/** etcd StartNode's initial log: AddNode per peer, term 1, indexes 1..n. */
-export function bootstrapEntries(peers: bigint[]) {
-  return peers.map((nodeId, i) =>
-    create(EntrySchema, {
-      type: EntryType.EntryConfChange,
-      term: 1n,
-      index: BigInt(i + 1),
-      data: toBinary(
-        ConfChangeSchema,
-        create(ConfChangeSchema, { id: 0n, type: ConfChangeType.ConfChangeAddNode, nodeId }),
-      ),
-    })
-  );
 }

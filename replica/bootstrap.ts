@@ -7,35 +7,9 @@
  * @module
  */
 
-import { toBinary } from "npm:@bufbuild/protobuf@2.17.0";
-import {
-  ConfChangeSchema,
-  ConfChangeType,
-  create,
-  type Entry,
-  EntrySchema,
-  EntryType,
-  HardStateSchema,
-} from "../mod.ts";
-import type { DiskStorage } from "../storage/disk_storage.ts";
-
-/** The bootstrap entries for members 1..n. */
-export function bootstrapEntries(n: number): Entry[] {
-  const out: Entry[] = [];
-  for (let i = 1; i <= n; i++) {
-    const cc = create(ConfChangeSchema, {
-      type: ConfChangeType.ConfChangeAddNode,
-      nodeId: BigInt(i),
-    });
-    out.push(create(EntrySchema, {
-      term: 1n,
-      index: BigInt(i),
-      type: EntryType.EntryConfChange,
-      data: toBinary(ConfChangeSchema, cc),
-    }));
-  }
-  return out;
-}
+import { create, HardStateSchema } from "../raftpb/mod.ts";
+import { bootstrapEntries } from "../raft/mod.ts";
+import type { DiskStorage } from "../storage/mod.ts";
 
 /** True if the storage holds nothing yet (no hard state, no entries, no snapshot). */
 export function isEmpty(disk: DiskStorage): boolean {
@@ -50,7 +24,7 @@ export function isEmpty(disk: DiskStorage): boolean {
  */
 export async function bootstrapIfNew(disk: DiskStorage, n: number): Promise<boolean> {
   if (!isEmpty(disk)) return false;
-  const entries = bootstrapEntries(n);
+  const entries = bootstrapEntries(Array.from({ length: n }, (_, i) => BigInt(i + 1)));
   const hardState = create(HardStateSchema, { term: 1n, vote: 0n, commit: BigInt(n) });
   await disk.save({ hardState, entries, mustSync: true });
   return true;

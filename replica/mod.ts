@@ -13,16 +13,15 @@
  *
  * @example
  * ```ts
- * import { bootstrapEntries, compactIndexFor } from "@rafthttp/rafthttp/replica";
+ * import { compactIndexFor } from "@rafthttp/rafthttp/replica";
  *
- * console.log(bootstrapEntries(3).map((e) => e.index)); // [ 1n, 2n, 3n ]
  * console.log(compactIndexFor(10_000n, 5_000, 1n)); // 5000n
  * ```
  *
  * @module
  */
 
-export { bootstrapEntries, bootstrapIfNew, isEmpty } from "./bootstrap.ts";
+export { bootstrapIfNew, isEmpty } from "./bootstrap.ts";
 export { RaftLoop, type ReadyHandler } from "./loop.ts";
 export { Members } from "./members.ts";
 export { compactIndexFor } from "./snapshot_policy.ts";
