@@ -16,6 +16,7 @@ import { type Message, MessageSchema, MessageType } from "../raftpb/raft_pb.ts";
 import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";
 import { Link } from "../src/peer/link.ts";
+import { NO_EXTENSIONS } from "../src/extension/host.ts";
 import { UrlPicker } from "../src/peer/url_picker.ts";
 import { PeerStatus } from "../src/peer/status.ts";
 import { newPeerStats } from "../src/peer/stats.ts";
@@ -66,6 +67,7 @@ class Harness {
       cfg,
       picker: new UrlPicker(["http://127.0.0.1:1"]),
       link: new Link(),
+      extensions: NO_EXTENSIONS,
       status: new PeerStatus("a1", silentLogger),
       stats: newPeerStats(),
       log: this.#log,

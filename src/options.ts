@@ -18,11 +18,7 @@ import {
 } from "./http/version.ts";
 import { isUnixUrl, normalizeUrls } from "./http/peer_urls.ts";
 import { FileSnapshotSink } from "./snapshot/file_sink.ts";
-import {
-  resolveSnapshotResume,
-  type SnapshotResumeConfig,
-  type SnapshotResumeOptions,
-} from "./snapshot/resume_options.ts";
+import type { TransportExtension } from "./extension/extension.ts";
 import { RequestAuth, type RequestAuthOptions } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
 import type { MemberInfo } from "./http/member_info.ts";
@@ -168,8 +164,13 @@ export interface TransportOptions {
   streamChunkSize?: number;
   /** Interval of the rate limit on repeated warnings, ms. Default 5000. */
   logIntervalMs?: number;
-  /** The snapshot extension between members of this library: digest, resume, retries. */
-  snapshotResume?: SnapshotResumeOptions;
+  /**
+   * Protocol extensions spoken with members of this library that speak
+   * them too; etcd peers keep seeing etcd's protocol. Default
+   * `defaultExtensions()`; a list given here replaces it (`[]`: etcd's
+   * protocol only; `[...defaultExtensions(), mine]` adds one).
+   */
+  extensions?: TransportExtension[];
 }
 
 /** Options with every default filled in. */
@@ -186,7 +187,7 @@ export type Config =
       | "fetch"
       | "dialer"
       | "tls"
-      | "snapshotResume"
+      | "extensions"
     >
   >
   & {
@@ -194,7 +195,6 @@ export type Config =
     dialer: Dialer;
     /** Releases the dialer if the transport made it (called by `stop()`). */
     closeDialer: () => void;
-    snapshotResume: SnapshotResumeConfig;
     snapshotSink: SnapshotSink;
     onError: (error: Error) => void;
     auth?: RequestAuth;
@@ -669,6 +669,5 @@ export function resolveOptions(o: TransportOptions): Config {
     auth: o.auth === undefined ? undefined : new RequestAuth(o.auth),
     ...timing(o),
     ...bounds(o),
-    snapshotResume: resolveSnapshotResume(o.snapshotResume),
   };
 }

@@ -14,6 +14,7 @@ import type { PeerStats } from "./stats.ts";
 import type { UrlPicker } from "./url_picker.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { Link } from "./link.ts";
+import type { ExtensionHost } from "../extension/host.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
@@ -35,4 +36,6 @@ export interface PeerContext<C = Config> {
   readonly log: RateLimitedLog;
   /** What the peer's streams know of the link (readers report silence, writers act on it). */
   readonly link: Link;
+  /** The transport's started extensions (snapshot sends and stream dials consult them). */
+  readonly extensions: ExtensionHost;
 }

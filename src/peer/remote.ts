@@ -17,6 +17,7 @@ import { UrlPicker } from "./url_picker.ts";
 import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { Link } from "./link.ts";
+import { NO_EXTENSIONS } from "../extension/host.ts";
 
 /** A pipeline-only member. */
 export class Remote {
@@ -43,6 +44,7 @@ export class Remote {
       stats: this.stats,
       log,
       link: new Link(),
+      extensions: NO_EXTENSIONS, // a remote sends no snapshots and dials no streams
     });
     this.#pipeline.start();
   }
