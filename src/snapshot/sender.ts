@@ -33,7 +33,7 @@ export type SnapshotSenderConfig =
 
 /**
  * The request body: the MsgSnap frame, then what `src` yields (etcd's plain
- * data, or the extension's framed data). `progress` is called whenever bytes
+ * data, or an extension's body). `progress` is called whenever bytes
  * move.
  */
 function snapshotBody(
