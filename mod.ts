@@ -117,7 +117,23 @@ export type { StreamType } from "./src/stream/types.ts";
 export { SnapshotMessage } from "./src/snapshot/message.ts";
 export type { SnapshotMessageOptions } from "./src/snapshot/message.ts";
 export type { SnapshotProgress } from "./src/snapshot/progress.ts";
-export type { SnapshotResumeOptions } from "./src/snapshot/resume_options.ts";
+export type {
+  ExtensionContext,
+  ExtensionHooks,
+  ExtensionRoute,
+  SendProgress,
+  SnapshotBody,
+  SnapshotIntake,
+  SnapshotReceive,
+  SnapshotSend,
+  SnapshotSendOutcome,
+  TransportExtension,
+} from "./src/extension/extension.ts";
+export { defaultExtensions } from "./src/extensions/defaults.ts";
+export {
+  snapshotResume,
+  type SnapshotResumeOptions,
+} from "./src/extensions/snapshot_resume/mod.ts";
 export type { SnapshotPartial, SnapshotPartials, SnapshotSink } from "./src/snapshot/sink.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
 export {

@@ -31,6 +31,7 @@ import {
   type Raft,
   snapshotFileName,
   SnapshotMessage,
+  snapshotResume,
   SnapshotStatus,
   Transport,
 } from "../mod.ts";
@@ -804,10 +805,9 @@ function newTransport(cfg: Config, node: Node): Transport {
     raft: node,
     snapshot: { sink: new FileSnapshotSink(cfg.snapDir) },
     // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
-    snapshotResume: {
-      enabled: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") !== "0",
-      maxBytes: Number(Deno.env.get("RAFTHTTP_SNAPSHOT_KEEP") ?? 2 ** 30),
-    },
+    extensions: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") === "0"
+      ? []
+      : [snapshotResume({ maxBytes: Number(Deno.env.get("RAFTHTTP_SNAPSHOT_KEEP") ?? 2 ** 30) })],
     logger: stderrLogger(cfg.log),
     ...benchDialer(),
     onError: (e) => {

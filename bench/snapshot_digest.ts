@@ -7,7 +7,7 @@
 // discards the data).
 import { createHash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import { FileSnapshotSink, Transport } from "../mod.ts";
+import { FileSnapshotSink, snapshotResume, Transport } from "../mod.ts";
 import { MessageType } from "../raftpb/raft_pb.ts";
 import { SnapshotMessage } from "../src/snapshot/message.ts";
 import { msg } from "../tests/harness.ts";
@@ -61,11 +61,12 @@ async function transfer(enabled: boolean): Promise<number> {
       raft,
       snapshot: { sink },
       probeIntervalMs: 0,
-      snapshotResume: {
-        enabled,
-        maxBytes: Number(Deno.env.get("KEEP") ?? 2 ** 30),
-        windowSize: Number(Deno.env.get("WINDOW") ?? 1 << 20),
-      },
+      extensions: enabled
+        ? [snapshotResume({
+          maxBytes: Number(Deno.env.get("KEEP") ?? 2 ** 30),
+          windowSize: Number(Deno.env.get("WINDOW") ?? 1 << 20),
+        })]
+        : [],
     });
     handler = t.handler();
     t.start();

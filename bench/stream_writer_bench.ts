@@ -17,6 +17,7 @@ import { resolveOptions } from "../src/options.ts";
 import { RateLimitedLog, silentLogger } from "../src/logger.ts";
 import { Link } from "../src/peer/link.ts";
 import { systemClock } from "../src/util/clock.ts";
+import { NO_EXTENSIONS } from "../src/extension/host.ts";
 import { UrlPicker } from "../src/peer/url_picker.ts";
 import { PeerStatus } from "../src/peer/status.ts";
 import { newPeerStats } from "../src/peer/stats.ts";
@@ -67,6 +68,7 @@ class Harness {
       picker: new UrlPicker(["http://127.0.0.1:1"]),
       link: new Link(),
       clock: systemClock,
+      extensions: NO_EXTENSIONS,
       status: new PeerStatus("a1", silentLogger),
       stats: newPeerStats(),
       log: this.#log,

@@ -13,7 +13,6 @@ import {
   ConfChangeType,
   type ConfState,
   create,
-  EntrySchema,
   EntryType,
   type HardState,
   HardStateSchema,

@@ -19,11 +19,7 @@ import {
   parseMajorMinor,
 } from "./http/version.ts";
 import { normalizeUrls } from "./http/peer_urls.ts";
-import {
-  resolveSnapshotResume,
-  type SnapshotResumeConfig,
-  type SnapshotResumeOptions,
-} from "./snapshot/resume_options.ts";
+import type { TransportExtension } from "./extension/extension.ts";
 import type { RequestAuth } from "./http/auth.ts";
 import type { MeterProviderLike } from "./metrics/otel.ts";
 import type { MemberInfo } from "./http/member_info.ts";
@@ -163,8 +159,13 @@ export interface TransportOptions {
   security?: SecurityOptions;
   /** Bounds on what peers may make this member hold. */
   limits?: LimitsOptions;
-  /** The snapshot extension between members of this library: digest, resume, retries. */
-  snapshotResume?: SnapshotResumeOptions;
+  /**
+   * Protocol extensions spoken with members of this library that speak
+   * them too; etcd peers keep seeing etcd's protocol. Default
+   * `defaultExtensions()`; a list given here replaces it (`[]`: etcd's
+   * protocol only; `[...defaultExtensions(), mine]` adds one).
+   */
+  extensions?: TransportExtension[];
 }
 
 /**
@@ -196,7 +197,6 @@ export type Config =
     probeIntervalMs: number;
     /** `security.auth`, ready to sign and check. */
     auth?: RequestAuth;
-    snapshotResume: SnapshotResumeConfig;
   }
   & DialerConfig
   & StreamConfig
@@ -287,7 +287,6 @@ export function resolveOptions(o: TransportOptions): Config {
     ...resolveSnapshot(o.snapshot),
     ...resolveLimits(o.limits),
   };
-  const resume = resolveSnapshotResume(o.snapshotResume);
   return {
     id: o.id,
     clusterId: o.clusterId,
@@ -312,7 +311,6 @@ export function resolveOptions(o: TransportOptions): Config {
     ),
     auth: security.auth,
     ...groups,
-    snapshotResume: resume,
     // Last: the default dialer is the one thing here to be closed, so it is
     // made only once every other option passed.
     ...resolveDialer(o, security.tls),

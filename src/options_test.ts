@@ -136,6 +136,7 @@ Deno.test("options: an option of 0.1 is refused, with the path it moved to", () 
   moved("tls", {}, "security.tls");
   moved("maxFrameSize", 1024, "limits.maxFrameSize");
   moved("maxPipelineBodySize", 1024, "pipeline.maxBodySize");
+  moved("snapshotResume", { retries: 2 }, "the extensions option");
 });
 
 /** The option -> default table of docs/operations.md's "Failure behaviour" section. */

@@ -16,11 +16,15 @@ import { type PeerStatusReport, TransportPeer } from "./peer/peer.ts";
 import { Remote } from "./peer/remote.ts";
 import type { SnapshotMessage } from "./snapshot/message.ts";
 import { createHandler } from "./http/router.ts";
-import { ResumeStore } from "./snapshot/resume_store.ts";
 import { Admission } from "./http/admission.ts";
-import { formatId } from "./http/headers.ts";
+import { formatId, H, parseId, requestHeaders } from "./http/headers.ts";
+import { HttpError } from "./http/http_error.ts";
 import { StoppedError } from "./errors.ts";
 import type { MemberInfo } from "./http/member_info.ts";
+import { ExtensionHost } from "./extension/host.ts";
+import type { ExtensionContext } from "./extension/extension.ts";
+import { defaultExtensions } from "./extensions/defaults.ts";
+import { errorMessage } from "./util/error_message.ts";
 
 /**
  * What a raft node needs from its network layer (etcd's `Transporter`).
@@ -88,7 +92,8 @@ export interface Transporter {
 export class Transport implements Transporter, AsyncDisposable {
   readonly #cfg: Config;
   readonly #log: RateLimitedLog;
-  readonly #resumeStore: ResumeStore;
+  readonly #admission: Admission;
+  readonly #extensions: ExtensionHost;
   readonly #peers = new Map<bigint, TransportPeer>();
   readonly #remotes = new Map<bigint, Remote>();
   readonly #stop = new AbortController();
@@ -102,8 +107,19 @@ export class Transport implements Transporter, AsyncDisposable {
   constructor(options: TransportOptions) {
     this.#cfg = resolveOptions(options);
     this.#log = new RateLimitedLog(this.#cfg.logger, this.#cfg.logIntervalMs);
-    const r = this.#cfg.snapshotResume;
-    this.#resumeStore = new ResumeStore({ ...r, partials: this.#cfg.snapshotSink.partial });
+    this.#admission = new Admission(this.#cfg, this.#log, {
+      addRemote: (id, urls) => this.addRemote(id, urls),
+      isCut: (id) => this.#peers.get(id)?.isCut === true,
+    });
+    try {
+      this.#extensions = new ExtensionHost(
+        options.extensions ?? defaultExtensions(),
+        this.#extensionContext(),
+      );
+    } catch (e) {
+      this.#cfg.closeDialer(); // nothing else was started
+      throw e;
+    }
     const peers = this.#peers;
     const remotes = this.#remotes;
     this.#registry = new Registry(INSTRUMENTS, {
@@ -112,6 +128,34 @@ export class Transport implements Transporter, AsyncDisposable {
       remotes: () => [...remotes.values()].filter((r) => !peers.has(r.id)),
     });
     this.#otel = new OtelBridge(INSTRUMENTS, this.#registry, options.meterProvider);
+  }
+
+  /** What extensions get: the transport's identity, dialer, sink, and its peer checks. */
+  #extensionContext(): ExtensionContext {
+    const cfg = this.#cfg;
+    const admission = this.#admission;
+    return {
+      id: cfg.id,
+      dialer: cfg.dialer,
+      logger: cfg.logger,
+      snapshotSink: cfg.snapshotSink,
+      signal: this.#stop.signal,
+      headers: (method, url, extra) => requestHeaders(cfg, method, url, extra),
+      checkRequest(req) {
+        admission.compatible(req);
+        const from = parseId(req.headers.get(H.from));
+        admission.notCut(from);
+        return from;
+      },
+      checkSender: (from) => {
+        if (from === undefined) throw new HttpError(400, "missing X-Server-From");
+        if (cfg.raft.isIDRemoved(from)) {
+          throw new HttpError(403, "cannot process message from removed member");
+        }
+        if (!this.#peers.has(from)) throw new HttpError(404, "404 page not found");
+        return from;
+      },
+    };
   }
 
   /** This member's id. */
@@ -136,15 +180,12 @@ export class Transport implements Transporter, AsyncDisposable {
   handler(): (req: Request) => Promise<Response> {
     this.#handler ??= createHandler(
       {
-        admission: new Admission(this.#cfg, this.#log, {
-          addRemote: (id, urls) => this.addRemote(id, urls),
-          isCut: (id) => this.#peers.get(id)?.isCut === true,
-        }),
+        admission: this.#admission,
         log: this.#log,
         peer: (id) => this.#peers.get(id),
         members: this.#cfg.members ?? (() => this.#members()),
         signal: this.#stop.signal,
-        resumeStore: this.#resumeStore,
+        extensions: this.#extensions,
       },
       this.#cfg,
       this.#log,
@@ -222,7 +263,14 @@ export class Transport implements Transporter, AsyncDisposable {
     if (id === this.#cfg.id) {
       throw new TypeError(`cannot add this member (${formatId(id)}) as its own peer`);
     }
-    const p = new TransportPeer(id, urls, this.#cfg, this.#log, this.#otel.recorder);
+    const p = new TransportPeer(
+      id,
+      urls,
+      this.#cfg,
+      this.#log,
+      this.#extensions,
+      this.#otel.recorder,
+    );
     this.#peers.set(id, p);
     if (this.#started) p.start();
     this.#log.event(`peer:${id}`, "info", "added a peer", { [F.remote]: formatId(id), urls });
@@ -326,7 +374,11 @@ export class Transport implements Transporter, AsyncDisposable {
       this.#remotes.clear();
       await Promise.all(all.map((p) => p.stop()));
       this.#cfg.closeDialer();
-      await this.#resumeStore.stop();
+      await this.#extensions.stop().catch((e) =>
+        this.#log.event("extension-stop", "warn", "an extension failed to stop", {
+          [F.error]: errorMessage(e),
+        })
+      );
       this.#otel.close();
       this.#log.close();
     })();

@@ -13,6 +13,7 @@ import {
   type PeerStats,
   type Raft,
   serve,
+  snapshotResume,
   type SnapshotSink,
   Transport,
 } from "@rafthttp/rafthttp";
@@ -88,7 +89,7 @@ export class Member {
       probeIntervalMs: 1000,
       // The demo runs with network permission only: broken snapshot
       // transfers are kept in memory (at most 128 MiB) for their resumption.
-      snapshotResume: { memory: true, maxBytes: 128 * 1024 * 1024 },
+      extensions: [snapshotResume({ memory: true, maxBytes: 128 * 1024 * 1024 })],
     });
     try {
       this.server = await serve(transport, { hostname: HOST, port: this.port });

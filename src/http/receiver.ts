@@ -13,7 +13,7 @@ import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { StreamType } from "../stream/types.ts";
 import type { Admission } from "./admission.ts";
 import type { MemberInfo } from "./member_info.ts";
-import type { ResumeStore } from "../snapshot/resume_store.ts";
+import type { ExtensionHost } from "../extension/host.ts";
 
 /** The server half of a channel. */
 export type Receiver = (req: Request, path: string) => Promise<Response> | Response;
@@ -40,6 +40,6 @@ export interface ReceiverContext {
   members(): readonly MemberInfo[];
   /** Aborts when the transport stops. */
   readonly signal: AbortSignal;
-  /** What broken snapshot transfers left, for their resumption (the snapshot extension). */
-  readonly resumeStore?: ResumeStore;
+  /** The transport's started extensions (their routes, snapshot receives, stream answers). */
+  readonly extensions: ExtensionHost;
 }

@@ -17,7 +17,6 @@ import type { Receiver, ReceiverContext } from "./receiver.ts";
 import { probingReceiver } from "./probing.ts";
 import { pipelineReceiver } from "../pipeline/receiver.ts";
 import { snapshotReceiver } from "../snapshot/receiver.ts";
-import { RESUME_PATH, resumeReceiver } from "../snapshot/resume.ts";
 import { streamReceiver } from "../stream/receiver.ts";
 import { STREAM_PREFIX } from "../stream/types.ts";
 import { versionReceiver, type VersionReceiverConfig } from "./version_receiver.ts";
@@ -39,6 +38,8 @@ interface Route {
   method?: string;
   headers: Record<string, string>;
   receive: Receiver;
+  /** Extensions add their headers to its answers (a stream dial's). */
+  answered?: boolean;
 }
 
 /**
@@ -60,15 +61,19 @@ export function createHandler(
   const routes = new Map<string, Route>([
     ["/raft", { method: "POST", headers: cluster, receive: pipelineReceiver(ctx, cfg) }],
     ["/raft/snapshot", { method: "POST", headers: cluster, receive: snapshotReceiver(ctx, cfg) }],
-    [RESUME_PATH, { method: "GET", headers: cluster, receive: resumeReceiver(ctx, cfg) }],
     ["/raft/probing", { headers: {}, receive: probingReceiver }],
     ["/version", { method: "GET", headers: {}, receive: versionReceiver(cfg) }],
     ["/members", { method: "GET", headers: cluster, receive: membersReceiver(ctx.members) }],
   ]);
+  // Extensions' endpoints answer as etcd's POST endpoints do (the host kept them off etcd's paths).
+  for (const [path, r] of ctx.extensions.routes) {
+    routes.set(path, { method: r.method, headers: cluster, receive: (req) => r.handle(req) });
+  }
   const stream: Route = {
     method: "GET",
     headers: { [H.serverVersion]: cfg.serverVersion, ...cluster },
     receive: streamReceiver(ctx, cfg),
+    answered: true,
   };
   return async (req) => {
     let headers: Record<string, string> = {};
@@ -82,6 +87,7 @@ export function createHandler(
       }
       headers = route.headers;
       const res = await route.receive(req, path);
+      if (route.answered && res.status === 200) ctx.extensions.answer(req, path, res);
       for (const name in headers) res.headers.set(name, headers[name]);
       return res;
     } catch (e) {

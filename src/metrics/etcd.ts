@@ -310,7 +310,7 @@ const OURS: Instrument[] = [
   perPeer(
     "rafthttp_snapshot_receive_bytes",
     "gauge",
-    "Bytes received of the snapshots in flight from a peer (a resumed one counts what was kept).",
+    "Bytes received of the snapshots in flight from a peer (a continued transfer counts what was kept).",
     "From",
     "By",
     (p) => p.metrics.snapshotReceiveBytes,
@@ -326,10 +326,10 @@ const OURS: Instrument[] = [
   perPeer(
     "rafthttp_snapshot_receive_resumed_total",
     "counter",
-    "Snapshot receives that resumed a broken transfer where it stopped.",
+    "Snapshot receives that continued a broken transfer where it stopped.",
     "From",
     "1",
-    (p) => p.metrics.snapshotReceiveResumed,
+    (p) => p.metrics.snapshotReceiveContinued,
   ),
   perPeer(
     "rafthttp_snapshot_digest_mismatches_total",

@@ -96,12 +96,12 @@ export class PeerMetrics {
   snapshotReceiveSuccess = 0;
   snapshotReceiveFailures = 0;
   snapshotReceiveInflight = 0;
-  /** Snapshot extension: bytes received of the snapshots in flight (a resumed one counts what was kept). */
+  /** Bytes received of the snapshots in flight (a continued transfer counts what was kept). */
   snapshotReceiveBytes = 0;
   /** Their declared data size (0 for etcd's plain body, whose size is not announced). */
   snapshotReceiveTotalBytes = 0;
-  /** Receives that resumed a broken transfer, and received data that failed its digest. */
-  snapshotReceiveResumed = 0;
+  /** Receives that continued a transfer an earlier request began, and data that failed its digest. */
+  snapshotReceiveContinued = 0;
   snapshotDigestMismatches = 0;
   /** Retries of broken snapshot sends. */
   snapshotSendRetries = 0;

@@ -55,6 +55,10 @@ export const MOVED_OPTIONS: Readonly<Record<string, string>> = {
  * ```
  */
 export function movedOption(options: object): string | undefined {
+  if (Object.hasOwn(options, "snapshotResume")) {
+    return "snapshotResume moved to the extensions option in 0.2: pass " +
+      "{ extensions: [snapshotResume({ ... })] } (it is on by default; [] turns it off)";
+  }
   for (const old of Object.keys(options)) {
     const path = Object.hasOwn(MOVED_OPTIONS, old) ? MOVED_OPTIONS[old] : undefined;
     if (path === undefined) continue;

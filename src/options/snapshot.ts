@@ -1,8 +1,8 @@
 /**
  * The `snapshot` options: where received snapshots go, and the bounds and
  * deadlines of sending and receiving them. Read by `src/snapshot/`. (The
- * extension between members of this library, `snapshotResume`, has its own
- * options: `src/snapshot/resume_options.ts`.)
+ * snapshot extension between members of this library has its own options,
+ * given to its factory in the `extensions` option.)
  *
  * @module
  */

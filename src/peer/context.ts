@@ -16,6 +16,7 @@ import type { UrlPicker } from "./url_picker.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
 import type { Link } from "./link.ts";
 import type { Clock } from "../util/clock.ts";
+import type { ExtensionHost } from "../extension/host.ts";
 
 /** The shared state of one peer's channels. */
 export interface PeerContext<C = Config> {
@@ -39,4 +40,6 @@ export interface PeerContext<C = Config> {
   readonly link: Link;
   /** Time and timers: `systemClock`, or one a test steps by hand. */
   readonly clock: Clock;
+  /** The transport's started extensions (snapshot sends and stream dials consult them). */
+  readonly extensions: ExtensionHost;
 }

@@ -33,6 +33,7 @@ import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { isLocalOnly, typeName } from "../http/local_only.ts";
 import { StoppedError } from "../errors.ts";
+import type { ExtensionHost } from "../extension/host.ts";
 
 /**
  * One remote member, as etcd's `Peer` interface.
@@ -84,9 +85,9 @@ export interface PeerStatusReport {
   /** True while paused by the test hooks. */
   paused: boolean;
   /**
-   * Snapshots being received from the peer: bytes so far (a resumed one
-   * counts what was kept) and the declared size (0 from etcd, which does not
-   * announce it); undefined when none is.
+   * Snapshots being received from the peer: bytes so far (one that
+   * continues an earlier transfer counts what was kept) and the declared
+   * size (0 from etcd, which does not announce it); undefined when none is.
    */
   snapshotReceive: { bytes: number; total: number } | undefined;
   /** Counters. */
@@ -117,6 +118,7 @@ export class TransportPeer implements Peer, PeerView {
     urls: string[],
     cfg: Config,
     log: RateLimitedLog,
+    extensions: ExtensionHost,
     recorder?: HistogramRecorder,
   ) {
     this.id = id;
@@ -137,6 +139,7 @@ export class TransportPeer implements Peer, PeerView {
       log,
       link: new Link(),
       clock: systemClock,
+      extensions,
     };
     // A dead link (a reader's peer went silent) is news for raft at once.
     this.#ctx.link.onDead(() => cfg.raft.reportUnreachable(id));

@@ -18,6 +18,7 @@ import { formatId } from "../http/headers.ts";
 import { normalizeUrls } from "../http/peer_urls.ts";
 import { Link } from "./link.ts";
 import { systemClock } from "../util/clock.ts";
+import { NO_EXTENSIONS } from "../extension/host.ts";
 
 /** A pipeline-only member. */
 export class Remote {
@@ -45,6 +46,7 @@ export class Remote {
       log,
       link: new Link(),
       clock: systemClock,
+      extensions: NO_EXTENSIONS, // a remote sends no snapshots and dials no streams
     });
     this.#pipeline.start();
   }

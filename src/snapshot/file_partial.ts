@@ -2,7 +2,7 @@
  * The partial snapshots of {@link FileSnapshotSink}: one temporary file per
  * transfer in the sink's directory, `rafthttp-partial-<key>`, written where
  * the verified data goes, kept when the transfer breaks (cut to the verified
- * offset when it resumes) and, once complete, fsynced and renamed to the
+ * offset when a later attempt continues it) and, once complete, fsynced and renamed to the
  * snapshot's name as the sink's own files are. The files of an earlier
  * process are removed before the first one is opened.
  *

@@ -37,8 +37,9 @@ export class FileSnapshotSink implements SnapshotSink {
   readonly dir: string;
 
   /**
-   * Broken transfers of the snapshot extension, kept as temporary files in
-   * `dir` (`rafthttp-partial-*`) that become the snapshot file once complete.
+   * Broken transfers, kept as temporary files in `dir` (`rafthttp-partial-*`)
+   * for a later attempt to continue, that become the snapshot file once
+   * complete; see {@link SnapshotPartials}.
    */
   readonly partial: SnapshotPartials;
 

@@ -26,7 +26,10 @@ export interface SnapshotProgress {
   bytesPerSecond: number;
   /** Attempt number, from 1. */
   attempt: number;
-  /** Where the current attempt started (the receiver's resume offset; 0 without resume). */
+  /**
+   * Where the current attempt started: data bytes the receiver already held
+   * (an extension continuing a broken transfer); 0 with etcd's protocol.
+   */
   resumedFrom: number;
 }
 

@@ -10,7 +10,7 @@ Deno.test("progress: attempts, throttled reports, the last one exact", async () 
   await new Promise((r) => setTimeout(r, 110));
   m.add(100);
   assertEquals(seen.at(-1)!.sent, 400);
-  m.attempt(350); // a resumed attempt starts where the receiver stands
+  m.attempt(350); // a later attempt starts where the receiver stands
   m.add(650);
   m.flush();
   const last = seen.at(-1)!;

@@ -20,8 +20,8 @@ import { formatId } from "../http/headers.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
 import { isLocalOnly, refuseLocalOnly } from "../http/local_only.ts";
-import { type ExtendedReceive, extendReceive } from "./resume_receiver.ts";
 import type { PeerMetrics } from "../metrics/peer_metrics.ts";
+import type { SnapshotIntake } from "../extension/extension.ts";
 
 /** The options the snapshot receiver reads. */
 export type SnapshotReceiverConfig = Pick<
@@ -31,7 +31,6 @@ export type SnapshotReceiverConfig = Pick<
   | "snapshotSpoolSize"
   | "snapshotProgressTimeoutMs"
   | "snapshotSink"
-  | "snapshotResume"
   | "raft"
 >;
 
@@ -56,25 +55,17 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
       // From here the sender is known: its snapshot receive counters move.
       const metrics = ctx.peer(message.from)?.metrics;
       if (metrics !== undefined) metrics.snapshotReceiveInflight++;
-      // The snapshot extension (resume.ts): undefined for etcd's plain body.
-      let ext: ExtendedReceive | undefined;
+      // An extension's receive, or undefined for etcd's plain body.
+      let ext: SnapshotIntake | undefined;
       const gauge = { bytes: 0, total: 0 };
       try {
-        ext = await extendReceive(
-          req.headers,
-          message,
-          raw,
-          ctx.resumeStore,
-          cfg.snapshotResume.enabled,
-        )
-          .catch(async (e) => {
-            await raw.stream.cancel().catch(() => {});
-            throw e;
-          });
-        const data = ext?.data ?? raw;
+        ext = await takeReceive(req, message, raw, ctx);
+        const data = ext === undefined
+          ? raw
+          : { stream: ext.data, complete: ext.complete, bytes: raw.bytes };
         if (metrics !== undefined) trackReceive(metrics, raw, ext, gauge);
         try {
-          await save(message, data, ctx, cfg, ext?.save);
+          await save(message, data, ctx, cfg, ext?.save?.bind(ext));
         } catch (e) {
           if (ext?.corrupt()) {
             if (metrics !== undefined) metrics.snapshotDigestMismatches++;
@@ -112,15 +103,38 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
   };
 }
 
-/** The in-flight gauges of a receive (the snapshot extension's progress). */
+/**
+ * An extension's take-over of the receive, if one takes it. A body with our
+ * own headers (`X-Rafthttp-*`, an extension's) that none took is not etcd's:
+ * refused rather than stored.
+ */
+async function takeReceive(
+  req: Request,
+  message: Message,
+  raw: SnapshotData,
+  ctx: ReceiverContext,
+): Promise<SnapshotIntake | undefined> {
+  try {
+    const ext = await ctx.extensions.receiveSnapshot({ request: req, message, body: raw.stream });
+    if (ext === undefined && [...req.headers.keys()].some((h) => h.startsWith("x-rafthttp-"))) {
+      throw new HttpError(400, "snapshot extension not supported here");
+    }
+    return ext;
+  } catch (e) {
+    await raw.stream.cancel().catch(() => {});
+    throw e;
+  }
+}
+
+/** The in-flight gauges of a receive (an extension's announces its size and what was kept). */
 function trackReceive(
   m: PeerMetrics,
   raw: SnapshotData,
-  ext: ExtendedReceive | undefined,
+  ext: SnapshotIntake | undefined,
   gauge: { bytes: number; total: number },
 ): void {
   if (ext !== undefined) {
-    if (ext.offset > 0) m.snapshotReceiveResumed++;
+    if (ext.offset > 0) m.snapshotReceiveContinued++;
     m.snapshotReceiveBytes += ext.offset;
     m.snapshotReceiveTotalBytes += ext.size;
     gauge.total = ext.size;
@@ -209,12 +223,12 @@ async function save(
   data: SnapshotData,
   ctx: ReceiverContext,
   cfg: SnapshotReceiverConfig,
-  into?: (m: Message, signal: AbortSignal) => Promise<void>,
+  into?: (signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   try {
     // If the sender goes away, the data stream errors; the signal covers our own stop.
-    // `into`: the extension writes into the sink's partial (resume_receiver.ts).
-    await (into?.(m, ctx.signal) ?? cfg.snapshotSink.save(m, data.stream, ctx.signal));
+    // `into`: an extension stores the data itself (into the sink's partial, say).
+    await (into?.(ctx.signal) ?? cfg.snapshotSink.save(m, data.stream, ctx.signal));
     if (!data.complete()) throw new Error("the snapshot sink returned before reading all the data");
   } catch (e) {
     await data.stream.cancel().catch(() => {});

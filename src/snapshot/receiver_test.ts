@@ -1,5 +1,6 @@
 // The POST /raft/snapshot receiver alone, driven with Request objects whose
 // bodies the test feeds; the sink and raft record what they get, and when.
+import { NO_EXTENSIONS } from "../extension/host.ts";
 import { assert, assertEquals, assertInstanceOf, assertMatch } from "@std/assert";
 import { create, MessageSchema } from "../../raftpb/schemas.ts";
 import { type Message, MessageType } from "../../raftpb/raft_pb.ts";
@@ -62,11 +63,7 @@ function post(body: BodyInit | null, over: Record<string, string> = {}): Request
 
 /** The receiver over a test peer's context, with `sink` and `options`. */
 function setup(sink: SnapshotSink, options: Partial<TransportOptions> = {}) {
-  const t = testPeer({
-    snapshotResume: { enabled: false },
-    ...options,
-    snapshot: { sink, ...options.snapshot },
-  });
+  const t = testPeer({ ...options, snapshot: { sink, ...options.snapshot } });
   const ac = new AbortController();
   const peer = {
     stats: t.ctx.stats,
@@ -79,6 +76,7 @@ function setup(sink: SnapshotSink, options: Partial<TransportOptions> = {}) {
     peer: (id) => id === PEER ? peer : undefined,
     members: () => [],
     signal: ac.signal,
+    extensions: NO_EXTENSIONS, // etcd's protocol only
   };
   const receive = snapshotReceiver(ctx, t.ctx.cfg);
   return {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { SnapshotMessage } from "./message.ts";
+import { progressMeter, type SnapshotMessage } from "./message.ts";
 import type { Config } from "../options.ts";
 import type { PeerContext } from "../peer/context.ts";
 import { channelFailed, type FailureConfig } from "../peer/failure.ts";
@@ -22,25 +22,23 @@ import { PeerRequestError, StoppedError } from "../errors.ts";
 import { checkPostResponse } from "../http/responses.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
-import { sendWithRetries, type SnapshotDataSource } from "./resume_sender.ts";
+import { plainBody } from "./plain_body.ts";
+import type { SnapshotBody, SnapshotSend, SnapshotSendOutcome } from "../extension/extension.ts";
 
 /** The options a snapshot send reads. */
 export type SnapshotSenderConfig =
-  & Pick<
-    Config,
-    "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "dialer" | "raft" | "snapshotResume"
-  >
+  & Pick<Config, "snapshotProgressTimeoutMs" | "snapshotResponseTimeoutMs" | "dialer" | "raft">
   & FailureConfig
   & LocalIdentity;
 
 /**
  * The request body: the MsgSnap frame, then what `src` yields (etcd's plain
- * data, or the extension's framed data). `progress` is called whenever bytes
+ * data, or an extension's body). `progress` is called whenever bytes
  * move.
  */
 function snapshotBody(
   snap: SnapshotMessage,
-  src: SnapshotDataSource,
+  src: SnapshotBody,
   progress: (bytes: number) => void,
   finished: () => void,
 ): ReadableStream<Uint8Array<ArrayBuffer>> {
@@ -68,7 +66,10 @@ function snapshotBody(
   }, { highWaterMark: 0 });
 }
 
-/** Sends `snap` (retried by `resume_sender.ts`) and reports the outcome to raft and to `snap.done`. */
+/**
+ * Sends `snap` (an extension may take the send over; else etcd's single
+ * POST) and reports the outcome to raft and to `snap.done`.
+ */
 export async function sendSnapshot(
   snap: SnapshotMessage,
   ctx: PeerContext<SnapshotSenderConfig>,
@@ -76,14 +77,13 @@ export async function sendSnapshot(
 ): Promise<void> {
   const started = performance.now();
   ctx.metrics.snapshotSendInflight++;
-  let outcome: { error?: Error; url: string; bytes: number };
+  let outcome: SnapshotSendOutcome;
+  const send = snapshotSend(snap, ctx, signal);
   try {
-    outcome = await sendWithRetries(
-      snap,
-      ctx,
-      signal,
-      (url, src, headers) => postSnapshot(snap, ctx, signal, url, src, headers),
-    );
+    outcome = await (ctx.extensions.sendSnapshot(send) ?? sendPlain(send));
+  } catch (e) {
+    // An extension that threw instead of resolving its error.
+    outcome = { error: toError(e), url: ctx.picker.pick(), bytes: 0 };
   } finally {
     ctx.metrics.snapshotSendInflight--;
   }
@@ -95,13 +95,50 @@ export async function sendSnapshot(
   report(snap, ctx, url, bytes, error);
 }
 
+/** etcd's protocol: one POST of the data as it is. */
+async function sendPlain(send: SnapshotSend): Promise<SnapshotSendOutcome> {
+  const url = send.url();
+  send.progress.attempt(0);
+  const r = await send.post(url, send.plainBody(send.snapshot.body), {});
+  send.progress.flush();
+  return { ...r, url };
+}
+
+/** What a send (ours or an extension's) works with. */
+function snapshotSend(
+  snap: SnapshotMessage,
+  ctx: PeerContext<SnapshotSenderConfig>,
+  signal: AbortSignal,
+): SnapshotSend {
+  const progress = progressMeter(snap);
+  return {
+    snapshot: snap,
+    to: ctx.peer,
+    signal,
+    progress,
+    url: () => ctx.picker.pick(),
+    post: (url, body, headers) => postSnapshot(snap, ctx, signal, url, body, headers),
+    plainBody: (data) => plainBody(data, snap.totalSize, (n) => progress.add(n)),
+    retrying(attempt, delayMs, error) {
+      ctx.metrics.snapshotSendRetries++;
+      ctx.log.event(`snapshot-retry:${ctx.peer}`, "warn", "snapshot send broke; retrying", {
+        [F.remote]: formatId(ctx.peer),
+        attempt,
+        "retry-in-ms": delayMs,
+        sent: progress.current.sent,
+        [F.error]: error.message,
+      });
+    },
+  };
+}
+
 /** One `POST /raft/snapshot`: the error if it failed, and the bytes it put on the wire. */
 async function postSnapshot(
   snap: SnapshotMessage,
   ctx: PeerContext<SnapshotSenderConfig>,
   signal: AbortSignal,
   url: string,
-  src: SnapshotDataSource,
+  src: SnapshotBody,
   extraHeaders: Record<string, string>,
 ): Promise<{ error?: Error; bytes: number }> {
   const { cfg, peer } = ctx;

@@ -1,7 +1,7 @@
 // A snapshot send alone: the POST goes to a fake dialer, whose side of the
 // request body the test reads chunk by chunk; the progress and answer
 // deadlines run on a fake clock. The snapshot extension is off (etcd's
-// plain body); resume_sender.ts has its own tests.
+// plain body); the snapshot extension has its own tests.
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { create, MessageSchema } from "../../raftpb/schemas.ts";
 import { MessageType } from "../../raftpb/raft_pb.ts";
@@ -51,10 +51,9 @@ async function start(t: TestPeer, snap: SnapshotMessage, stop = new AbortControl
 }
 
 const chunk = (n: number, fill: number) => new Uint8Array(n).fill(fill);
-const noResume = { snapshotResume: { enabled: false } };
 
 Deno.test("sendSnapshot: streams the MsgSnap frame then the data as the connection takes it; 204 reports Finish", async () => {
-  using t = testPeer(noResume);
+  using t = testPeer();
   const src = data([chunk(10, 1), chunk(20, 2), chunk(5, 3)]);
   const snap = new SnapshotMessage(SNAP, src.stream, 35);
   const { sent, call, body } = await start(t, snap);
@@ -80,7 +79,7 @@ Deno.test("sendSnapshot: streams the MsgSnap frame then the data as the connecti
 });
 
 Deno.test("sendSnapshot: a refusal reports Failure and unreachable, settles done false and cancels the data", async () => {
-  using t = testPeer(noResume);
+  using t = testPeer();
   const src = data([chunk(10, 1)]);
   const snap = new SnapshotMessage(SNAP, src.stream, 10);
   const { sent, call, body } = await start(t, snap);
@@ -101,7 +100,7 @@ Deno.test("sendSnapshot: a refusal reports Failure and unreachable, settles done
 });
 
 Deno.test("sendSnapshot: data that stops moving fails after the progress timeout on the clock, not while it moves", async () => {
-  using t = testPeer({ ...noResume, snapshot: { progressTimeoutMs: 1000 } });
+  using t = testPeer({ snapshot: { progressTimeoutMs: 1000 } });
   const src = data([chunk(10, 1), chunk(10, 2)], 2);
   const snap = new SnapshotMessage(SNAP, src.stream, 30);
   const { sent, call, body } = await start(t, snap);
@@ -126,7 +125,6 @@ Deno.test("sendSnapshot: data that stops moving fails after the progress timeout
 
 Deno.test("sendSnapshot: once all data is handed over, the answer has its own, longer limit", async () => {
   using t = testPeer({
-    ...noResume,
     snapshot: { progressTimeoutMs: 1000, responseTimeoutMs: 5000 },
   });
   const snap = new SnapshotMessage(SNAP, data([chunk(10, 1)]).stream, 10);
@@ -141,7 +139,7 @@ Deno.test("sendSnapshot: once all data is handed over, the answer has its own, l
 });
 
 Deno.test("sendSnapshot: a stop aborts the POST and reports Failure without counting a failed send", async () => {
-  using t = testPeer(noResume);
+  using t = testPeer();
   const snap = new SnapshotMessage(SNAP, data([chunk(10, 1)]).stream, 10);
   const { sent, call, stop } = await start(t, snap);
   stop.abort();

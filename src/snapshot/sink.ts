@@ -34,19 +34,20 @@ export interface SnapshotSink {
   /** Stores the snapshot data; see the interface description. */
   save(m: Message, data: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<void>;
   /**
-   * Optional: the sink keeps broken transfers of the snapshot extension
-   * itself (see {@link SnapshotPartials}), so that each byte is written once.
-   * Without it the transport keeps its own copy of what it received.
+   * Optional: the sink keeps broken transfers itself (see
+   * {@link SnapshotPartials}), so that an extension continuing them writes
+   * each byte once. Without it such an extension keeps its own copy.
    */
   readonly partial?: SnapshotPartials;
 }
 
 /**
- * The partial snapshots a sink holds for the snapshot extension's resume,
- * one per transfer `key` (a file-name-safe string). The transport writes the
- * verified data into them and keeps the index (offsets, digests, bounds,
- * expiry); the sink only stores bytes. A partial is never a snapshot until
- * {@link SnapshotPartial.commit} succeeded.
+ * The partial snapshots a sink holds of broken transfers, one per transfer
+ * `key` (a file-name-safe string), for an extension that continues a
+ * transfer where it broke (one is on by default). The extension
+ * writes the verified data into them and keeps the index (offsets, digests,
+ * bounds, expiry); the sink only stores bytes. A partial is never a
+ * snapshot until {@link SnapshotPartial.commit} succeeded.
  *
  * @example
  * ```ts

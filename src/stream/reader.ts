@@ -20,7 +20,7 @@ import { MemberRemovedError, PeerRequestError, StoppedError } from "../errors.ts
 import { preconditionFailed } from "../http/responses.ts";
 import type { DialBody, DialResponse } from "../http/dialer.ts";
 import { IdleDeadline } from "../util/idle_deadline.ts";
-import { failureReason } from "../util/error_message.ts";
+import { failureReason, toError } from "../util/error_message.ts";
 import { F } from "../logger.ts";
 import { CH } from "../metrics/peer_metrics.ts";
 import { streamPath, type StreamType } from "./types.ts";
@@ -138,6 +138,14 @@ export class StreamReader {
       this.#failed(url, error, "stream dial refused");
       return "failed";
     }
+    const { extensions, peer, cfg } = this.#ctx;
+    try {
+      extensions.responseHeaders(peer, streamPath(this.type, formatId(cfg.id)), res.headers);
+    } catch (e) {
+      await res.body.cancel();
+      this.#failed(url, toError(e), "an extension refused the stream's answer");
+      return "failed";
+    }
     this.#ctx.status.activate();
     this.#ctx.metrics.streamConnects[2 + CH[this.type]]++;
     this.#connected = true;
@@ -151,8 +159,9 @@ export class StreamReader {
 
   /** The GET, bounded by the dial timeout until the response headers arrive. */
   async #dial(url: string, abort: AbortController): Promise<DialResponse | undefined> {
-    const { cfg, peer, clock } = this.#ctx;
-    const target = `${url}${streamPath(this.type, formatId(cfg.id))}`;
+    const { cfg, peer, clock, extensions } = this.#ctx;
+    const path = streamPath(this.type, formatId(cfg.id));
+    const target = `${url}${path}`;
     const timer = clock.setTimeout(
       () => abort.abort(new PeerRequestError(`dial timeout after ${cfg.dialTimeoutMs} ms`)),
       cfg.dialTimeoutMs,
@@ -161,7 +170,10 @@ export class StreamReader {
       return await cfg.dialer.dial({
         method: "GET",
         url: target,
-        headers: await requestHeaders(cfg, "GET", target, { [H.raftTo]: formatId(peer) }),
+        headers: await requestHeaders(cfg, "GET", target, {
+          ...extensions.requestHeaders(peer, path), // etcd's own come after, and win
+          [H.raftTo]: formatId(peer),
+        }),
         signal: abort.signal,
       });
     } catch (e) {

@@ -1,5 +1,6 @@
 // One peer's channel context for unit tests: the real options (defaults
 // filled in), a fake clock and dialer, and a raft and logger that record.
+import { NO_EXTENSIONS } from "../extension/host.ts";
 import type { Message } from "../../raftpb/raft_pb.ts";
 import { type Config, resolveOptions, type TransportOptions } from "../options.ts";
 import { RateLimitedLog } from "../logger.ts";
@@ -172,6 +173,8 @@ export function testPeer(
     log,
     link: new Link(),
     clock,
+    // etcd's protocol only: a unit test of a channel tests the channel.
+    extensions: NO_EXTENSIONS,
   };
   return {
     ctx,

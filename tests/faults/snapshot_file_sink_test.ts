@@ -9,6 +9,7 @@ import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import { FileSnapshotSink, snapshotFileName } from "../../src/snapshot/file_sink.ts";
 import { PARTIAL_PREFIX } from "../../src/snapshot/file_partial.ts";
 import type { SnapshotPartials, SnapshotSink } from "../../src/snapshot/sink.ts";
+import { snapshotResume } from "../../src/extensions/snapshot_resume/mod.ts";
 import { msg, type Node, startNode, tempDir, waitUntil } from "../harness.ts";
 import { read } from "../metrics/scrape.ts";
 import { FaultProxy } from "./proxy.ts";
@@ -68,9 +69,9 @@ function snapshot(size: number): SnapshotMessage {
 }
 
 function setup(sinkDir: string, storeDir: string, n: Counts) {
-  const resume = { retryBackoffMs: 50, windowSize: MiB, dir: storeDir };
-  const a = startNode(1n, { snapshotResume: resume });
-  const b = startNode(2n, { snapshotResume: resume, snapshot: { sink: countingSink(sinkDir, n) } });
+  const extensions = [snapshotResume({ retryBackoffMs: 50, windowSize: MiB, dir: storeDir })];
+  const a = startNode(1n, { extensions });
+  const b = startNode(2n, { extensions, snapshot: { sink: countingSink(sinkDir, n) } });
   const proxy = new FaultProxy(b.server.addr.port);
   a.transport.addPeer(2n, [proxy.url]);
   b.transport.addPeer(1n, [a.url]);

@@ -8,6 +8,7 @@ import { SnapshotMessage } from "../../src/snapshot/message.ts";
 import type { SnapshotSink } from "../../src/snapshot/sink.ts";
 import type { SnapshotProgress } from "../../src/snapshot/progress.ts";
 import type { TransportOptions } from "../../src/options.ts";
+import { snapshotResume } from "../../src/extensions/snapshot_resume/mod.ts";
 import { msg, type Node, startNode, tempDir, waitUntil } from "../harness.ts";
 import { read } from "../metrics/scrape.ts";
 import { FaultProxy } from "./proxy.ts";
@@ -57,7 +58,7 @@ function snapshot(size: number, progress?: SnapshotProgress[]): SnapshotMessage 
 }
 
 const fast: Partial<TransportOptions> = {
-  snapshotResume: { retryBackoffMs: 50, windowSize: WINDOW },
+  extensions: [snapshotResume({ retryBackoffMs: 50, windowSize: WINDOW })],
 };
 
 /** a sends to b through a proxy; b reaches a directly. */
@@ -115,7 +116,7 @@ Deno.test("snapshot resume: a flipped byte fails the transfer, nothing is kept, 
   const log = newLog();
   await using dir = await tempDir();
   const { a, b, proxy } = pair(log, {
-    snapshotResume: { retryBackoffMs: 50, windowSize: WINDOW, dir: dir.path },
+    extensions: [snapshotResume({ retryBackoffMs: 50, windowSize: WINDOW, dir: dir.path })],
   });
   await using _ = { [Symbol.asyncDispose]: () => closeAll([a, b], proxy) };
   const size = 8 * MiB;
@@ -137,7 +138,7 @@ Deno.test("snapshot resume: a receiver restarted between attempts starts over cl
   const log = newLog();
   // The retry waits long enough for the restart.
   const { a, b, proxy } = pair(log, {}, {
-    snapshotResume: { retryBackoffMs: 1500, windowSize: WINDOW },
+    extensions: [snapshotResume({ retryBackoffMs: 1500, windowSize: WINDOW })],
   });
   const nodes: Node[] = [a, b];
   await using _ = { [Symbol.asyncDispose]: () => closeAll(nodes, proxy) };

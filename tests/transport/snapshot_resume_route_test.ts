@@ -7,7 +7,11 @@ import type { TransportOptions } from "../../src/options.ts";
 import { silentLogger } from "../../src/logger.ts";
 import { encodeMessageFrame } from "../../src/codec/message.ts";
 import { MessageType } from "../../raftpb/raft_pb.ts";
-import { extensionHeaders, resumeQuery, type TransferParams } from "../../src/snapshot/resume.ts";
+import {
+  extensionHeaders,
+  resumeQuery,
+  type TransferParams,
+} from "../../src/extensions/snapshot_resume/resume.ts";
 import { msg, RecordingRaft } from "../harness.ts";
 
 const LOCAL = 0xaaaan;
@@ -93,7 +97,7 @@ Deno.test("resume route: the checks of POST /raft/snapshot, and 404 where there 
   assertEquals(await status(await t.handle(get(resumeQuery({ ...params, window: 10 })))), 400);
   t.raft.removed.add(PEER);
   assertEquals(await status(await t.handle(get())), 403);
-  await using off = setup({ snapshotResume: { enabled: false } });
+  await using off = setup({ extensions: [] });
   assertEquals(await status(await off.handle(get())), 404);
   await using signed = setup({
     security: { auth: { secret: "0123456789abcdef0123456789abcdef" } },

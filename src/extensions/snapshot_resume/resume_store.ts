@@ -3,10 +3,10 @@
  * retry can continue where it stopped: per transfer (sender, index, term,
  * size, window and the sender's transfer id) a file holding the data
  * received so far, and the digests of its verified windows. Bounded in space
- * (`snapshotResumeMaxBytes` over all transfers; a transfer that does not fit
+ * (`maxBytes` over all transfers; a transfer that does not fit
  * is received without being kept) and in time (an entry unused for
- * `snapshotResumeTtlMs` is deleted by a timer that `stop()` releases). The
- * files live in `snapshotResumeDir`, or in a fresh temporary directory
+ * `ttlMs` is deleted by a timer that `stop()` releases). The
+ * files live in `dir`, or in a fresh temporary directory
  * removed on `stop()`; memory holds only the index and the digests (32 bytes
  * a window). `node:fs/promises` is imported on first use.
  *
@@ -35,8 +35,8 @@ interface Fs {
   readdir(path: string): Promise<string[]>;
 }
 
-import type { Message } from "../../raftpb/raft_pb.ts";
-import type { SnapshotPartial, SnapshotPartials } from "./sink.ts";
+import type { Message } from "../../../raftpb/raft_pb.ts";
+import type { SnapshotPartial, SnapshotPartials } from "../../snapshot/sink.ts";
 
 /** Names one transfer. */
 export interface ResumeKey {

@@ -10,13 +10,11 @@
  * @module
  */
 
-import type { Message } from "../../raftpb/raft_pb.ts";
-import type { Receiver, ReceiverContext } from "../http/receiver.ts";
-import { HttpError } from "../http/http_error.ts";
-import { H, parseId } from "../http/headers.ts";
+import type { Message } from "../../../raftpb/raft_pb.ts";
+import type { ExtensionContext, ExtensionRoute } from "../../extension/extension.ts";
+import { HttpError } from "../../http/http_error.ts";
 import { loadDigests } from "./digest.ts";
-import type { ResumeKey } from "./resume_store.ts";
-import type { Config } from "../options.ts";
+import type { ResumeKey, ResumeStore } from "./resume_store.ts";
 
 /** The path of the resume query. */
 export const RESUME_PATH = "/raft/snapshot/resume";
@@ -146,43 +144,36 @@ export function keyOf(from: bigint, p: TransferParams): ResumeKey {
 }
 
 /**
- * The receiver of the resume query. It passes the same checks as
+ * The route of the resume query. It passes the same checks as
  * `POST /raft/snapshot` (the router's authentication, versions, cluster id,
- * the cut hook, a sender that is not removed); where the extension is off
- * or the digest unknown it answers 404, as etcd does.
+ * the cut hook, a sender that is not removed); where the digest is unknown
+ * it answers 404, as etcd does.
  */
-export function resumeReceiver(
-  ctx: ReceiverContext,
-  cfg: Pick<Config, "snapshotResume" | "raft">,
-): Receiver {
-  const store = ctx.resumeStore;
-  return async (req) => {
-    ctx.admission.compatible(req);
-    const from = parseId(req.headers.get(H.from));
-    ctx.admission.notCut(from);
-    const q = new URL(req.url).searchParams;
-    // The first of the sender's digests (best first) that we have.
-    const ours = cfg.snapshotResume.enabled ? await loadDigests() : [];
-    const offered = (q.get("digest") ?? "").split(",");
-    const digest = offered.map((n) => ours.find((d) => d.name === n)).find((d) => d !== undefined);
-    if (store === undefined || digest === undefined) throw new HttpError(404, "404 page not found");
-    if (from === undefined) throw new HttpError(400, "missing X-Server-From");
-    if (cfg.raft.isIDRemoved(from)) {
-      throw new HttpError(403, "cannot process message from removed member");
-    }
-    if (ctx.peer(from) === undefined) throw new HttpError(404, "404 page not found");
-    const tw = transferAndWindow(q.get("transfer"), q.get("window"));
-    const params: TransferParams = {
-      ...tw,
-      index: bigint("index", q.get("index")),
-      term: bigint("term", q.get("term")),
-      size: integer("size", q.get("size")),
-      digest: digest.name,
-    };
-    const offset = store.offset(keyOf(from, params));
-    return new Response(JSON.stringify({ offset, digest: digest.name }), {
-      status: 200,
-      headers: { "Content-Type": "application/json" },
-    });
+export function resumeRoute(ctx: ExtensionContext, store: ResumeStore): ExtensionRoute {
+  return {
+    method: "GET",
+    async handle(req) {
+      const from = ctx.checkRequest(req);
+      const q = new URL(req.url).searchParams;
+      // The first of the sender's digests (best first) that we have.
+      const ours = await loadDigests();
+      const offered = (q.get("digest") ?? "").split(",");
+      const digest = offered.map((n) => ours.find((d) => d.name === n)).find((d) => !!d);
+      if (digest === undefined) throw new HttpError(404, "404 page not found");
+      const sender = ctx.checkSender(from);
+      const tw = transferAndWindow(q.get("transfer"), q.get("window"));
+      const params: TransferParams = {
+        ...tw,
+        index: bigint("index", q.get("index")),
+        term: bigint("term", q.get("term")),
+        size: integer("size", q.get("size")),
+        digest: digest.name,
+      };
+      const offset = store.offset(keyOf(sender, params));
+      return new Response(JSON.stringify({ offset, digest: digest.name }), {
+        status: 200,
+        headers: { "Content-Type": "application/json" },
+      });
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
-import { HttpError } from "../http/http_error.ts";
+import { HttpError } from "../../http/http_error.ts";
 import {
   extensionHeaders,
   parseExtension,
@@ -8,10 +8,10 @@ import {
   type TransferParams,
 } from "./resume.ts";
 import { queryOffset, retryable } from "./resume_sender.ts";
-import { fetchDialer } from "../http/fetch_dialer.ts";
-import { PeerRequestError, StoppedError } from "../errors.ts";
+import { fetchDialer } from "../../http/fetch_dialer.ts";
+import { PeerRequestError, StoppedError } from "../../errors.ts";
 import { create } from "@bufbuild/protobuf";
-import { MessageSchema, MessageType } from "../../raftpb/raft_pb.ts";
+import { MessageSchema, MessageType } from "../../../raftpb/raft_pb.ts";
 
 const params: TransferParams = {
   transfer: "0b6f4c1e-2f7a-4f57-9f3e-7c1d1a7f0e11",
@@ -54,46 +54,37 @@ Deno.test("resume protocol: malformed extension headers get 400", () => {
   }
 });
 
-/** A fetch that answers once with `res` (or throws `res`). */
+/** A fetch that answers once with `res` (or throws `res`), as the extension's context. */
 function answering(res: Response | Error) {
   const seen: string[] = [];
-  const f = fetchDialer((input: RequestInfo | URL) => {
+  const dialer = fetchDialer((input: RequestInfo | URL) => {
     seen.push(String(input));
     return res instanceof Error ? Promise.reject(res) : Promise.resolve(res);
   });
-  return { f, seen };
+  return { f: { dialer, headers: () => Promise.resolve({}) }, seen };
 }
-
-const cfg = {
-  id: 1n,
-  clusterId: 7n,
-  urls: ["http://127.0.0.1:1"],
-  serverVersion: "3.4.23",
-  minClusterVersion: "3.0.0",
-  snapshotResume: { probeTimeoutMs: 1000 },
-} as unknown as Parameters<typeof queryOffset>[1];
 
 Deno.test("resume query: etcd's 404 means the plain protocol, ours 200 gives the offset", async () => {
   const signal = new AbortController().signal;
   const etcd = answering(new Response("404 page not found\n", { status: 404 }));
-  assertEquals(await queryOffset(etcd.f, cfg, "http://peer", params, signal), undefined);
+  assertEquals(await queryOffset(etcd.f, "http://peer", params, signal, 1000), undefined);
   assert(etcd.seen[0].startsWith("http://peer/raft/snapshot/resume?"));
   const ours = answering(Response.json({ offset: 4097, digest: "crc32" }));
-  assertEquals(await queryOffset(ours.f, cfg, "http://peer", params, signal), {
+  assertEquals(await queryOffset(ours.f, "http://peer", params, signal, 1000), {
     offset: 4097,
     digest: "crc32",
   });
   // A digest we did not offer, or an offset beyond the size: an error, not a resume.
   const odd = answering(Response.json({ offset: 1, digest: "md5" }));
-  assertInstanceOf(await queryOffset(odd.f, cfg, "http://peer", params, signal), PeerRequestError);
+  assertInstanceOf(await queryOffset(odd.f, "http://peer", params, signal, 1000), PeerRequestError);
   const far = answering(Response.json({ offset: 9999, digest: "crc32" }));
-  assertInstanceOf(await queryOffset(far.f, cfg, "http://peer", params, signal), PeerRequestError);
+  assertInstanceOf(await queryOffset(far.f, "http://peer", params, signal, 1000), PeerRequestError);
   // No answer or a 5xx: an error worth a retry.
   const down = answering(new TypeError("connection refused"));
-  const e = await queryOffset(down.f, cfg, "http://peer", params, signal);
+  const e = await queryOffset(down.f, "http://peer", params, signal, 1000);
   assert(e instanceof Error && retryable(e));
   const busy = answering(new Response("busy", { status: 503 }));
-  const e2 = await queryOffset(busy.f, cfg, "http://peer", params, signal);
+  const e2 = await queryOffset(busy.f, "http://peer", params, signal, 1000);
   assert(e2 instanceof PeerRequestError && e2.status === 503 && retryable(e2));
 });
 

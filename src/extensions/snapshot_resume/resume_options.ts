@@ -1,24 +1,22 @@
 /**
  * The options of the snapshot extension (digest, resume, retries), checked
- * as the transport's other options are.
+ * as the transport's options are, when `snapshotResume(options)` is called.
  *
  * @module
  */
 
 /**
  * Options of the snapshot extension between members of this library
- * (`TransportOptions.snapshotResume`); etcd peers never see it.
+ * (`snapshotResume(options)`); etcd peers never see it.
  *
  * @example
  * ```ts
- * import type { SnapshotResumeOptions } from "@rafthttp/rafthttp";
+ * import { snapshotResume, type SnapshotResumeOptions } from "@rafthttp/rafthttp";
  * const resume: SnapshotResumeOptions = { retries: 8, maxBytes: 4 * 2 ** 30, ttlMs: 30 * 60_000 };
- * console.log(resume.retries);
+ * console.log(snapshotResume(resume).name); // "snapshot-resume"
  * ```
  */
 export interface SnapshotResumeOptions {
-  /** Negotiate the extension with peers (sending and receiving). false: etcd's protocol only. Default true. */
-  enabled?: boolean;
   /** Verification window, bytes: each window is followed by its digest; the receiver holds one in memory. Default 1 MiB (4 KiB to 64 MiB). */
   windowSize?: number;
   /** Retries of a broken send (resumed where the receiver stands when the message has `reopen`). Default 5; 0 disables. */
@@ -56,9 +54,6 @@ function int(name: string, v: number | undefined, dflt: number, min: number, max
 
 /** Validates the options (RangeError naming the option, value and range) and fills in defaults. */
 export function resolveSnapshotResume(o: SnapshotResumeOptions = {}): SnapshotResumeConfig {
-  if (o.enabled !== undefined && typeof o.enabled !== "boolean") {
-    throw new TypeError(`snapshotResume.enabled must be a boolean, got ${o.enabled}`);
-  }
   if (o.memory !== undefined && typeof o.memory !== "boolean") {
     throw new TypeError(`snapshotResume.memory must be a boolean, got ${o.memory}`);
   }
@@ -66,7 +61,6 @@ export function resolveSnapshotResume(o: SnapshotResumeOptions = {}): SnapshotRe
     throw new TypeError(`snapshotResume.dir must be a non-empty string, got ${o.dir}`);
   }
   return {
-    enabled: o.enabled ?? true,
     memory: o.memory ?? false,
     windowSize: int("windowSize", o.windowSize, 1 << 20, 4096, 64 << 20),
     retries: int("retries", o.retries, 5, 0, 1000),

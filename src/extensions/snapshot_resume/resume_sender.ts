@@ -1,76 +1,26 @@
 /**
  * The sending side of the extension: asks the receiver where it stands
  * (`resume.ts`), sends the framed body from there, and retries a broken send
- * with backoff, from the receiver's offset, up to `snapshotResume.retries`
- * times. Against an etcd member (the query gets 404) the body is etcd's own;
- * a send is retried only when the data can be read again (`reopen`).
+ * with backoff, from the receiver's offset, up to `retries` times. Against
+ * an etcd member (the query gets 404) the body is etcd's own; a send is
+ * retried only when the data can be read again (`reopen`).
  *
  * @module
  */
 
-import { progressMeter, type SnapshotMessage } from "./message.ts";
-import type { PeerContext } from "../peer/context.ts";
-import type { Config } from "../options.ts";
-import type { LocalIdentity } from "../http/headers.ts";
-import { formatId, requestHeaders } from "../http/headers.ts";
-import type { Dialer } from "../http/dialer.ts";
+import type {
+  ExtensionContext,
+  SnapshotBody,
+  SnapshotSend,
+  SnapshotSendOutcome,
+} from "../../extension/extension.ts";
+import type { SnapshotResumeConfig } from "./resume_options.ts";
 import { type Digest, loadDigests } from "./digest.ts";
 import { FrameEncoder, windowStart, type WirePart } from "./framing.ts";
 import { extensionHeaders, resumeQuery, type TransferParams } from "./resume.ts";
-import { PeerRequestError, StoppedError } from "../errors.ts";
-import { isCritical } from "../http/responses.ts";
-import { errorMessage, toError } from "../util/error_message.ts";
-import { F } from "../logger.ts";
-
-/**
- * What an attempt's body pulls from: the snapshot's wire bytes after the
- * MsgSnap frame (plain or framed). Not the receivers' `BodySource`.
- */
-export interface SnapshotDataSource {
-  /** The next bytes to send; undefined at the end (after checking the length). */
-  next(): Promise<Uint8Array | undefined>;
-  cancel(reason?: unknown): Promise<void>;
-}
-
-/** One POST of an attempt: the URL, its body, the extension headers; the error if it failed. */
-export type PostAttempt = (
-  url: string,
-  src: SnapshotDataSource,
-  headers: Record<string, string>,
-) => Promise<{ error?: Error; bytes: number }>;
-
-/** The options the sending side reads. */
-export type ResumeSenderConfig = Pick<Config, "snapshotResume"> & LocalIdentity;
-
-/** etcd's body: the data as it is, exactly `total` bytes. */
-export function plainSource(
-  stream: ReadableStream<Uint8Array>,
-  total: number,
-  onData: (n: number) => void,
-): SnapshotDataSource {
-  const reader = stream.getReader();
-  let sent = 0;
-  return {
-    async next() {
-      const { done, value } = await reader.read();
-      if (done) {
-        if (sent !== total) {
-          throw new PeerRequestError(
-            `snapshot body ended after ${sent} bytes but ${total} were declared`,
-          );
-        }
-        return undefined;
-      }
-      sent += value.length;
-      if (sent > total) {
-        throw new PeerRequestError(`snapshot body is longer than the ${total} bytes declared`);
-      }
-      onData(value.length);
-      return value;
-    },
-    cancel: (reason) => reader.cancel(reason).catch(() => {}),
-  };
-}
+import { PeerRequestError, StoppedError } from "../../errors.ts";
+import { isCritical } from "../../http/responses.ts";
+import { errorMessage, toError } from "../../util/error_message.ts";
 
 /** The framed body of `framing.ts`, reading the data from the window `offset` falls in. */
 export function framedSource(
@@ -79,7 +29,7 @@ export function framedSource(
   plan: { size: number; window: number; offset: number },
   digests: Uint8Array[],
   onData: (n: number) => void,
-): SnapshotDataSource {
+): SnapshotBody {
   const reader = stream.getReader();
   const enc = new FrameEncoder(d, plan, digests);
   const out: WirePart[] = [];
@@ -118,28 +68,27 @@ export function framedSource(
  * Error when the query itself failed (no answer, 5xx, 409: worth a retry).
  */
 export async function queryOffset(
-  dialer: Dialer,
-  cfg: ResumeSenderConfig,
+  ctx: Pick<ExtensionContext, "dialer" | "headers">,
   url: string,
   params: TransferParams,
   signal: AbortSignal,
+  limit: number,
 ): Promise<{ offset: number; digest: string } | undefined | Error> {
   const target = `${url}${resumeQuery(params)}`;
   const abort = new AbortController();
   const onStop = () => abort.abort(new StoppedError());
   signal.addEventListener("abort", onStop, { once: true });
   if (signal.aborted) onStop();
-  const limit = cfg.snapshotResume.probeTimeoutMs;
   const timer = setTimeout(
     () =>
       abort.abort(new PeerRequestError(`no answer to the snapshot resume query in ${limit} ms`)),
     limit,
   );
   try {
-    const res = await dialer.dial({
+    const res = await ctx.dialer.dial({
       method: "GET",
       url: target,
-      headers: await requestHeaders(cfg, "GET", target),
+      headers: await ctx.headers("GET", target),
       signal: abort.signal,
     });
     const text = await res.body.text(4096);
@@ -189,18 +138,17 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /**
- * Sends `snap` in as many attempts as it takes (within the limit); returns
- * the last error (none on success), the URL of the last attempt and the
- * bytes put on the wire in all.
+ * Sends the snapshot in as many attempts as it takes (within the limit);
+ * returns the last error (none on success), the URL of the last attempt
+ * and the bytes put on the wire in all.
  */
 export async function sendWithRetries(
-  snap: SnapshotMessage,
-  ctx: PeerContext<ResumeSenderConfig & Pick<Config, "dialer">>,
-  signal: AbortSignal,
-  post: PostAttempt,
-): Promise<{ error?: Error; url: string; bytes: number }> {
-  const opts = ctx.cfg.snapshotResume;
-  const offered = opts.enabled ? await loadDigests() : [];
+  send: SnapshotSend,
+  ctx: Pick<ExtensionContext, "dialer" | "headers">,
+  opts: SnapshotResumeConfig,
+): Promise<SnapshotSendOutcome> {
+  const { snapshot: snap, signal, progress } = send;
+  const offered = await loadDigests();
   const meta = snap.message.snapshot?.metadata;
   const query: TransferParams | undefined = offered.length === 0 ? undefined : {
     transfer: crypto.randomUUID(),
@@ -212,13 +160,13 @@ export async function sendWithRetries(
   };
   const digests: Uint8Array[] = [];
   let digestsOf: Digest | undefined; // what `digests` were made with
-  const meter = progressMeter(snap);
   let bodyUsed = false;
   let bytes = 0;
   for (let attempt = 0;; attempt++) {
-    const url = ctx.picker.pick();
+    const url = send.url();
     let error: Error | undefined;
-    const answer = query && await queryOffset(ctx.cfg.dialer, ctx.cfg, url, query, signal);
+    const answer = query &&
+      await queryOffset(ctx, url, query, signal, opts.probeTimeoutMs);
     if (answer instanceof Error) error = answer;
     else {
       // The extension, if the peer answered: the digest it chose, where it stands.
@@ -236,11 +184,10 @@ export async function sendWithRetries(
         error = new PeerRequestError("the snapshot data cannot be read again (no reopen)");
       } else {
         bodyUsed = true;
-        meter.attempt(offset);
-        const add = (n: number) => meter.add(n);
+        progress.attempt(offset);
         const src = d === undefined
-          ? plainSource(stream, snap.totalSize, add)
-          : framedSource(stream, d, plan, digests, add);
+          ? send.plainBody(stream)
+          : framedSource(stream, d, plan, digests, (n) => progress.add(n));
         const headers = d === undefined || query === undefined
           ? {}
           // The last attempt says so: the receiver then keeps nothing of it.
@@ -249,25 +196,18 @@ export async function sendWithRetries(
             offset,
             snap.reopen === undefined || attempt >= opts.retries,
           );
-        const r = await post(url, src, headers);
+        const r = await send.post(url, src, headers);
         bytes += r.bytes;
         error = r.error;
-        meter.flush();
+        progress.flush();
       }
     }
     if (error === undefined) return { url, bytes };
     const canReread = !bodyUsed || snap.reopen !== undefined;
     if (signal.aborted) return { error: new StoppedError(), url, bytes };
     if (!retryable(error) || attempt >= opts.retries || !canReread) return { error, url, bytes };
-    ctx.metrics.snapshotSendRetries++;
     const delay = Math.min(opts.retryMaxBackoffMs, opts.retryBackoffMs * 2 ** attempt);
-    ctx.log.event(`snapshot-retry:${ctx.peer}`, "warn", "snapshot send broke; retrying", {
-      [F.remote]: formatId(ctx.peer),
-      attempt: attempt + 1,
-      "retry-in-ms": delay,
-      sent: meter.current.sent,
-      [F.error]: error.message,
-    });
+    send.retrying(attempt + 1, delay, error);
     if (!(await sleep(delay, signal))) return { error: new StoppedError(), url, bytes };
   }
 }

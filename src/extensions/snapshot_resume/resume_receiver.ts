@@ -26,8 +26,9 @@ import {
   type ResumeKey,
   type ResumeStore,
 } from "./resume_store.ts";
-import { HttpError } from "../http/http_error.ts";
-import type { Message } from "../../raftpb/raft_pb.ts";
+import { HttpError } from "../../http/http_error.ts";
+import type { Message } from "../../../raftpb/raft_pb.ts";
+import type { SnapshotIntake, SnapshotReceive } from "../../extension/extension.ts";
 import { keyOf, parseExtension } from "./resume.ts";
 import { digestNamed } from "./digest.ts";
 
@@ -266,45 +267,19 @@ class FramedTransfer {
 /** Windows checked at once (each held in memory until handed on). */
 const MAX_QUEUED = 4;
 
-/** A snapshot body as `receiver.ts` drains it. */
-export interface RawData {
-  stream: ReadableStream<Uint8Array>;
-  complete(): boolean;
-  bytes(): number;
-}
-
-/** An extended receive: the data for the sink and how the attempt ends. */
-export interface ExtendedReceive {
-  /** What the sink reads. */
-  data: RawData;
-  /** Where the attempt started. */
-  offset: number;
-  /** Data bytes in all. */
-  size: number;
-  /** True if a digest did not match. */
-  corrupt(): boolean;
-  /** See {@link FramedData.settle}. */
-  settle(ok: boolean): Promise<void>;
-  /** See {@link FramedData.save}. */
-  save?: (m: Message, signal: AbortSignal) => Promise<void>;
-}
-
 /**
  * The hook of `POST /raft/snapshot`: undefined for etcd's plain body (no
  * `X-Rafthttp-Snapshot-*` headers), else the verified data of the framed
  * one. Throws {@link HttpError} (400 malformed or not negotiable, 409 wrong
- * offset); `raw` is then left to the caller to cancel.
+ * offset); the transport then cancels the body.
  */
 export async function extendReceive(
-  headers: Headers,
-  message: Message,
-  raw: RawData,
-  store: ResumeStore | undefined,
-  enabled: boolean,
-): Promise<ExtendedReceive | undefined> {
-  const ext = parseExtension(headers, message);
+  r: SnapshotReceive,
+  store: ResumeStore,
+): Promise<SnapshotIntake | undefined> {
+  const ext = parseExtension(r.request.headers, r.message);
   if (ext === undefined) return undefined;
-  const d = enabled && store !== undefined ? await digestNamed(ext.params.digest) : undefined;
+  const d = await digestNamed(ext.params.digest);
   if (d === undefined) {
     throw new HttpError(
       400,
@@ -312,14 +287,16 @@ export async function extendReceive(
     );
   }
   const plan = { size: ext.params.size, window: ext.params.window, offset: ext.offset };
-  const key = keyOf(message.from, ext.params);
-  const f = await framedData(raw.stream, plan, key, d, store!, ext.final);
+  const key = keyOf(r.message.from, ext.params);
+  const f = await framedData(r.body, plan, key, d, store, ext.final);
+  const save = f.save;
   return {
-    data: { stream: f.stream, complete: f.complete, bytes: raw.bytes },
+    data: f.stream,
     offset: ext.offset,
     size: ext.params.size,
+    complete: f.complete,
     corrupt: f.corrupt,
     settle: f.settle,
-    save: f.save,
+    save: save === undefined ? undefined : (signal) => save(r.message, signal),
   };
 }

@@ -3,8 +3,8 @@ import { resolveSnapshotResume } from "./resume_options.ts";
 
 Deno.test("resume options: defaults, and out-of-range values name the option", () => {
   const d = resolveSnapshotResume();
-  assertEquals([d.enabled, d.windowSize, d.retries, d.maxBytes, d.ttlMs], [
-    true,
+  assertEquals([d.memory, d.windowSize, d.retries, d.maxBytes, d.ttlMs], [
+    false,
     1 << 20,
     5,
     2 ** 30,
