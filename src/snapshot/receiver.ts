@@ -75,7 +75,8 @@ export function snapshotReceiver(ctx: ReceiverContext, cfg: SnapshotReceiverConf
         } finally {
           await ext?.settle(!ext.corrupt() && data.complete());
         }
-        ctx.log.event(`snapshot-recv:${message.from}`, "info", "received a snapshot", {
+        // Its own key: a success must not count toward the summary of failures.
+        ctx.log.event(`snapshot-recv-ok:${message.from}`, "info", "received a snapshot", {
           [F.remote]: formatId(message.from),
           "snapshot-index": String(message.snapshot?.metadata?.index ?? 0n),
           bytes: data.bytes(),
@@ -233,9 +234,12 @@ async function save(
   } catch (e) {
     await data.stream.cancel().catch(() => {});
     ctx.log.event(
-      `snapshot-recv:${m.from}`,
+      `snapshot-recv-fail:${m.from}`,
       "warn",
-      "failed to receive a snapshot; the sink discarded its partial data",
+      // An extension that took the receive decides what is kept for a retry.
+      into === undefined
+        ? "failed to receive a snapshot; the sink discarded its partial data"
+        : "failed to receive a snapshot; the extension that took it may keep what it verified for a retry",
       {
         [F.remote]: formatId(m.from),
         "snapshot-index": String(m.snapshot?.metadata?.index ?? 0n),
