@@ -129,7 +129,7 @@ export interface TestPeer extends Disposable {
  * @example
  * ```ts
  * import { PEER, testPeer } from "./peer_context.ts";
- * using t = testPeer({ pipelineQueueSize: 2 });
+ * using t = testPeer({ pipeline: { queueSize: 2 } });
  * t.ctx.cfg.raft.reportUnreachable(PEER);
  * console.log(t.ctx.cfg.pipelineQueueSize, t.raft.unreachable.length, t.ctx.picker.pick());
  * // 2 1 http://peer-a:2380
