@@ -8,7 +8,7 @@
 import { create, EntrySchema, EntryType, type Message, MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
 import type { Progress } from "./tracker/progress.ts";
-import { voteResult } from "./quorum/quorum.ts";
+import { confChangeRefusal } from "./confchange/conf_change.ts";
 import { NONE, type RaftCore } from "./raft_core.ts";
 
 /** Steps `m` on a leader. */
@@ -74,9 +74,11 @@ function propose(r: RaftCore, m: Message): void {
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i];
     if (e.type !== EntryType.EntryConfChange && e.type !== EntryType.EntryConfChangeV2) continue;
-    if (r.pendingConfIndex > r.log.applied) {
-      // One conf change at a time: a local proposer hears why; a forwarded one becomes a no-op.
-      if (m.from === r.id) throw new ProposalDroppedError("a conf change is already pending");
+    const refused = confChangeRefusal(r, e);
+    if (refused !== undefined) {
+      // A local proposer hears why; a forwarded one becomes a no-op, as etcd does.
+      if (m.from === r.id) throw new ProposalDroppedError(refused);
+      r.cfg.logger.info("conf change refused", { id: r.id, reason: refused });
       m.entries[i] = create(EntrySchema, { type: EntryType.EntryNormal });
     } else {
       r.pendingConfIndex = r.log.lastIndex() + BigInt(i) + 1n;
@@ -146,7 +148,7 @@ function heartbeatResp(r: RaftCore, m: Message, pr: Progress): void {
   if (pr.match < r.log.lastIndex()) r.sendAppend(m.from);
   if (m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
-  if (!acks || voteResult(r.prs.voters, acks) !== "won") return;
+  if (!acks || r.prs.voteResult(acks) !== "won") return;
   for (const rs of r.readOnly.advance(m.context)) respondToRead(r, rs.req, rs.index);
 }
 
