@@ -58,6 +58,11 @@ export interface Status {
   commit: bigint;
   /** Applied index. */
   applied: bigint;
+  /**
+   * The membership: voters, learners, and in a joint configuration
+   * votersOutgoing, learnersNext and autoLeave. Shared and frozen.
+   */
+  config: ConfState;
   /** On the leader: each member's replication progress. */
   progress?: Map<bigint, { match: bigint; next: bigint; state: ProgressState }>;
 }
@@ -294,6 +299,7 @@ export class RawNode {
       state: r.state,
       commit: r.log.committed,
       applied: r.log.applied,
+      config: r.prs.frozenConfState(),
     };
     if (r.state === "leader") {
       st.progress = new Map();

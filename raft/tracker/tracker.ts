@@ -25,6 +25,7 @@ export class ProgressTracker {
   readonly votes = new Map<bigint, boolean>();
 
   #config: MembershipConfig = configFromConfState(undefined);
+  #frozen: ConfState | undefined;
   #memberIds: bigint[] | undefined;
   #voterIds: bigint[] | undefined;
 
@@ -53,6 +54,7 @@ export class ProgressTracker {
    */
   switchTo(cs: ConfState, next: bigint): void {
     this.#config = configFromConfState(cs);
+    this.#frozen = undefined;
     this.#memberIds = undefined;
     this.#voterIds = undefined;
     const members = membersOf(this.#config);
@@ -144,8 +146,18 @@ export class ProgressTracker {
     return this.#memberIds ??= sortIds(this.progress.keys());
   }
 
-  /** The membership as a ConfState. */
+  /** The membership as a new ConfState. */
   confState(): ConfState {
     return confStateOf(this.#config);
+  }
+
+  /** The membership as a ConfState shared until the next switch (frozen: do not modify). */
+  frozenConfState(): ConfState {
+    if (this.#frozen) return this.#frozen;
+    const cs = confStateOf(this.#config);
+    for (const list of [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext]) {
+      Object.freeze(list);
+    }
+    return this.#frozen = Object.freeze(cs);
   }
 }
