@@ -8,7 +8,7 @@
 import { create, EntrySchema, EntryType, type Message, MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
 import type { Progress } from "./tracker/progress.ts";
-import { confChangeRefusal } from "./confchange/conf_change.ts";
+import { confChangeRefusal, handOverRemovedLeader } from "./confchange/conf_change.ts";
 import { NONE, type RaftCore } from "./raft_core.ts";
 
 /** Steps `m` on a leader. */
@@ -16,6 +16,8 @@ export function stepLeader(r: RaftCore, m: Message): void {
   switch (m.type) {
     case MessageType.MsgBeat:
       r.bcastHeartbeat();
+      // A removed leader whose transfer was abandoned tries again.
+      if (r.leadTransferee === NONE && !r.promotable()) handOverRemovedLeader(r);
       return;
     case MessageType.MsgCheckQuorum:
       checkQuorum(r);
@@ -138,7 +140,11 @@ function appResp(r: RaftCore, m: Message, pr: Progress): void {
   while (r.prs.progress.get(m.from) && r.maybeSendAppend(m.from, false)) {
     // keep sending
   }
-  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) r.sendTimeoutNow(m.from);
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
+    // A leader removed by leaving a joint configuration also steps down now.
+    if (r.promotable()) r.sendTimeoutNow(m.from);
+    else handOverRemovedLeader(r);
+  }
 }
 
 function heartbeatResp(r: RaftCore, m: Message, pr: Progress): void {

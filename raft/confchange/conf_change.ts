@@ -66,26 +66,34 @@ export function nextConfState(cs: ConfState, cc: ConfChange | ConfChangeV2): Con
  */
 export function applyConfChange(r: RaftCore, cc: ConfChange | ConfChangeV2): ConfState {
   if (cc.$typeName === "raftpb.ConfChange" && cc.nodeId === NONE) return r.prs.confState();
-  switchToConfig(r, nextConfState(r.prs.confState(), cc));
+  const leaving = r.prs.isJoint();
+  switchToConfig(r, nextConfState(r.prs.confState(), cc), leaving);
   return r.prs.confState();
 }
 
-/** Makes `cs` the membership and reacts: a removed leader steps down, a leader re-counts its quorum. */
-export function switchToConfig(r: RaftCore, cs: ConfState): void {
+/**
+ * Makes `cs` the membership and reacts: a removed leader hands over, a
+ * leader re-counts its quorum. `leftJoint`: `cs` leaves a joint config.
+ */
+export function switchToConfig(r: RaftCore, cs: ConfState, leftJoint: boolean): void {
   r.prs.switchTo(cs, r.log.lastIndex() + 1n);
   r.cfg.logger.info("switched to configuration", {
     id: r.id,
     config: describeConfig(r.prs.config),
   });
-  afterConfChange(r);
+  afterConfChange(r, leftJoint);
 }
 
-function afterConfChange(r: RaftCore): void {
+function afterConfChange(r: RaftCore, leftJoint: boolean): void {
   const self = r.prs.progress.get(r.id);
   r.isLearner = self?.isLearner ?? false;
   if ((!self || r.isLearner) && r.state === "leader") {
-    stepDownRemovedLeader(r);
-    return;
+    if (!leftJoint) {
+      stepDownRemovedLeader(r);
+      return;
+    }
+    handOverRemovedLeader(r);
+    if (r.state !== "leader") return;
   }
   if (r.state !== "leader" || r.prs.voters.size === 0) return;
   // A removal shrinks the quorum: entries may commit now.
@@ -97,12 +105,8 @@ function afterConfChange(r: RaftCore): void {
   if (r.leadTransferee !== NONE && !r.prs.isVoter(r.leadTransferee)) r.leadTransferee = NONE;
 }
 
-/**
- * A leader that removed itself hands over to the most up-to-date voter
- * (MsgTimeoutNow, so the cluster does not wait an election timeout) and
- * steps down.
- */
-function stepDownRemovedLeader(r: RaftCore): void {
+/** The voter with the highest match, and that match (NONE and -1 without voters). */
+function mostUpToDateVoter(r: RaftCore): [bigint, bigint] {
   let best = NONE;
   let bestMatch = -1n;
   for (const id of r.prs.voterIds()) {
@@ -112,9 +116,50 @@ function stepDownRemovedLeader(r: RaftCore): void {
       bestMatch = match;
     }
   }
+  return [best, bestMatch];
+}
+
+/**
+ * A leader that removed itself (ConfChange) hands over to the most
+ * up-to-date voter if it has the whole log (MsgTimeoutNow, so the cluster
+ * does not wait an election timeout) and steps down.
+ */
+function stepDownRemovedLeader(r: RaftCore): void {
+  const [best, bestMatch] = mostUpToDateVoter(r);
   if (best !== NONE && bestMatch === r.log.lastIndex()) r.sendTimeoutNow(best);
   r.cfg.logger.info("removed from the cluster; stepping down", { id: r.id, term: r.term });
   r.becomeFollower(r.term, NONE);
+}
+
+/**
+ * A leader removed (or demoted) by leaving a joint configuration keeps
+ * leading, taking no proposals, until a voter of the new configuration
+ * has its whole log; then it hands over (MsgTimeoutNow) and steps down.
+ * Stepping down at once could strand the new voters: until they learn
+ * that the leave committed they are still joint and need a majority of
+ * the outgoing voters, who are leaving too, and who refuse candidates
+ * whose logs are shorter than theirs. The leader's appends carry the
+ * commit; a transferee with the whole log can win either way. Called again
+ * when the transferee catches up, and on heartbeats once a transfer that
+ * took too long was abandoned.
+ */
+export function handOverRemovedLeader(r: RaftCore): void {
+  const [best, bestMatch] = mostUpToDateVoter(r);
+  if (best === NONE || bestMatch === r.log.lastIndex()) {
+    if (best !== NONE) r.sendTimeoutNow(best);
+    r.cfg.logger.info("removed from the cluster; stepping down", { id: r.id, term: r.term });
+    r.becomeFollower(r.term, NONE);
+    return;
+  }
+  if (r.leadTransferee === best) return;
+  r.leadTransferee = best;
+  r.electionElapsed = 0;
+  r.sendAppend(best);
+  r.cfg.logger.info("removed from the cluster; leading until a voter has the whole log", {
+    id: r.id,
+    term: r.term,
+    transferee: best,
+  });
 }
 
 /**

@@ -175,3 +175,26 @@ Deno.test("joint: a change the configuration cannot take is refused, at proposal
   assertThrows(() => leader.applyConfChange(ccV2("")), ConfChangeError, "non-joint");
   assertEquals(leader.status().config.voters, [1n, 2n, 3n]);
 });
+
+Deno.test("joint: a leader removed by leaving waits for a voter with its whole log to hand over", () => {
+  const c = cluster([4n]);
+  const leader = c.get(1n).node;
+  leader.proposeConfChange(ccV2("r1 v4", EXPLICIT));
+  c.tickAll(3);
+  const hasX = (m: { entries: { data: Uint8Array }[] }) =>
+    m.entries.some((e) => new TextDecoder().decode(e.data) === "x");
+  c.filter = (m) => !hasX(m); // "x", after the leave, reaches nobody
+  leader.proposeConfChange(ccV2(""));
+  leader.propose(bytes("x"));
+  c.stabilize();
+  assertEquals(show(c.get(1n).confState), "voters=(2 3 4)");
+  // Removed, it still leads (taking no proposals) until a voter has "x" too.
+  assertEquals(leader.status().state, "leader");
+  assertThrows(() => leader.propose(bytes("y")), ProposalDroppedError);
+  c.filter = () => true;
+  c.tickAll(3);
+  assertEquals(leader.status().state, "follower");
+  const next = c.leader();
+  assert(next && next.id !== 1n);
+  for (const id of [2n, 3n, 4n]) assertEquals(c.appliedData(id), ["a", "x"], `member ${id}`);
+});
