@@ -198,3 +198,23 @@ Deno.test("joint: a leader removed by leaving waits for a voter with its whole l
   assert(next && next.id !== 1n);
   for (const id of [2n, 3n, 4n]) assertEquals(c.appliedData(id), ["a", "x"], `member ${id}`);
 });
+
+Deno.test("joint: CheckQuorum and PreVote count both majorities", () => {
+  const extra = { checkQuorum: true, preVote: true };
+  const c = new TestCluster([1n, 2n, 3n], extra);
+  c.elect(1n);
+  for (const id of [4n, 5n]) c.add(id, extra);
+  c.get(1n).node.proposeConfChange(ccV2("v4 v5 r2 r3", EXPLICIT));
+  c.tickAll(3);
+  assertEquals(show(c.get(1n).confState), "voters=(1 4 5)&&(1 2 3)");
+  // 2 and 3 still answer, 4 and 5 do not: the incoming majority is gone, the leader steps down.
+  c.filter = (m) => ![4n, 5n].includes(m.to) && ![4n, 5n].includes(m.from);
+  c.tickAll(25);
+  assertEquals(c.leader(), undefined);
+  // 2 and 3 alone cannot be elected either (they would need 4 or 5); once healed, one is.
+  c.filter = () => true;
+  c.tickAll(40);
+  const lead = c.leader();
+  assert(lead !== undefined);
+  assertEquals(show(c.get(lead!.id).confState), "voters=(1 4 5)&&(1 2 3)");
+});
