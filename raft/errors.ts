@@ -173,3 +173,23 @@ export class ConfigError extends RaftError {
     super(`invalid raft config: ${detail}`);
   }
 }
+
+/**
+ * A membership change cannot be applied to the current configuration
+ * (entering a joint configuration while joint, leaving one that is not,
+ * removing every voter, more than one voter changed without joint
+ * consensus, a ConfState whose sets overlap, ...). The configuration is
+ * left as it was.
+ *
+ * @example
+ * ```ts
+ * import { ConfChangeError } from "@rafthttp/rafthttp/raft";
+ * console.log(new ConfChangeError("removed all voters").message); // invalid conf change: removed all voters
+ * ```
+ */
+export class ConfChangeError extends RaftError {
+  /** `detail` says what is wrong with the change. */
+  constructor(readonly detail: string) {
+    super(`invalid conf change: ${detail}`);
+  }
+}

@@ -5,9 +5,11 @@
  * @module
  */
 
-import { type Message, MessageType, type Snapshot } from "../raftpb/mod.ts";
+import { type ConfState, type Message, MessageType, type Snapshot } from "../raftpb/mod.ts";
+import { ConfChangeError } from "./errors.ts";
 import type { RaftCore } from "./raft_core.ts";
 import { ProgressTracker } from "./tracker/tracker.ts";
+import { restoreConfig } from "./confchange/changer.ts";
 
 /** Appends the leader's entries if the log matches, else rejects with a hint. */
 export function handleAppendEntries(r: RaftCore, m: Message): void {
@@ -56,11 +58,21 @@ function restore(r: RaftCore, s: Snapshot): boolean {
     r.log.commitTo(meta.index);
     return false;
   }
+  let cs: ConfState;
+  try {
+    cs = restoreConfig(meta.confState);
+  } catch (e) {
+    if (!(e instanceof ConfChangeError)) throw e;
+    r.cfg.logger.warn("ignored a snapshot with an invalid ConfState", {
+      id: r.id,
+      error: e.message,
+    });
+    return false;
+  }
   r.log.restore(s);
   r.prs = new ProgressTracker(r.cfg.maxInflightMsgs);
   const next = r.log.lastIndex() + 1n;
-  for (const id of meta.confState?.voters ?? []) r.prs.addVoter(id, next);
-  for (const id of meta.confState?.learners ?? []) r.prs.addLearner(id, next);
+  r.prs.switchTo(cs, next);
   r.isLearner = r.prs.progress.get(r.id)?.isLearner ?? false;
   r.prs.progress.get(r.id)?.maybeUpdate(next - 1n);
   r.cfg.logger.info("restored snapshot", { id: r.id, index: meta.index, term: meta.term });

@@ -21,6 +21,7 @@ import { type RaftConfig, resolveConfig, type ResolvedConfig } from "./config.ts
 import { RaftError } from "./errors.ts";
 import { RaftLog } from "./log.ts";
 import { ProgressTracker } from "./tracker/tracker.ts";
+import { restoreConfig } from "./confchange/changer.ts";
 import { ReadOnly } from "./read_only.ts";
 
 /**
@@ -136,9 +137,7 @@ export class RaftCore {
     this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
     this.prs = new ProgressTracker(this.cfg.maxInflightMsgs);
     const { hardState, confState } = this.cfg.storage.initialState();
-    const next = this.log.lastIndex() + 1n;
-    for (const id of confState.voters) this.prs.addVoter(id, next);
-    for (const id of confState.learners) this.prs.addLearner(id, next);
+    this.prs.switchTo(restoreConfig(confState), this.log.lastIndex() + 1n);
     this.isLearner = this.prs.progress.get(this.id)?.isLearner ?? false;
     if (hardState.term !== 0n || hardState.vote !== 0n || hardState.commit !== 0n) {
       this.loadState(hardState);

@@ -11,6 +11,8 @@ import {
   type ConfChange,
   ConfChangeSchema,
   ConfChangeType,
+  type ConfChangeV2,
+  ConfChangeV2Schema,
   type ConfState,
   create,
   EntryType,
@@ -23,7 +25,7 @@ import {
 } from "../raftpb/mod.ts";
 import { bootstrapEntries } from "./bootstrap.ts";
 import type { RaftConfig } from "./config.ts";
-import { applyConfChange } from "./confchange/conf_change.ts";
+import { applyConfChange, maybeAutoLeave } from "./confchange/conf_change.ts";
 import { ConfigError, LocalMessageError, RaftError, UnknownPeerError } from "./errors.ts";
 import { isLocalMsg, isResponseMsg } from "./messages.ts";
 import type { ProgressState } from "./tracker/progress.ts";
@@ -56,6 +58,11 @@ export interface Status {
   commit: bigint;
   /** Applied index. */
   applied: bigint;
+  /**
+   * The membership: voters, learners, and in a joint configuration
+   * votersOutgoing, learnersNext and autoLeave. Shared and frozen.
+   */
+  config: ConfState;
   /** On the leader: each member's replication progress. */
   progress?: Map<bigint, { match: bigint; next: bigint; state: ProgressState }>;
 }
@@ -148,13 +155,21 @@ export class RawNode {
     }));
   }
 
-  /** Proposes a membership change (one at a time). */
-  proposeConfChange(cc: ConfChange): void {
-    const data = toBinary(ConfChangeSchema, cc);
+  /**
+   * Proposes a membership change: a ConfChange (one member, an
+   * EntryConfChange) or a ConfChangeV2 (several, an EntryConfChangeV2; see
+   * {@link RawNode.applyConfChange} for when it goes through a joint
+   * configuration). One at a time: while one is pending, and in a joint
+   * configuration for anything but the empty ConfChangeV2 that leaves it,
+   * the leader refuses with ProposalDroppedError.
+   */
+  proposeConfChange(cc: ConfChange | ConfChangeV2): void {
+    const v2 = cc.$typeName === "raftpb.ConfChangeV2";
+    const data = v2 ? toBinary(ConfChangeV2Schema, cc) : toBinary(ConfChangeSchema, cc);
     this.#r.step(create(MessageSchema, {
       type: MessageType.MsgProp,
       from: this.#r.id,
-      entries: [{ type: EntryType.EntryConfChange, data }],
+      entries: [{ type: v2 ? EntryType.EntryConfChangeV2 : EntryType.EntryConfChange, data }],
     }));
   }
 
@@ -229,8 +244,11 @@ export class RawNode {
     if (rd.softState) this.#prevSoft = rd.softState;
     if (rd.hardState) this.#prevHard = rd.hardState;
     const n = rd.committedEntries.length;
-    if (n > 0) r.log.appliedTo(rd.committedEntries[n - 1].index);
-    else if (rd.snapshot?.metadata) r.log.appliedTo(rd.snapshot.metadata.index);
+    const applied = n > 0 ? rd.committedEntries[n - 1].index : rd.snapshot?.metadata?.index ?? 0n;
+    if (applied > 0n) {
+      r.log.appliedTo(applied);
+      maybeAutoLeave(r, applied);
+    }
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       r.log.unstable.stableTo(last.index, last.term);
@@ -238,8 +256,21 @@ export class RawNode {
     if (rd.snapshot?.metadata) r.log.unstable.stableSnapTo(rd.snapshot.metadata.index);
   }
 
-  /** Applies a committed ConfChange to the membership; returns the new ConfState. */
-  applyConfChange(cc: ConfChange): ConfState {
+  /**
+   * Applies a committed membership change; returns the new ConfState
+   * (voters, learners, and in a joint configuration votersOutgoing,
+   * learnersNext and autoLeave). Keep it for snapshots.
+   *
+   * A ConfChange (EntryConfChange) changes one member as it always did. A
+   * ConfChangeV2 (EntryConfChangeV2) follows etcd's rules: the empty one
+   * leaves the joint configuration; with transition Auto and one change it
+   * applies directly; with several changes (Auto or JointImplicit) it
+   * enters a joint configuration that the leader leaves by itself once it
+   * applied it; with JointExplicit it enters one that stays until the
+   * empty ConfChangeV2 is proposed. Throws ConfChangeError for a change the
+   * configuration does not allow (the membership stays as it was).
+   */
+  applyConfChange(cc: ConfChange | ConfChangeV2): ConfState {
     return applyConfChange(this.#r, cc);
   }
 
@@ -268,6 +299,7 @@ export class RawNode {
       state: r.state,
       commit: r.log.committed,
       applied: r.log.applied,
+      config: r.prs.frozenConfState(),
     };
     if (r.state === "leader") {
       st.progress = new Map();

@@ -8,7 +8,7 @@
 import { create, EntrySchema, EntryType, type Message, MessageType } from "../raftpb/mod.ts";
 import { ProposalDroppedError } from "./errors.ts";
 import type { Progress } from "./tracker/progress.ts";
-import { voteResult } from "./quorum/quorum.ts";
+import { confChangeRefusal, handOverRemovedLeader } from "./confchange/conf_change.ts";
 import { NONE, type RaftCore } from "./raft_core.ts";
 
 /** Steps `m` on a leader. */
@@ -16,6 +16,8 @@ export function stepLeader(r: RaftCore, m: Message): void {
   switch (m.type) {
     case MessageType.MsgBeat:
       r.bcastHeartbeat();
+      // A removed leader whose transfer was abandoned tries again.
+      if (r.leadTransferee === NONE && !r.promotable()) handOverRemovedLeader(r);
       return;
     case MessageType.MsgCheckQuorum:
       checkQuorum(r);
@@ -74,9 +76,11 @@ function propose(r: RaftCore, m: Message): void {
   for (let i = 0; i < m.entries.length; i++) {
     const e = m.entries[i];
     if (e.type !== EntryType.EntryConfChange && e.type !== EntryType.EntryConfChangeV2) continue;
-    if (r.pendingConfIndex > r.log.applied) {
-      // One conf change at a time: a local proposer hears why; a forwarded one becomes a no-op.
-      if (m.from === r.id) throw new ProposalDroppedError("a conf change is already pending");
+    const refused = confChangeRefusal(r, e);
+    if (refused !== undefined) {
+      // A local proposer hears why; a forwarded one becomes a no-op, as etcd does.
+      if (m.from === r.id) throw new ProposalDroppedError(refused);
+      r.cfg.logger.info("conf change refused", { id: r.id, reason: refused });
       m.entries[i] = create(EntrySchema, { type: EntryType.EntryNormal });
     } else {
       r.pendingConfIndex = r.log.lastIndex() + BigInt(i) + 1n;
@@ -136,7 +140,11 @@ function appResp(r: RaftCore, m: Message, pr: Progress): void {
   while (r.prs.progress.get(m.from) && r.maybeSendAppend(m.from, false)) {
     // keep sending
   }
-  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) r.sendTimeoutNow(m.from);
+  if (m.from === r.leadTransferee && pr.match === r.log.lastIndex()) {
+    // A leader removed by leaving a joint configuration also steps down now.
+    if (r.promotable()) r.sendTimeoutNow(m.from);
+    else handOverRemovedLeader(r);
+  }
 }
 
 function heartbeatResp(r: RaftCore, m: Message, pr: Progress): void {
@@ -146,7 +154,7 @@ function heartbeatResp(r: RaftCore, m: Message, pr: Progress): void {
   if (pr.match < r.log.lastIndex()) r.sendAppend(m.from);
   if (m.context.length === 0) return;
   const acks = r.readOnly.recvAck(m.from, m.context);
-  if (!acks || voteResult(r.prs.voters, acks) !== "won") return;
+  if (!acks || r.prs.voteResult(acks) !== "won") return;
   for (const rs of r.readOnly.advance(m.context)) respondToRead(r, rs.req, rs.index);
 }
 

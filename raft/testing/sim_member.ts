@@ -10,7 +10,7 @@
 import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   ConfChangeSchema,
-  ConfChangeType,
+  ConfChangeV2Schema,
   type ConfState,
   type Entry,
   EntryType,
@@ -41,6 +41,8 @@ export interface SimWorld {
   readonly reads: Map<string, bigint>;
   /** A member was added by a committed conf change: make sure it runs. */
   memberAdded(id: bigint): void;
+  /** The conf change at `index` entered a joint configuration. */
+  jointEntered(index: bigint): void;
   /** A ReadIndex came back and was checked. */
   readConfirmed(): void;
   /** Client proposal `id` was applied somewhere: it is acknowledged. */
@@ -81,8 +83,19 @@ export class SimMember {
   confState: ConfState | undefined;
   /** It applied its own removal and stopped for good. */
   removed = false;
+  /**
+   * It applied its own removal by leaving a joint configuration and keeps
+   * running until a member of the configuration refuses it; it refuses
+   * nobody itself (it knows only that it left).
+   */
+  leaving = false;
   /** Members whose removal it applied: their messages are refused, as the transport does. */
   readonly removedPeers = new Set<bigint>();
+  /**
+   * Members removed by leaving a joint configuration, with the index of
+   * the leave: refused only once every voter applied it (see applyConfChange).
+   */
+  readonly leftPeers = new Map<bigint, bigint>();
   #commitCursor = 0n;
   #reports: (() => void)[] = [];
 
@@ -230,7 +243,7 @@ export class SimMember {
           `member ${this.id} applies index ${e.index} right after ${this.state.index}`,
         );
       }
-      if (e.type === EntryType.EntryConfChange) this.applyConfChange(node, e);
+      if (e.type !== EntryType.EntryNormal) this.applyConfChange(node, e);
       const pid = proposalId(e);
       applyEntry(this.state, e, pid);
       checker.applied(this.id, e.index, this.state.hash);
@@ -238,18 +251,40 @@ export class SimMember {
     }
   }
 
+  /**
+   * Applies a ConfChange or ConfChangeV2. Members that left the
+   * configuration are removed (their messages are refused from now on, as
+   * the transport does); new ones are started. This member, if removed,
+   * stops as etcd's server does, unless it was removed by leaving a joint
+   * configuration: then several voters leave at once, and if they all
+   * stopped (or stopped each other) before the remaining ones learned that
+   * the leave committed, those, still joint, could never win an election
+   * again (a majority of the outgoing voters is needed). So it stays up,
+   * voting, and the others refuse it only once every voter of the new
+   * configuration applied the leave, as an application that waits for its
+   * members to report the new configuration would.
+   */
   private applyConfChange(node: RawNode, e: Entry): void {
-    const cc = fromBinary(ConfChangeSchema, e.data);
-    this.confState = node.applyConfChange(cc);
-    if (cc.type === ConfChangeType.ConfChangeRemoveNode) {
-      if (cc.nodeId === this.id) this.removed = true;
-      else this.removedPeers.add(cc.nodeId);
-    } else if (
-      cc.type === ConfChangeType.ConfChangeAddNode ||
-      cc.type === ConfChangeType.ConfChangeAddLearnerNode
-    ) {
-      this.world.memberAdded(cc.nodeId);
+    const before = members(this.confState);
+    const leavesJoint = (this.confState?.votersOutgoing.length ?? 0) > 0;
+    this.confState = e.type === EntryType.EntryConfChange
+      ? node.applyConfChange(fromBinary(ConfChangeSchema, e.data))
+      : node.applyConfChange(fromBinary(ConfChangeV2Schema, e.data));
+    const after = members(this.confState);
+    for (const id of before) {
+      if (after.has(id)) continue;
+      if (id !== this.id) {
+        if (leavesJoint) this.leftPeers.set(id, e.index);
+        else this.removedPeers.add(id);
+      } else if (!leavesJoint) this.removed = true;
+      else {
+        this.leaving = true;
+        this.world.log(`member ${id} applied its removal by leaving the joint config`);
+      }
     }
+    for (const id of after) if (!before.has(id)) this.world.memberAdded(id);
+    // Joint after applying it: it entered the joint configuration (only leaving is allowed in one).
+    if (this.confState.votersOutgoing.length > 0) this.world.jointEntered(e.index);
   }
 
   private maybeCompact(): void {
@@ -265,4 +300,14 @@ export class SimMember {
 export function proposalId(e: Entry): number | undefined {
   if (e.type !== EntryType.EntryNormal || e.data.length < 2 || e.data[0] !== 0x70) return undefined;
   return Number(decoder.decode(e.data.subarray(1)));
+}
+
+/** Every member of a configuration: voters of both sides and learners. */
+function members(cs: ConfState | undefined): Set<bigint> {
+  return new Set([
+    ...cs?.voters ?? [],
+    ...cs?.votersOutgoing ?? [],
+    ...cs?.learners ?? [],
+    ...cs?.learnersNext ?? [],
+  ]);
 }

@@ -10,18 +10,11 @@
  * @module
  */
 
-import {
-  type ConfChange,
-  ConfChangeSchema,
-  ConfChangeType,
-  create,
-  type Message,
-  MessageType,
-  SnapshotStatus,
-} from "../../raftpb/mod.ts";
+import { type Message, MessageType, SnapshotStatus } from "../../raftpb/mod.ts";
 import { contextKey } from "../read_only.ts";
 import { SafetyChecker, SimViolation } from "./sim_checker.ts";
 import { SimMember, type SimWorld } from "./sim_member.ts";
+import { pickMembershipChange } from "./sim_membership.ts";
 import { SimNetwork } from "./sim_network.ts";
 import { SimRandom } from "./sim_random.ts";
 
@@ -52,6 +45,10 @@ export interface SimulationStats {
   crashes: number;
   partitions: number;
   confChanges: number;
+  /** Of them, ConfChangeV2 (joint, learners, leaving). */
+  confChangesV2: number;
+  /** Joint configurations entered, as applied by the members. */
+  jointEntered: number;
   snapshotsSent: number;
 }
 
@@ -84,6 +81,7 @@ class Simulation implements SimWorld {
   readonly members = new Map<bigint, SimMember>();
   readonly stats: SimulationStats;
   readonly #acked = new Set<number>();
+  readonly #joint = new Set<bigint>();
   readonly #log: (line: string) => void;
   #now = 0;
   #nextId: bigint;
@@ -126,6 +124,8 @@ class Simulation implements SimWorld {
       crashes: 0,
       partitions: 0,
       confChanges: 0,
+      confChangesV2: 0,
+      jointEntered: 0,
       snapshotsSent: 0,
     };
     const ids = Array.from({ length: this.#initial }, (_, i) => BigInt(i + 1));
@@ -172,6 +172,10 @@ class Simulation implements SimWorld {
     if (this.members.has(id)) return;
     this.log(`member ${id} joins`);
     this.createMember(id);
+  }
+
+  jointEntered(index: bigint): void {
+    this.#joint.add(index);
   }
 
   readConfirmed(): void {
@@ -235,12 +239,28 @@ class Simulation implements SimWorld {
     }
   }
 
+  /**
+   * True if `to`'s transport refuses `from` as removed: a member removed
+   * one at a time as soon as `to` applied it; one removed by leaving a
+   * joint configuration once every voter of the new one applied the leave.
+   * A member that is leaving itself refuses nobody.
+   */
+  private refuses(to: SimMember, from: bigint): boolean {
+    if (to.leaving) return false;
+    if (to.removedPeers.has(from)) return true;
+    const leave = to.leftPeers.get(from);
+    if (leave === undefined) return false;
+    return (to.confState?.voters ?? []).every((id) =>
+      (this.members.get(id)?.state.index ?? 0n) >= leave
+    );
+  }
+
   /** Delivers `m`, or reports it lost to the sender as the transport would. */
   private deliverOne(m: Message, lost: boolean): void {
     const to = this.members.get(m.to);
     const sender = this.members.get(m.from)?.node;
     const isSnap = m.type === MessageType.MsgSnap;
-    if (to?.node && to.removedPeers.has(m.from)) {
+    if (to?.node && this.refuses(to, m.from)) {
       // The transport refuses a removed member and tells it so (HTTP 410): it stops.
       const removed = this.members.get(m.from);
       if (removed?.node) {
@@ -343,48 +363,26 @@ class Simulation implements SimWorld {
   }
 
   /**
-   * Proposes one membership change at the leader: add a voter or a
-   * learner, promote a learner, or remove a member (never below three
-   * voters: a two-voter cluster with one member lagging on an old
-   * configuration can chase terms for a very long time, which is
-   * liveness, not safety).
+   * Proposes one membership change (sim_membership.ts picks it), mostly
+   * at the leader, now and then at another member (forwarded, or dropped
+   * without a leader; built from that member's view, it may be refused).
    */
   private changeMembership(): void {
     const leader = this.leaderMember();
-    const cs = leader?.confState;
-    if (!leader || !cs) return;
-    const voters = cs.voters;
-    const cc = this.pickConfChange(voters, cs.learners);
-    if (!cc) return;
+    const at = leader && this.rnd.chance(0.8) ? leader : this.rnd.pick(this.live());
+    const cs = at?.confState;
+    if (!at || !cs) return;
+    const pick = pickMembershipChange(this.rnd, cs, this.#nextId, this.#initial);
+    if (!pick) return;
     try {
-      leader.node!.proposeConfChange(cc);
-      if (cc.nodeId === this.#nextId) this.#nextId++;
+      at.node!.proposeConfChange(pick.cc);
+      this.#nextId += BigInt(pick.added);
       this.stats.confChanges++;
-      this.log(`propose ${ConfChangeType[cc.type]} ${cc.nodeId} at leader ${leader.id}`);
+      if (pick.cc.$typeName === "raftpb.ConfChangeV2") this.stats.confChangesV2++;
+      this.log(`propose ${pick.text} at ${at.id}`);
     } catch (e) {
       if (!(e instanceof Error) || !isExpected(e)) throw e;
     }
-  }
-
-  private pickConfChange(voters: bigint[], learners: bigint[]): ConfChange | undefined {
-    const change = (type: ConfChangeType, nodeId: bigint) =>
-      create(ConfChangeSchema, { type, nodeId });
-    if (learners.length > 0 && this.rnd.chance(0.5)) {
-      const id = this.rnd.pick(learners);
-      return this.rnd.chance(0.7)
-        ? change(ConfChangeType.ConfChangeAddNode, id)
-        : change(ConfChangeType.ConfChangeRemoveNode, id);
-    }
-    const add = voters.length < this.#initial ||
-      (voters.length < this.#initial + 1 && this.rnd.chance(0.5));
-    if (add) {
-      const type = this.rnd.chance(0.3)
-        ? ConfChangeType.ConfChangeAddLearnerNode
-        : ConfChangeType.ConfChangeAddNode;
-      return change(type, this.#nextId);
-    }
-    if (voters.length <= 3) return undefined;
-    return change(ConfChangeType.ConfChangeRemoveNode, this.rnd.pick(voters));
   }
 
   private transfer(): void {
@@ -459,6 +457,7 @@ class Simulation implements SimWorld {
     this.stats.terms = this.checker.leaders.size;
     this.stats.committed = this.checker.maxCommitted;
     this.stats.acknowledged = this.#acked.size;
+    this.stats.jointEntered = this.#joint.size;
   }
 }
 

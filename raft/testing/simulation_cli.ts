@@ -53,10 +53,11 @@ if (args.seed !== undefined) {
   const seeds = Number(args.seeds ?? 10000);
   const start = Number(args.start ?? 1);
   let runs = 0;
+  let joint = 0;
   for (let seed = start; seed < start + seeds; seed++) {
     for (const members of memberCounts) {
       try {
-        runOne(seed, members, false);
+        joint += runOne(seed, members, false).jointEntered;
         runs++;
       } catch (e) {
         console.error(`seed ${seed} (${members} members) failed: ${(e as Error).message}`);
@@ -69,6 +70,9 @@ if (args.seed !== undefined) {
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(
-    `ok: ${runs} runs (seeds ${start}..${start + seeds - 1}, ${memberCounts} members) in ${secs} s`,
+    `ok: ${runs} runs (seeds ${start}..${
+      start + seeds - 1
+    }, ${memberCounts} members) in ${secs} s; ` +
+      `${joint} joint configurations entered`,
   );
 }

@@ -10,10 +10,11 @@ interface Totals {
   snapshots: number;
   crashes: number;
   reads: number;
+  joint: number;
 }
 
 function sweep(members: number, seeds: number): Totals {
-  const total = { runs: 0, acked: 0, snapshots: 0, crashes: 0, reads: 0 };
+  const total = { runs: 0, acked: 0, snapshots: 0, crashes: 0, reads: 0, joint: 0 };
   for (let seed = 1; seed <= seeds; seed++) {
     const s = runSimulation({ seed, members });
     total.runs++;
@@ -21,6 +22,7 @@ function sweep(members: number, seeds: number): Totals {
     total.snapshots += s.snapshotsSent;
     total.crashes += s.crashes;
     total.reads += s.readsConfirmed;
+    total.joint += s.jointEntered;
   }
   return total;
 }
@@ -33,12 +35,14 @@ Deno.test(`simulation: ${SEEDS_3} seeds of 3 members keep every invariant`, () =
   assert(t.snapshots > SEEDS_3 / 2, `only ${t.snapshots} snapshots sent`);
   assert(t.crashes > 2 * SEEDS_3, `only ${t.crashes} crashes`);
   assert(t.reads > 3 * SEEDS_3, `only ${t.reads} linearizable reads checked`);
+  assert(t.joint > SEEDS_3 / 3, `only ${t.joint} joint configurations entered`);
 });
 
 Deno.test(`simulation: ${SEEDS_5} seeds of 5 members keep every invariant`, () => {
   const t = sweep(5, SEEDS_5);
   assertEquals(t.runs, SEEDS_5);
   assert(t.acked > 5 * SEEDS_5, `only ${t.acked} acknowledged writes`);
+  assert(t.joint > SEEDS_5 / 4, `only ${t.joint} joint configurations entered`);
 });
 
 Deno.test("simulation: a seed replays identically", () => {

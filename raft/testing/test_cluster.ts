@@ -8,7 +8,12 @@
 import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   ConfChangeSchema,
+  ConfChangeTransition,
+  ConfChangeType,
+  type ConfChangeV2,
+  ConfChangeV2Schema,
   type ConfState,
+  create,
   type Entry,
   EntryType,
   type Message,
@@ -28,6 +33,8 @@ export interface TestMember {
   applied: Entry[];
   readStates: { index: bigint; requestCtx: Uint8Array }[];
   confState?: ConfState;
+  /** Every ConfState its conf changes returned, in order. */
+  confHistory: ConfState[];
   snapshotData?: string;
 }
 
@@ -58,7 +65,7 @@ export class TestCluster {
       return seed / 2147483648;
     };
     const node = new RawNode({ id, storage, random, ...extra });
-    const m: TestMember = { id, node, storage, applied: [], readStates: [] };
+    const m: TestMember = { id, node, storage, applied: [], readStates: [], confHistory: [] };
     this.members.set(id, m);
     return m;
   }
@@ -98,6 +105,10 @@ export class TestCluster {
         for (const e of rd.committedEntries) {
           if (e.type === EntryType.EntryConfChange) {
             m.confState = m.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
+            m.confHistory.push(m.confState);
+          } else if (e.type === EntryType.EntryConfChangeV2) {
+            m.confState = m.node.applyConfChange(fromBinary(ConfChangeV2Schema, e.data));
+            m.confHistory.push(m.confState);
           }
           m.applied.push(e);
         }
@@ -175,4 +186,27 @@ export function ofType(t: MessageType): Filter {
 /** Encodes a string as bytes. */
 export function bytes(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+const CHANGE_TYPES: Record<string, ConfChangeType> = {
+  v: ConfChangeType.ConfChangeAddNode,
+  l: ConfChangeType.ConfChangeAddLearnerNode,
+  r: ConfChangeType.ConfChangeRemoveNode,
+  u: ConfChangeType.ConfChangeUpdateNode,
+};
+
+/**
+ * A ConfChangeV2 from etcd's shorthand: "v4 v5 r2 r3" makes 4 and 5
+ * voters and removes 2 and 3 ("l" makes a learner, "u" updates).
+ */
+export function ccV2(
+  spec: string,
+  transition = ConfChangeTransition.ConfChangeTransitionAuto,
+): ConfChangeV2 {
+  const changes = spec.split(" ").filter((w) => w !== "").map((w) => {
+    const type = CHANGE_TYPES[w[0]];
+    if (type === undefined) throw new Error(`unknown change ${w}`);
+    return { type, nodeId: BigInt(w.slice(1)) };
+  });
+  return create(ConfChangeV2Schema, { transition, changes });
 }

@@ -15,9 +15,10 @@ import { Inflights } from "./inflights.ts";
  * @example
  * ```ts
  * import type { ProgressState, Status } from "@rafthttp/rafthttp/raft";
- * const lagging = (st: Status) =>
+ * const lagging = (st: Pick<Status, "progress">) =>
  *   [...(st.progress ?? [])].filter(([, p]) => p.state !== ("replicate" satisfies ProgressState));
- * console.log(lagging({ id: 1n, term: 2n, vote: 1n, lead: 1n, state: "leader", commit: 4n, applied: 4n }));
+ * const progress = new Map([[2n, { match: 3n, next: 4n, state: "probe" as ProgressState }]]);
+ * console.log(lagging({ progress }).length); // 1
  * ```
  */
 export type ProgressState = "probe" | "replicate" | "snapshot";

@@ -1,67 +1,70 @@
 /**
- * ProgressTracker: the membership (voters and learners), each member's
- * Progress, and the votes of the running election.
+ * ProgressTracker: the membership configuration (voters, joint or not, and
+ * learners), each member's Progress, and the votes of the running election.
  *
  * @module
  */
 
-import { type ConfState, ConfStateSchema, create } from "../../raftpb/mod.ts";
+import type { ConfState } from "../../raftpb/mod.ts";
 import { Progress } from "./progress.ts";
-import { committedIndex, quorumSize, type VoteResult, voteResult } from "../quorum/quorum.ts";
-
-function sortIds(ids: Iterable<bigint>): bigint[] {
-  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
+import {
+  configFromConfState,
+  confStateOf,
+  isJoint,
+  type MembershipConfig,
+  membersOf,
+  sortIds,
+} from "./config.ts";
+import { jointCommittedIndex, jointVoteResult, type VoteResult } from "../quorum/quorum.ts";
 
 /** Members, their replication progress and election votes. */
 export class ProgressTracker {
-  /** Voting members. */
-  readonly voters = new Set<bigint>();
-  /** Non-voting members that receive the log. */
-  readonly learners = new Set<bigint>();
-  /** Progress of every member, voters and learners. */
+  /** Progress of every member: voters of both configurations and learners. */
   readonly progress = new Map<bigint, Progress>();
   /** Votes received in the current election. */
   readonly votes = new Map<bigint, boolean>();
 
+  #config: MembershipConfig = configFromConfState(undefined);
+  #frozen: ConfState | undefined;
   #memberIds: bigint[] | undefined;
   #voterIds: bigint[] | undefined;
 
   /** `maxInflight` sizes each new Progress's window. */
   constructor(readonly maxInflight: number) {}
 
-  private changed(): void {
+  /** The current configuration. */
+  get config(): MembershipConfig {
+    return this.#config;
+  }
+
+  /** Voters of the incoming configuration (all voters unless joint). */
+  get voters(): ReadonlySet<bigint> {
+    return this.#config.voters;
+  }
+
+  /** Non-voting members. */
+  get learners(): ReadonlySet<bigint> {
+    return this.#config.learners;
+  }
+
+  /**
+   * Makes `cs` the configuration: members that left lose their Progress,
+   * new ones get one starting at `next`, and the others keep theirs (a
+   * promoted learner keeps its match), with `isLearner` updated.
+   */
+  switchTo(cs: ConfState, next: bigint): void {
+    this.#config = configFromConfState(cs);
+    this.#frozen = undefined;
     this.#memberIds = undefined;
     this.#voterIds = undefined;
-  }
-
-  /** Adds (or, for a learner, promotes) a member with a Progress starting at `next`. */
-  addVoter(id: bigint, next: bigint): void {
-    this.changed();
-    this.learners.delete(id);
-    this.voters.add(id);
-    const pr = this.progress.get(id);
-    if (pr) {
-      pr.isLearner = false;
-      return;
+    const members = membersOf(this.#config);
+    for (const id of this.progress.keys()) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      const isLearner = this.#config.learners.has(id);
+      const pr = this.progress.get(id);
+      if (pr) pr.isLearner = isLearner;
+      else this.progress.set(id, this.newProgress(next, isLearner));
     }
-    this.progress.set(id, this.newProgress(next, false));
-  }
-
-  /** Adds a learner; a voter is never demoted (as etcd 3.4 refuses it). */
-  addLearner(id: bigint, next: bigint): void {
-    if (this.voters.has(id) || this.learners.has(id)) return;
-    this.changed();
-    this.learners.add(id);
-    this.progress.set(id, this.newProgress(next, true));
-  }
-
-  /** Removes a member entirely. */
-  remove(id: bigint): void {
-    this.changed();
-    this.voters.delete(id);
-    this.learners.delete(id);
-    this.progress.delete(id);
   }
 
   private newProgress(next: bigint, isLearner: boolean): Progress {
@@ -71,21 +74,42 @@ export class ProgressTracker {
     return pr;
   }
 
-  /** The highest index matched by a majority of voters. */
+  /** True while the configuration is joint (an outgoing voter set exists). */
+  isJoint(): boolean {
+    return isJoint(this.#config);
+  }
+
+  /** True if `id` votes in the incoming or the outgoing configuration. */
+  isVoter(id: bigint): boolean {
+    return this.#config.voters.has(id) || this.#config.votersOutgoing.has(id);
+  }
+
+  /** The highest index matched by a majority of voters (of both sides when joint). */
   committed(): bigint {
-    return committedIndex(this.voters, (id) => this.progress.get(id)?.match ?? 0n);
+    const c = this.#config;
+    return jointCommittedIndex(
+      c.voters,
+      c.votersOutgoing,
+      (id) => this.progress.get(id)?.match ?? 0n,
+    );
   }
 
-  /** True if the only voter is one member. */
+  /** True if the only voter is one member (and the configuration is not joint). */
   isSingleton(): boolean {
-    return this.voters.size === 1;
+    return this.#config.voters.size === 1 && this.#config.votersOutgoing.size === 0;
   }
 
-  /** True if a majority of voters was recently active. */
+  /** True if a majority of voters (of both sides when joint) was recently active. */
   quorumActive(): boolean {
-    let active = 0;
-    for (const id of this.voters) if (this.progress.get(id)?.recentActive) active++;
-    return active >= quorumSize(this.voters.size);
+    if (this.voterIds().length === 0) return false;
+    const active = new Map<bigint, boolean>();
+    for (const id of this.voterIds()) active.set(id, this.progress.get(id)?.recentActive ?? false);
+    return this.voteResult(active) === "won";
+  }
+
+  /** The outcome of `votes` (true: granted) under the current configuration. */
+  voteResult(votes: Map<bigint, boolean>): VoteResult {
+    return jointVoteResult(this.#config.voters, this.#config.votersOutgoing, votes);
   }
 
   /** Records `id`'s vote (only the first vote of each member counts). */
@@ -97,12 +121,12 @@ export class ProgressTracker {
   tallyVotes(): { granted: number; rejected: number; result: VoteResult } {
     let granted = 0;
     let rejected = 0;
-    for (const id of this.voters) {
+    for (const id of this.voterIds()) {
       const v = this.votes.get(id);
       if (v === true) granted++;
       else if (v === false) rejected++;
     }
-    return { granted, rejected, result: voteResult(this.voters, this.votes) };
+    return { granted, rejected, result: this.voteResult(this.votes) };
   }
 
   /** Starts a new election. */
@@ -110,9 +134,11 @@ export class ProgressTracker {
     this.votes.clear();
   }
 
-  /** Voter ids in ascending order (deterministic message order). Do not modify. */
+  /** Voter ids of both configurations in ascending order (deterministic message order). Do not modify. */
   voterIds(): readonly bigint[] {
-    return this.#voterIds ??= sortIds(this.voters);
+    return this.#voterIds ??= sortIds(
+      new Set([...this.#config.voters, ...this.#config.votersOutgoing]),
+    );
   }
 
   /** Every member id (voters and learners) in ascending order. Do not modify. */
@@ -120,11 +146,18 @@ export class ProgressTracker {
     return this.#memberIds ??= sortIds(this.progress.keys());
   }
 
-  /** The membership as a ConfState. */
+  /** The membership as a new ConfState. */
   confState(): ConfState {
-    return create(ConfStateSchema, {
-      voters: sortIds(this.voters),
-      learners: sortIds(this.learners),
-    });
+    return confStateOf(this.#config);
+  }
+
+  /** The membership as a ConfState shared until the next switch (frozen: do not modify). */
+  frozenConfState(): ConfState {
+    if (this.#frozen) return this.#frozen;
+    const cs = confStateOf(this.#config);
+    for (const list of [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext]) {
+      Object.freeze(list);
+    }
+    return this.#frozen = Object.freeze(cs);
   }
 }

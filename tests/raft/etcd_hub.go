@@ -5,8 +5,12 @@
 // until quiet and answers with the messages for other members (base64
 // protobuf), what was applied, read states and errors, then "end".
 //
-// Commands: tick | msg <b64> | propose <id> <data> | campaign <id> |
-// read <id> <ctx> | compact <id> | status | end
+// Commands: tick | msg <b64> | propose <id> <data> | proposecc <id> <b64
+// ConfChangeV2> | campaign <id> | read <id> <ctx> | compact <id> | status | end
+//
+// Every conf change applied is reported as "confstate <id> <index> <voters>
+// <outgoing> <learners> <learnersNext> <autoLeave>" (lists comma-separated,
+// "-" when empty).
 package main
 
 import (
@@ -76,6 +80,16 @@ func main() {
 			id, _ := strconv.ParseUint(f[1], 10, 64)
 			if err := members[id].rn.Propose([]byte(f[2])); err != nil {
 				fmt.Fprintf(out, "error propose %v\n", err)
+			}
+		case "proposecc":
+			id, _ := strconv.ParseUint(f[1], 10, 64)
+			b, _ := base64.StdEncoding.DecodeString(f[2])
+			var cc pb.ConfChangeV2
+			if err := cc.Unmarshal(b); err != nil {
+				panic(err)
+			}
+			if err := members[id].rn.ProposeConfChange(cc); err != nil {
+				fmt.Fprintf(out, "error proposecc %v\n", err)
 			}
 		case "campaign":
 			id, _ := strconv.ParseUint(f[1], 10, 64)
@@ -152,6 +166,14 @@ func settle() {
 						var cc pb.ConfChange
 						cc.Unmarshal(e.Data)
 						m.cs = *m.rn.ApplyConfChange(cc)
+						reportConfState(id, e.Index, m.cs)
+					} else if e.Type == pb.EntryConfChangeV2 {
+						var cc pb.ConfChangeV2
+						if err := cc.Unmarshal(e.Data); err != nil {
+							panic(err)
+						}
+						m.cs = *m.rn.ApplyConfChange(cc)
+						reportConfState(id, e.Index, m.cs)
 					} else if len(e.Data) > 0 {
 						fmt.Fprintf(out, "applied %d %d %s\n", id, e.Index, string(e.Data))
 					}
@@ -167,4 +189,19 @@ func settle() {
 			return
 		}
 	}
+}
+
+func reportConfState(id, index uint64, cs pb.ConfState) {
+	list := func(ids []uint64) string {
+		if len(ids) == 0 {
+			return "-"
+		}
+		parts := make([]string, len(ids))
+		for i, v := range ids {
+			parts[i] = strconv.FormatUint(v, 10)
+		}
+		return strings.Join(parts, ",")
+	}
+	fmt.Fprintf(out, "confstate %d %d %s %s %s %s %t\n", id, index, list(cs.Voters),
+		list(cs.VotersOutgoing), list(cs.Learners), list(cs.LearnersNext), cs.AutoLeave)
 }

@@ -7,7 +7,13 @@
  */
 
 import { fromBinary } from "npm:@bufbuild/protobuf@2.17.0";
-import { ConfChangeSchema, EntryType, type Message } from "../../mod.ts";
+import {
+  ConfChangeSchema,
+  ConfChangeV2Schema,
+  type ConfState,
+  EntryType,
+  type Message,
+} from "../../mod.ts";
 import { MemoryStorage, RawNode } from "../../raft/mod.ts";
 import type { EtcdHub } from "./etcd_hub.ts";
 
@@ -23,6 +29,10 @@ export class MixedCluster {
   readonly etcdApplied = new Map<string, string[]>();
   /** Read states: ours as "index:ctx", the hub's as "etcd<id>:index:ctx". */
   readonly reads: string[] = [];
+  /** The ConfStates our member's conf changes returned, as "index voters outgoing learners learnersNext autoLeave". */
+  readonly confStates: string[] = [];
+  /** The same for each etcd member. */
+  readonly etcdConfStates = new Map<string, string[]>();
   /** Errors the hub reported. */
   readonly etcdErrors: string[] = [];
   /** While true, nothing passes between our member and the hub. */
@@ -30,7 +40,7 @@ export class MixedCluster {
   #outbox: Message[] = [];
 
   /** Our member `id`, bootstrapped with all `peers`, beside `hub`. */
-  constructor(readonly hub: EtcdHub, id: bigint, peers: bigint[]) {
+  constructor(readonly hub: EtcdHub, readonly id: bigint, peers: bigint[]) {
     this.node = new RawNode({ id, storage: this.storage });
     this.node.bootstrap(peers);
   }
@@ -48,7 +58,11 @@ export class MixedCluster {
       if (!this.cut) this.#outbox.push(...rd.messages);
       for (const e of rd.committedEntries) {
         if (e.type === EntryType.EntryConfChange) {
-          this.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
+          const cs = this.node.applyConfChange(fromBinary(ConfChangeSchema, e.data));
+          this.confStates.push(`${e.index} ${describe(cs)}`);
+        } else if (e.type === EntryType.EntryConfChangeV2) {
+          const cs = this.node.applyConfChange(fromBinary(ConfChangeV2Schema, e.data));
+          this.confStates.push(`${e.index} ${describe(cs)}`);
         } else if (e.data.length > 0) this.applied.push(text(e.data));
       }
       for (const rs of rd.readStates) this.reads.push(`${rs.index}:${text(rs.requestCtx)}`);
@@ -62,18 +76,28 @@ export class MixedCluster {
     const out = this.#outbox;
     this.#outbox = [];
     const reply = await this.hub.round(out, commands);
-    if (!this.cut) { for (const m of reply.messages) this.node.step(m); }
+    if (!this.cut) {
+      // Messages to members that run nowhere (added by a conf change) are lost.
+      for (const m of reply.messages) if (m.to === this.id) this.node.step(m);
+    }
     const status: string[] = [];
     for (const line of reply.lines) {
       const f = line.split(" ");
       if (f[0] === "applied") this.#etcdApply(f[1], f[3]);
       else if (f[0] === "snapshot") this.#etcdApply(f[1], `snap@${f[2]}`);
       else if (f[0] === "readstate") this.reads.push(`etcd${f[1]}:${f[2]}:${f[3]}`);
+      else if (f[0] === "confstate") this.#etcdConfState(f[1], f.slice(2).join(" "));
       else if (f[0] === "status") status.push(line);
       else if (f[0] === "error") this.etcdErrors.push(line);
     }
     this.drain();
     return status;
+  }
+
+  #etcdConfState(id: string, what: string): void {
+    const list = this.etcdConfStates.get(id) ?? [];
+    list.push(what);
+    this.etcdConfStates.set(id, list);
   }
 
   #etcdApply(id: string, what: string): void {
@@ -89,4 +113,11 @@ export class MixedCluster {
       await this.round("tick");
     }
   }
+}
+
+/** A ConfState as the hub prints it: "voters outgoing learners learnersNext autoLeave". */
+function describe(cs: ConfState): string {
+  const list = (ids: bigint[]) => ids.length === 0 ? "-" : ids.join(",");
+  return `${list(cs.voters)} ${list(cs.votersOutgoing)} ${list(cs.learners)} ` +
+    `${list(cs.learnersNext)} ${cs.autoLeave}`;
 }
