@@ -34,30 +34,9 @@
  * @module
  */
 
-export type {
-  ConfChange,
-  ConfChangeSingle,
-  ConfChangeV2,
-  ConfState,
-  Entry,
-  HardState,
-  Message,
-  Snapshot,
-  SnapshotMetadata,
-} from "./raftpb/raft_pb.ts";
-export { ConfChangeTransition, ConfChangeType, EntryType, MessageType } from "./raftpb/raft_pb.ts";
-export {
-  ConfChangeSchema,
-  ConfChangeSingleSchema,
-  ConfChangeV2Schema,
-  ConfStateSchema,
-  create,
-  EntrySchema,
-  HardStateSchema,
-  MessageSchema,
-  SnapshotMetadataSchema,
-  SnapshotSchema,
-} from "./raftpb/schemas.ts";
+// raftpb: the etcd types and schemas, `create`, Logger and its loggers,
+// SnapshotStatus, the protobuf base types: what every layer shares.
+export * from "./raftpb/mod.ts";
 export { decodeMessage, encodeMessage } from "./src/codec/protobuf.ts";
 export {
   DEFAULT_MAX_FRAME_SIZE,
@@ -79,7 +58,6 @@ export {
   TruncatedFrameError,
 } from "./src/errors.ts";
 export type { Raft } from "./src/raft_node.ts";
-export { SnapshotStatus } from "./raftpb/snapshot_status.ts";
 export { Transport, type Transporter } from "./src/transport.ts";
 export {
   DEFAULT_DIAL_TIMEOUT_MS,
@@ -136,13 +114,6 @@ export {
 } from "./src/extensions/snapshot_resume/mod.ts";
 export type { SnapshotPartial, SnapshotPartials, SnapshotSink } from "./src/snapshot/sink.ts";
 export { FileSnapshotSink, snapshotFileName } from "./src/snapshot/file_sink.ts";
-export {
-  consoleLogger,
-  type LogFields,
-  type Logger,
-  type LogLevel,
-  silentLogger,
-} from "./src/logger.ts";
 export { serve, type ServeOptions } from "./src/edge/serve.ts";
 export {
   type NodeServeOptions,
@@ -171,7 +142,3 @@ export {
 } from "./src/edge/unix.ts";
 export type { MemberInfo } from "./src/http/member_info.ts";
 export type { RequestAuthOptions } from "./src/http/auth.ts";
-/** The base type of every generated message (re-exported from `@bufbuild/protobuf`). */
-export type { Message as ProtoMessage, UnknownField } from "npm:@bufbuild/protobuf@2.17.0";
-/** Wire types of protobuf fields (re-exported from `@bufbuild/protobuf`). */
-export { WireType } from "npm:@bufbuild/protobuf@2.17.0/wire";
