@@ -19,22 +19,23 @@ import {
 } from "../mod.ts";
 import type { DiskStorage } from "../storage/disk_storage.ts";
 
-/** The bootstrap entries for members 1..n. */
-export function bootstrapEntries(n: number): Entry[] {
-  const out: Entry[] = [];
-  for (let i = 1; i <= n; i++) {
-    const cc = create(ConfChangeSchema, {
-      type: ConfChangeType.ConfChangeAddNode,
-      nodeId: BigInt(i),
-    });
-    out.push(create(EntrySchema, {
+/**
+ * The bootstrap entries for members 1..n, or for the given ids (in
+ * ascending order, so that every initial member writes the same log).
+ */
+export function bootstrapEntries(members: number | readonly bigint[]): Entry[] {
+  const ids = typeof members === "number"
+    ? Array.from({ length: members }, (_, i) => BigInt(i + 1))
+    : [...members].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return ids.map((nodeId, i) => {
+    const cc = create(ConfChangeSchema, { type: ConfChangeType.ConfChangeAddNode, nodeId });
+    return create(EntrySchema, {
       term: 1n,
-      index: BigInt(i),
+      index: BigInt(i + 1),
       type: EntryType.EntryConfChange,
       data: toBinary(ConfChangeSchema, cc),
-    }));
-  }
-  return out;
+    });
+  });
 }
 
 /** True if the storage holds nothing yet (no hard state, no entries, no snapshot). */
@@ -45,12 +46,17 @@ export function isEmpty(disk: DiskStorage): boolean {
 }
 
 /**
- * Writes (and fsyncs) the bootstrap log of an `n`-member cluster if the
- * storage is empty; a restarted member keeps what it has.
+ * Writes (and fsyncs) the bootstrap log of an `n`-member cluster (members
+ * 1..n), or of the given member ids, if the storage is empty; a restarted
+ * member keeps what it has.
  */
-export async function bootstrapIfNew(disk: DiskStorage, n: number): Promise<boolean> {
+export async function bootstrapIfNew(
+  disk: DiskStorage,
+  members: number | readonly bigint[],
+): Promise<boolean> {
   if (!isEmpty(disk)) return false;
-  const entries = bootstrapEntries(n);
+  const entries = bootstrapEntries(members);
+  const n = entries.length;
   const hardState = create(HardStateSchema, { term: 1n, vote: 0n, commit: BigInt(n) });
   await disk.save({ hardState, entries, mustSync: true });
   return true;
