@@ -302,7 +302,7 @@ Deno.test("replica: a proposal lost with its leader fails fast as outcome unknow
     await put(follower.replica, "warm", "up");
     await c.stop(leader.replica.id); // the follower still believes in it for a while
     const started = performance.now();
-    const lost = follower.replica.propose(enc.encode("lost=1"), { timeoutMs: 60_000 });
+    const lost = follower.replica.propose(enc.encode("lost=1"), { timeoutMs: 20_000 });
     const e = await assertRejects(() => lost);
     assertInstanceOf(e, OutcomeUnknownError, `got ${e}`);
     const ms = performance.now() - started;
