@@ -281,11 +281,12 @@ export class ReplicaNode<R = unknown> implements Raft {
     if (rd.snapshot !== undefined) await this.#installSnapshot(rd);
     if (!early) this.#send(rd.messages);
     if (!applyEarly) await this.#applyCommitted(rd);
-    await this.#snapshots.maybeTake({
-      index: this.#applier.applied,
+    const applied = this.#applier.applied;
+    await this.#snapshots.maybeTake(applied, () => ({
+      index: applied,
       confState: this.membership.confState,
       table: this.membership.encode(),
-    });
+    }));
   }
 
   #leaderSeen(leader: bigint, term: bigint): void {

@@ -261,6 +261,11 @@ Deno.test("replica: three in-process replicas through joins, restarts, removals 
     );
     await t.step("a removed member stops itself", () => removedStopsItself(c));
     await t.step("leadership moved", () => leadershipMoved(c));
+    for (const id of c.members.keys()) {
+      const files = [...Deno.readDirSync(`${root}/${id}/snap.db`)].map((e) => e.name);
+      const data = files.filter((f) => f.endsWith(".snap.db"));
+      assert(data.length >= 1 && data.length <= 3, `${id} keeps the newest snapshots: ${files}`);
+    }
     await c.stop(1n);
     const roles = (await seen).filter((e) => e.type === "members").map((e) =>
       e.members.map((m) => `${m.id}${m.role === "learner" ? "L" : ""}`).join(",")

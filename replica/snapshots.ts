@@ -60,7 +60,7 @@ export interface SnapshotPoint {
  * @example
  * ```ts ignore
  * const snapshots = new Snapshots(deps, restoredIndex);
- * await snapshots.maybeTake({ index: applied, confState, table }); // in the Ready handler, after applying
+ * await snapshots.maybeTake(applied, () => ({ index: applied, confState, table })); // after applying
  * ```
  */
 export class Snapshots<R> {
@@ -86,9 +86,10 @@ export class Snapshots<R> {
    * and none is being taken. Called between applies: `snapshot()` sees the
    * state at `at.index`; its data is written in the background.
    */
-  async maybeTake(at: SnapshotPoint): Promise<void> {
-    if (this.#taking || at.index - this.#index < BigInt(this.#d.every)) return;
+  async maybeTake(applied: bigint, point: () => SnapshotPoint): Promise<void> {
+    if (this.#taking || applied - this.#index < BigInt(this.#d.every)) return;
     this.#taking = true;
+    const at = point();
     let source;
     try {
       source = await this.#d.stateMachine.snapshot();
@@ -149,6 +150,9 @@ export class Snapshots<R> {
       file.close();
     }
     if (index > this.#index) this.#index = index;
+    await this.#d.files.purge(KEEP_FILES, index).catch((e) => {
+      this.#d.log.warn("could not delete old snapshot files", { error: e.message });
+    });
   }
 
   /** Sends a MsgSnap with its data streamed behind it; a missing file fails the send. */
