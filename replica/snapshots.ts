@@ -123,7 +123,8 @@ export class Snapshots<R> {
     try {
       const { disk, files } = this.#d;
       const storage = disk.storage;
-      if (at.index <= (storage.snapshot().metadata?.index ?? 0n)) return; // a newer one came
+      const current = storage.snapshot().metadata?.index ?? 0n;
+      if (at.index <= current) return await files.purge(KEEP_FILES, current); // a newer one came
       const snap = storage.createSnapshot(at.index, at.confState, at.table);
       const compactTo = compactIndexFor(at.index, this.#d.catchUpEntries, storage.firstIndex());
       await disk.saveSnapshot(snap, compactTo ?? 0n);
