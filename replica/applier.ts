@@ -19,7 +19,14 @@ import type { Membership } from "./membership.ts";
 import type { StateMachine } from "./options.ts";
 import type { Proposer } from "./proposer.ts";
 
-/** What the applier needs from its replica. */
+/**
+ * What the applier needs from its replica.
+ *
+ * @example
+ * ```ts ignore
+ * const applier = new Applier({ raft, stateMachine, proposer, confRequests, membership }, 0n, 0n);
+ * ```
+ */
 export interface ApplierDeps<R> {
   /** The core (conf changes are applied to it). */
   raft: RawNode;

@@ -22,6 +22,12 @@ import type { DiskStorage } from "../storage/disk_storage.ts";
 /**
  * The bootstrap entries for members 1..n, or for the given ids (in
  * ascending order, so that every initial member writes the same log).
+ *
+ * @example
+ * ```ts
+ * import { bootstrapEntries } from "@rafthttp/rafthttp/replica";
+ * console.log(bootstrapEntries([20n, 10n]).map((e) => e.index)); // [ 1n, 2n ]
+ * ```
  */
 export function bootstrapEntries(members: number | readonly bigint[]): Entry[] {
   const ids = typeof members === "number"
@@ -38,7 +44,20 @@ export function bootstrapEntries(members: number | readonly bigint[]): Entry[] {
   });
 }
 
-/** True if the storage holds nothing yet (no hard state, no entries, no snapshot). */
+/**
+ * True if the storage holds nothing yet (no hard state, no entries, no snapshot).
+ *
+ * @example
+ * ```ts
+ * import { isEmpty } from "@rafthttp/rafthttp/replica";
+ * import { DiskStorage } from "@rafthttp/rafthttp/storage";
+ * const dir = await Deno.makeTempDir();
+ * const disk = await DiskStorage.open(dir);
+ * console.log(isEmpty(disk)); // true
+ * await disk.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export function isEmpty(disk: DiskStorage): boolean {
   const s = disk.storage;
   const { hardState } = s.initialState();
@@ -49,6 +68,17 @@ export function isEmpty(disk: DiskStorage): boolean {
  * Writes (and fsyncs) the bootstrap log of an `n`-member cluster (members
  * 1..n), or of the given member ids, if the storage is empty; a restarted
  * member keeps what it has.
+ *
+ * @example
+ * ```ts
+ * import { bootstrapIfNew } from "@rafthttp/rafthttp/replica";
+ * import { DiskStorage } from "@rafthttp/rafthttp/storage";
+ * const dir = await Deno.makeTempDir();
+ * const disk = await DiskStorage.open(dir);
+ * console.log(await bootstrapIfNew(disk, [1n, 2n, 3n]), await bootstrapIfNew(disk, 3)); // true false
+ * await disk.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function bootstrapIfNew(
   disk: DiskStorage,

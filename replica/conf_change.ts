@@ -24,7 +24,17 @@ import {
 } from "../raftpb/mod.ts";
 import type { RawNode } from "../raft/mod.ts";
 
-/** One step of a membership change. */
+/**
+ * One step of a membership change.
+ *
+ * @example
+ * ```ts
+ * import { ConfChangeType } from "@rafthttp/rafthttp";
+ * import type { MembershipStep } from "@rafthttp/rafthttp/replica";
+ * const step: MembershipStep = { type: ConfChangeType.ConfChangeAddLearnerNode, nodeId: 4n };
+ * console.log(step.nodeId); // 4n
+ * ```
+ */
 export interface MembershipStep {
   /** Add a voter (or promote a learner), add a learner, remove, or update. */
   type: ConfChangeType;
@@ -57,7 +67,16 @@ export interface MembershipChange {
   transition: ConfChangeTransition;
 }
 
-/** True for the entry types that carry membership changes. */
+/**
+ * True for the entry types that carry membership changes.
+ *
+ * @example
+ * ```ts
+ * import { EntryType } from "@rafthttp/rafthttp";
+ * import { isConfEntry } from "./conf_change.ts";
+ * console.log(isConfEntry({ type: EntryType.EntryConfChangeV2 } as never)); // true
+ * ```
+ */
 export function isConfEntry(e: Entry): boolean {
   return e.type === EntryType.EntryConfChange || e.type === EntryType.EntryConfChangeV2;
 }

@@ -22,7 +22,14 @@ import { decodeMembershipChange, isConfEntry } from "./conf_change.ts";
 import { NoLeaderError, OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
 import type { WaitOptions } from "./proposals.ts";
 
-/** What the requests need from their replica. */
+/**
+ * What the requests need from their replica.
+ *
+ * @example
+ * ```ts ignore
+ * const requests = new ConfRequests({ run: (a) => loop.run(a), retryMs: 200, reproposeMs: 1000 });
+ * ```
+ */
 export interface ConfRequestsDeps {
   /** Queues an action on the core (the replica's RaftLoop). */
   run(action: (raft: RawNode) => void): boolean;

@@ -9,7 +9,15 @@
  * @module
  */
 
-/** The envelope version this code writes and reads. */
+/**
+ * The envelope version this code writes and reads.
+ *
+ * @example
+ * ```ts
+ * import { ENVELOPE_VERSION } from "@rafthttp/rafthttp/replica";
+ * console.log(ENVELOPE_VERSION); // 1
+ * ```
+ */
 export const ENVELOPE_VERSION = 1;
 
 /**

@@ -11,7 +11,14 @@
 import type { Logger } from "../mod.ts";
 import type { RawNode, Ready } from "../raft/mod.ts";
 
-/** Handles one Ready fully; `advance` follows when it resolves. */
+/**
+ * Handles one Ready fully; `advance` follows when it resolves.
+ *
+ * @example
+ * ```ts ignore
+ * const handle: ReadyHandler = async (rd) => { await disk.save(rd); transport.send(rd.messages); };
+ * ```
+ */
 export type ReadyHandler = (rd: Ready) => Promise<void>;
 
 /**
@@ -19,6 +26,12 @@ export type ReadyHandler = (rd: Ready) => Promise<void>;
  * settles (no step and no Ready meanwhile): for work that must not
  * interleave with Ready handling, such as recording a snapshot taken in the
  * background.
+ *
+ * @example
+ * ```ts ignore
+ * loop.run((raft) => raft.tick()); // synchronous
+ * loop.run(async () => await disk.saveSnapshot(snap)); // holds the loop until saved
+ * ```
  */
 export type LoopAction = (raft: RawNode) => void | Promise<void>;
 

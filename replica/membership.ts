@@ -19,7 +19,14 @@ import type { MembershipChange } from "./conf_change.ts";
 import type { EventHub, MemberStatus } from "./events.ts";
 import { decodeUrlsContext, type MemberTable } from "./member_table.ts";
 
-/** What the membership needs from its replica. */
+/**
+ * What the membership needs from its replica.
+ *
+ * @example
+ * ```ts ignore
+ * const deps: MembershipDeps = { self: 1n, transport: () => t, events, graceMs: 1000, onSelfRemoved, log };
+ * ```
+ */
 export interface MembershipDeps {
   /** This member. */
   self: bigint;

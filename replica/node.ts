@@ -8,7 +8,6 @@
  */
 
 import {
-  consoleLogger,
   type Logger,
   MemberRemovedError,
   type Message,
@@ -77,7 +76,7 @@ export class ReplicaNode<R = unknown> implements Raft {
   private constructor(cfg: ReplicaConfig<R>, disk: DiskStorage) {
     this.id = cfg.id;
     this.cfg = cfg;
-    this.#log = cfg.logger ?? consoleLogger("warn");
+    this.#log = cfg.logger;
     this.#disk = disk;
     this.files = new SnapshotFiles(`${cfg.dataDir}/snap.db`);
     const run = (a: (r: RawNode) => void) => this.#loop.run(a);

@@ -13,7 +13,16 @@
 import type { Entry } from "../raftpb/mod.ts";
 import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
 
-/** Options of one request: an abort signal and a time limit, ms. */
+/**
+ * Options of one request: an abort signal and a time limit, ms.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@rafthttp/rafthttp/replica";
+ * const o: WaitOptions = { signal: AbortSignal.timeout(5000), timeoutMs: 2000 };
+ * console.log(o.timeoutMs); // 2000
+ * ```
+ */
 export interface WaitOptions {
   /** Aborting it ends the wait (the request may still take effect once sent). */
   signal?: AbortSignal;
@@ -21,7 +30,16 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** One proposal in the table. */
+/**
+ * One proposal in the table.
+ *
+ * @example
+ * ```ts
+ * import type { PendingProposal } from "./proposals.ts";
+ * const p: PendingProposal = { key: "7", data: new Uint8Array([1]) };
+ * console.log(p.key); // 7
+ * ```
+ */
 export interface PendingProposal {
   /** What identifies its entry: the envelope's seq, or the user's `match` key. */
   readonly key: string;
@@ -38,7 +56,16 @@ interface Pending<R> extends PendingProposal {
   release(): void;
 }
 
-/** Names the entry bytes a proposal of this replica may own (undefined: none of ours). */
+/**
+ * Names the entry bytes a proposal of this replica may own (undefined: none of ours).
+ *
+ * @example
+ * ```ts
+ * import type { KeyOf } from "./proposals.ts";
+ * const keyOf: KeyOf = (data) => data.length > 0 ? `${data[0]}` : undefined;
+ * console.log(keyOf(new Uint8Array([7]))); // 7
+ * ```
+ */
 export type KeyOf = (data: Uint8Array) => string | undefined;
 
 /**

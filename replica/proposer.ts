@@ -16,7 +16,14 @@ import { NoLeaderError, ProposalTooLargeError, type ReplicaStoppedError } from "
 import type { RawEntries } from "./options.ts";
 import { type KeyOf, Proposals, type WaitOptions } from "./proposals.ts";
 
-/** What the proposer needs from its replica. */
+/**
+ * What the proposer needs from its replica.
+ *
+ * @example
+ * ```ts ignore
+ * const deps: ProposerDeps = { id: 1n, raw: undefined, maxCommandBytes: 1 << 20, run: (a) => loop.run(a) };
+ * ```
+ */
 export interface ProposerDeps {
   /** This replica's id (the envelope's origin). */
   id: bigint;
@@ -28,7 +35,16 @@ export interface ProposerDeps {
   run(action: (raft: RawNode) => void): boolean;
 }
 
-/** A committed entry as the state machine gets it, and the key its proposer knows it by. */
+/**
+ * A committed entry as the state machine gets it, and the key its proposer knows it by.
+ *
+ * @example
+ * ```ts
+ * import type { DecodedEntry } from "./proposer.ts";
+ * const d: DecodedEntry = { command: new Uint8Array([1]), key: undefined }; // another replica's
+ * console.log(d.key); // undefined
+ * ```
+ */
 export interface DecodedEntry {
   /** The command for `apply`. */
   command: Uint8Array;

@@ -12,7 +12,14 @@ import type { RawNode, ReadState } from "../raft/mod.ts";
 import { NoLeaderError, type ReplicaStoppedError } from "./errors.ts";
 import type { WaitOptions } from "./proposals.ts";
 
-/** What the reads need from their replica. */
+/**
+ * What the reads need from their replica.
+ *
+ * @example
+ * ```ts ignore
+ * const reads = new Reads({ run: (a) => loop.run(a), retryMs: 300 });
+ * ```
+ */
 export interface ReadsDeps {
   /** Queues an action on the core (the replica's RaftLoop). */
   run(action: (raft: RawNode) => void): boolean;

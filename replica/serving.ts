@@ -10,7 +10,14 @@ import type { ServeOptions, Transport } from "../mod.ts";
 import type { RawNode } from "../raft/mod.ts";
 import type { ReplicaConfig, ReplicaServeOptions } from "./options.ts";
 
-/** What the metrics read of a replica. */
+/**
+ * What the metrics read of a replica.
+ *
+ * @example
+ * ```ts ignore
+ * const text = metricsText(node); // a ReplicaNode is a MetricsSource
+ * ```
+ */
 export interface MetricsSource {
   /** The core. */
   raft: RawNode;
@@ -56,7 +63,14 @@ function metricsResponse(src: MetricsSource): Response {
 const isMetrics = (req: Request) =>
   req.method === "GET" && new URL(req.url).pathname === "/metrics";
 
-/** `serve()`'s options for this member: its URL's host and port unless told, `/metrics` if asked. */
+/**
+ * `serve()`'s options for this member: its URL's host and port unless told, `/metrics` if asked.
+ *
+ * @example
+ * ```ts ignore
+ * const server = await serve(transport, serveOptionsFor(cfg, cfg.serve, node)); // 127.0.0.1:9001 for http://127.0.0.1:9001
+ * ```
+ */
 export function serveOptionsFor(
   cfg: ReplicaConfig<unknown>,
   s: ReplicaServeOptions,
@@ -77,7 +91,14 @@ export function serveOptionsFor(
   };
 }
 
-/** The peer port's handler for a server of the user's own (with `/metrics` if asked). */
+/**
+ * The peer port's handler for a server of the user's own (with `/metrics` if asked).
+ *
+ * @example
+ * ```ts ignore
+ * Deno.serve({ port: 9001 }, replicaHandler(cfg, transport, node));
+ * ```
+ */
 export function replicaHandler(
   cfg: ReplicaConfig<unknown>,
   transport: Transport,

@@ -40,7 +40,15 @@ export type SnapshotSource = Uint8Array | ReadableStream<Uint8Array>;
 const NAME = /^([0-9a-f]{16})\.snap\.db$/;
 const CHUNK = 256 * 1024;
 
-/** A stream over a snapshot file, and a way to close the file whatever its reader did. */
+/**
+ * A stream over a snapshot file, and a way to close the file whatever its reader did.
+ *
+ * @example
+ * ```ts ignore
+ * const file = files.open(42n);
+ * try { await stateMachine.restore(file.stream); } finally { file.close(); }
+ * ```
+ */
 export interface FileStream {
   /** The file's bytes from the offset asked for; the file opens on the first read. */
   stream: ReadableStream<Uint8Array>;

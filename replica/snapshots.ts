@@ -26,7 +26,14 @@ import { sendSnapshotFile, type SnapshotFiles } from "./snapshot_files.ts";
 /** Snapshot data files kept (the raft snapshots' default count too). */
 const KEEP_FILES = 3;
 
-/** What the snapshots need from their replica. */
+/**
+ * What the snapshots need from their replica.
+ *
+ * @example
+ * ```ts ignore
+ * const snapshots = new Snapshots({ files, disk, loop, stateMachine, every: 10_000, catchUpEntries: 10_000, log }, 0n);
+ * ```
+ */
 export interface SnapshotsDeps<R> {
   /** Where the data goes. */
   files: SnapshotFiles;
@@ -44,7 +51,14 @@ export interface SnapshotsDeps<R> {
   log: Logger;
 }
 
-/** What a snapshot records beside the state machine's data. */
+/**
+ * What a snapshot records beside the state machine's data.
+ *
+ * @example
+ * ```ts ignore
+ * const at: SnapshotPoint = { index: applied, confState, table: membership.encode() };
+ * ```
+ */
 export interface SnapshotPoint {
   /** The index of the last entry it covers. */
   index: bigint;
