@@ -11,8 +11,29 @@
 import type { Logger } from "../mod.ts";
 import type { RawNode, Ready } from "../raft/mod.ts";
 
-/** Handles one Ready fully; `advance` follows when it resolves. */
+/**
+ * Handles one Ready fully; `advance` follows when it resolves.
+ *
+ * @example
+ * ```ts ignore
+ * const handle: ReadyHandler = async (rd) => { await disk.save(rd); transport.send(rd.messages); };
+ * ```
+ */
 export type ReadyHandler = (rd: Ready) => Promise<void>;
+
+/**
+ * An action on the core. One that returns a promise holds the loop until it
+ * settles (no step and no Ready meanwhile): for work that must not
+ * interleave with Ready handling, such as recording a snapshot taken in the
+ * background.
+ *
+ * @example
+ * ```ts ignore
+ * loop.run((raft) => raft.tick()); // synchronous
+ * loop.run(async () => await disk.saveSnapshot(snap)); // holds the loop until saved
+ * ```
+ */
+export type LoopAction = (raft: RawNode) => void | Promise<void>;
 
 /**
  * A serialized driver of one RawNode.
@@ -30,7 +51,7 @@ export class RaftLoop {
   readonly #log: Logger;
   readonly #maxQueued: number;
   readonly #onFatal: (e: Error) => void;
-  #queue: ((raft: RawNode) => void)[] = [];
+  #queue: LoopAction[] = [];
   #running: Promise<void> | undefined;
   #stopped = false;
   #dropped = 0;
@@ -56,7 +77,7 @@ export class RaftLoop {
   }
 
   /** Queues an action on the core; false if it was dropped (queue full or stopped). */
-  run(action: (raft: RawNode) => void): boolean {
+  run(action: LoopAction): boolean {
     if (this.#stopped) return false;
     if (this.#queue.length >= this.#maxQueued) {
       if (this.#dropped++ % 1000 === 0) {
@@ -91,7 +112,8 @@ export class RaftLoop {
         this.#queue = [];
         for (const act of actions) {
           try {
-            act(this.#raft);
+            const pending = act(this.#raft);
+            if (pending !== undefined) await pending;
           } catch (e) {
             this.#log.debug("raft refused an action", { error: (e as Error).message });
           }

@@ -1,28 +1,66 @@
 /**
- * The replica layer: the parts that make a running member out of the Raft
- * core, durable storage and the transport, taken out of the KV service so
- * that other services can share them. {@link RaftLoop} runs the RawNode's
- * actions and Ready handling in order; {@link bootstrapIfNew} writes a new
- * cluster's first log as etcd does; {@link Members} keeps who is in the
- * cluster on disk; {@link compactIndexFor} says where to cut the log after
- * a snapshot; {@link sendMessages} and {@link SnapshotInbox} carry large
- * snapshots through the transport's streamed snapshot channel.
+ * The replica layer: a replicated state machine on the Raft core, durable
+ * storage and the transport. {@link startReplica} starts a member of a
+ * cluster that applies the same commands in the same order everywhere
+ * (`propose` on any member, `read` as a linearizable barrier, membership
+ * changes, leadership transfer); see docs/replicated-service.md.
  *
- * This is the layer's first form: a replicated state machine API
- * (`startReplica`: propose, read, membership) is built on these parts next.
+ * Beneath it, the parts it is made of, which the KV service also uses:
+ * {@link RaftLoop} runs the RawNode's actions and Ready handling in order;
+ * {@link bootstrapIfNew} writes a new cluster's first log as etcd does;
+ * {@link Members} keeps the KV's member list on disk; {@link compactIndexFor}
+ * says where to cut the log after a snapshot; {@link sendMessages} and
+ * {@link SnapshotInbox} carry the KV's in-memory snapshots, and
+ * {@link SnapshotFiles} a replica's streamed ones.
  *
  * @example
  * ```ts
- * import { compactIndexFor } from "@rafthttp/rafthttp/replica";
+ * import { compactIndexFor, initialLog, toId } from "@rafthttp/rafthttp/replica";
  *
+ * console.log(initialLog([3n, 1n, 2n]).map((e) => e.index)); // [ 1n, 2n, 3n ]
  * console.log(compactIndexFor(10_000n, 5_000, 1n)); // 5000n
+ * console.log(toId("7")); // 7n
  * ```
  *
  * @module
  */
 
-export { bootstrapIfNew, isEmpty } from "./bootstrap.ts";
-export { RaftLoop, type ReadyHandler } from "./loop.ts";
+export { type Replica, type ReplicaStatus, startReplica } from "./replica.ts";
+export {
+  type RawEntries,
+  type ReplicaOptions,
+  type ReplicaServeOptions,
+  type ReplicaTransportOptions,
+  type StateMachine,
+} from "./options.ts";
+export type { WaitOptions } from "./proposals.ts";
+export type { MemberStatus, ReplicaEvent, ReplicaStopEvent } from "./events.ts";
+export {
+  NoLeaderError,
+  OutcomeUnknownError,
+  ProposalTooLargeError,
+  ReplicaError,
+  ReplicaStoppedError,
+  StateMachineError,
+} from "./errors.ts";
+export { type IdLike, toId } from "./ids.ts";
+export {
+  decodeEnvelope,
+  encodeEnvelope,
+  type Envelope,
+  ENVELOPE_VERSION,
+  EnvelopeError,
+} from "./envelope.ts";
+export {
+  applyMembershipChange,
+  decodeMembershipChange,
+  type MembershipChange,
+  type MembershipStep,
+} from "./conf_change.ts";
+export { decodeUrlsContext, encodeUrlsContext, MemberTable } from "./member_table.ts";
+export { type FileStream, SnapshotFiles, type SnapshotSource } from "./snapshot_files.ts";
+export { bootstrapIfNew, initialLog, isEmpty } from "./bootstrap.ts";
+export { type LoopAction, RaftLoop, type ReadyHandler } from "./loop.ts";
 export { Members } from "./members.ts";
 export { compactIndexFor } from "./snapshot_policy.ts";
 export { sendMessages, SnapshotInbox } from "./snapshot_transfer.ts";

@@ -22,6 +22,11 @@ import {
  * Sends a Ready's messages; a MsgSnap with more than `streamAbove` bytes of
  * data goes through `sendSnapshot` instead, its data streamed after it (the
  * transport reports the outcome to raft with `reportSnapshot`).
+ *
+ * @example
+ * ```ts ignore
+ * sendMessages(transport, rd.messages, 1 << 20); // a MsgSnap over 1 MiB is streamed
+ * ```
  */
 export function sendMessages(transport: Transport, messages: Message[], streamAbove: number): void {
   const small: Message[] = [];

@@ -1,0 +1,269 @@
+/**
+ * Proposals waiting for their entry: queued (not yet given to raft), sent
+ * (raft took it; not yet in this replica's log) and seen (in the log at a
+ * known index). An applied entry answers exactly the proposal seen at its
+ * index; nothing else ever resolves one. A proposal leaves the table when
+ * it is answered, when its signal aborts or its time is up, when a new term
+ * began since it was sent and its entry never showed up in this log, when
+ * its entry was replaced in the log, and when a snapshot replaced the log.
+ *
+ * @module
+ */
+
+import type { Entry } from "../raftpb/mod.ts";
+import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
+
+/**
+ * Options of one request: an abort signal and a time limit, ms.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@rafthttp/rafthttp/replica";
+ * const o: WaitOptions = { signal: AbortSignal.timeout(5000), timeoutMs: 2000 };
+ * console.log(o.timeoutMs); // 2000
+ * ```
+ */
+export interface WaitOptions {
+  /** Aborting it ends the wait (the request may still take effect once sent). */
+  signal?: AbortSignal;
+  /** Time limit, ms; the replica's `requestTimeoutMs` when omitted. */
+  timeoutMs?: number;
+}
+
+/**
+ * One proposal in the table.
+ *
+ * @example
+ * ```ts
+ * import type { PendingProposal } from "./proposals.ts";
+ * const p: PendingProposal = { key: "7", data: new Uint8Array([1]) };
+ * console.log(p.key); // 7
+ * ```
+ */
+export interface PendingProposal {
+  /** What identifies its entry: the envelope's seq, or the user's `match` key. */
+  readonly key: string;
+  /** The entry's bytes. */
+  readonly data: Uint8Array;
+}
+
+interface Pending<R> extends PendingProposal {
+  state: "queued" | "sent" | "seen";
+  term: bigint;
+  index: bigint;
+  resolve(value: R): void;
+  reject(error: unknown): void;
+  release(): void;
+}
+
+/**
+ * Names the entry bytes a proposal of this replica may own (undefined: none of ours).
+ *
+ * @example
+ * ```ts
+ * import type { KeyOf } from "./proposals.ts";
+ * const keyOf: KeyOf = (data) => data.length > 0 ? `${data[0]}` : undefined;
+ * console.log(keyOf(new Uint8Array([7]))); // 7
+ * ```
+ */
+export type KeyOf = (data: Uint8Array) => string | undefined;
+
+/**
+ * The proposals of one replica.
+ *
+ * @example
+ * ```ts
+ * import { Proposals } from "./proposals.ts";
+ * const t = new Proposals<number>();
+ * const p = t.add("7", new Uint8Array([7]), { timeoutMs: 1000 });
+ * const batch = t.takeQueued();
+ * t.sent(batch, 1n);
+ * t.appended([{ index: 5n, data: new Uint8Array([7]) } as never], () => "7");
+ * t.applied(5n, "7", 42);
+ * console.log(await p); // 42
+ * ```
+ */
+export class Proposals<R = unknown> {
+  #queued: Pending<R>[] = [];
+  readonly #unseen = new Map<string, Pending<R>[]>();
+  readonly #seen = new Map<bigint, Pending<R>>();
+  #count = 0;
+  #closed: Error | undefined;
+
+  /** Proposals in the table. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Queues a proposal; the promise settles as the module says. */
+  add(key: string, data: Uint8Array, options: WaitOptions): Promise<R> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<R>((resolve, reject) => {
+      const p: Pending<R> = {
+        key,
+        data,
+        state: "queued",
+        term: 0n,
+        index: 0n,
+        resolve,
+        reject,
+        release: () => {},
+      };
+      const onAbort = () => this.#abandon(p, signal!.reason, "the signal aborted");
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const ms = options.timeoutMs ?? Infinity;
+      const timer = Number.isFinite(ms)
+        ? setTimeout(() => this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`), ms)
+        : undefined;
+      p.release = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      this.#queued.push(p);
+      this.#count++;
+    });
+  }
+
+  /** Takes what is queued, to be proposed as one batch. */
+  takeQueued(): PendingProposal[] {
+    const batch = this.#queued;
+    this.#queued = [];
+    return batch;
+  }
+
+  /** Raft took the batch in `term` (it is appended, or forwarded to the leader). */
+  sent(batch: PendingProposal[], term: bigint): void {
+    for (const x of batch) {
+      const p = x as Pending<R>;
+      if (p.state !== "queued" || !this.#live(p)) continue;
+      p.state = "sent";
+      p.term = term;
+      const list = this.#unseen.get(p.key);
+      if (list === undefined) this.#unseen.set(p.key, [p]);
+      else list.push(p);
+    }
+  }
+
+  /** Raft refused the batch at once: nothing was sent. */
+  dropped(batch: PendingProposal[], error: Error): void {
+    for (const x of batch) {
+      const p = x as Pending<R>;
+      if (p.state === "queued" && this.#live(p)) this.#settle(p).reject(error);
+    }
+  }
+
+  /**
+   * Entries appended to this replica's log (a contiguous run): proposals
+   * seen where these entries now stand, or beyond them, were replaced and
+   * can no longer commit; sent proposals whose entry is among them are seen.
+   */
+  appended(entries: readonly Entry[], keyOf: KeyOf): void {
+    if (entries.length === 0 || this.#count === 0) return;
+    const first = entries[0].index;
+    const last = entries[entries.length - 1].index;
+    for (const [index, p] of this.#seen) {
+      if (index < first) continue;
+      const now = index <= last ? entries[Number(index - first)] : undefined;
+      if (now === undefined || keyOf(now.data) !== p.key) {
+        this.#settle(p).reject(
+          new OutcomeUnknownError(`its entry at ${index} was replaced by a new leader's log`),
+        );
+      }
+    }
+    if (this.#unseen.size === 0) return;
+    for (const e of entries) {
+      if (e.data.length === 0) continue;
+      const key = keyOf(e.data);
+      const list = key === undefined ? undefined : this.#unseen.get(key);
+      if (list === undefined) continue;
+      const p = list.shift()!;
+      if (list.length === 0) this.#unseen.delete(key!);
+      p.state = "seen";
+      p.index = e.index;
+      this.#seen.set(e.index, p);
+    }
+  }
+
+  /** The entry at `index` (of `key`) was applied with `result`; true if it answered a proposal. */
+  applied(index: bigint, key: string | undefined, result: R): boolean {
+    const p = this.#seen.get(index);
+    if (p === undefined || p.key !== key) return false;
+    this.#settle(p).resolve(result);
+    return true;
+  }
+
+  /**
+   * A new term began: proposals sent in an earlier term whose entry never
+   * reached this log were lost with the old leader, or may commit later
+   * without this replica knowing which: their outcome is unknown.
+   */
+  termChanged(term: bigint): void {
+    for (const list of [...this.#unseen.values()]) {
+      for (const p of list) {
+        if (p.term >= term) continue;
+        this.#settle(p).reject(
+          new OutcomeUnknownError(`the leader changed (term ${term}) before it reached this log`),
+        );
+      }
+    }
+  }
+
+  /** A snapshot replaced this log: what was sent may be in it or lost. */
+  snapshotInstalled(index: bigint): void {
+    const why = `a snapshot at ${index} replaced this replica's log`;
+    for (const list of [...this.#unseen.values()]) {
+      for (const p of list) this.#settle(p).reject(new OutcomeUnknownError(why));
+    }
+    for (const p of [...this.#seen.values()]) this.#settle(p).reject(new OutcomeUnknownError(why));
+  }
+
+  /** Fails every proposal with `error` and refuses new ones with it. */
+  close(error: ReplicaStoppedError): void {
+    this.#closed ??= error;
+    const all = [...this.#queued, ...[...this.#unseen.values()].flat(), ...this.#seen.values()];
+    this.#queued = [];
+    this.#unseen.clear();
+    this.#seen.clear();
+    this.#count = 0;
+    for (const p of all) {
+      p.release();
+      p.release = released;
+      p.reject(error);
+    }
+  }
+
+  #live(p: Pending<R>): boolean {
+    return p.release !== released;
+  }
+
+  /** Ends a wait on a signal or time limit: not sent, the signal's reason; else unknown. */
+  #abandon(p: Pending<R>, reason: unknown, why: string): void {
+    if (!this.#live(p)) return;
+    const sent = p.state !== "queued";
+    this.#settle(p).reject(sent ? new OutcomeUnknownError(why, { cause: reason }) : reason);
+  }
+
+  /** Takes `p` out of the table (once); returns it to be resolved or rejected. */
+  #settle(p: Pending<R>): Pending<R> {
+    p.release();
+    p.release = released;
+    this.#count--;
+    if (p.state === "queued") this.#queued = this.#queued.filter((q) => q !== p);
+    else if (p.state === "seen") this.#seen.delete(p.index);
+    else {
+      const list = this.#unseen.get(p.key) ?? [];
+      const rest = list.filter((q) => q !== p);
+      if (rest.length === 0) this.#unseen.delete(p.key);
+      else this.#unseen.set(p.key, rest);
+    }
+    return p;
+  }
+}
+
+const released = () => {};
+
+function timeoutError(ms: number): DOMException {
+  return new DOMException(`no answer within ${ms} ms`, "TimeoutError");
+}
