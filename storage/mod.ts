@@ -34,6 +34,7 @@ export {
   type WalOptions,
 } from "./wal.ts";
 export { snapFileName, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
+export { DEFAULT_GROUP } from "./wal_group.ts";
 export {
   SnapshotMissingError,
   StorageClosedError,
