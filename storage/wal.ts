@@ -29,7 +29,12 @@ import {
   HardStateSchema,
   type Logger,
 } from "../raftpb/mod.ts";
-import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
+import {
+  GroupMismatchError,
+  StorageClosedError,
+  WalCorruptError,
+  WalFormatError,
+} from "./disk_errors.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
 import { SegmentWriter, writeAll } from "./wal_writer.ts";
 import { GroupsReplay, type WalContents, type WalReplay } from "./wal_replay.ts";
@@ -56,7 +61,7 @@ export type { SnapshotMarker } from "./wal_segment.ts";
  * @example
  * ```ts
  * import type { WalOptions } from "@rafthttp/rafthttp/storage";
- * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0, group: 7n };
+ * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0, group: 7n, exclusive: true };
  * console.log(opts.segmentBytes); // 8388608
  * ```
  */
@@ -72,6 +77,11 @@ export interface WalOptions {
    * {@link DEFAULT_GROUP}: the format from before groups). From 1n to 2^64 - 1.
    */
   group?: bigint;
+  /**
+   * Refuse, with a GroupMismatchError and before writing anything, a WAL
+   * that holds records of other groups (a data directory of one group).
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -179,6 +189,9 @@ export class Wal {
         logger.warn("WAL: cut a torn tail at the last good record", { ...repaired });
       }
     }
+    const groups = [...replay.groups.keys()];
+    const shared = groups.some((g) => g !== group);
+    if (shared && opts.exclusive) throw new GroupMismatchError(dir, group, groups);
     const own = replay.of(group);
     const lastSeg = segments[segments.length - 1];
     let lastSize = last.size;
@@ -191,8 +204,6 @@ export class Wal {
     const segmentBytes = opts.segmentBytes ?? 64 << 20;
     const prealloc = Math.min(opts.preallocateBytes ?? 4 << 20, segmentBytes);
     const file = await SegmentWriter.open(`${dir}/${lastSeg.file}`, lastSize, prealloc);
-    const groups = [...replay.groups.keys()];
-    const shared = groups.some((g) => g !== group);
     const wal = new Wal(dir, segmentBytes, segments, file, prealloc, own, group, shared);
     // Format 1 may not hold grouped records: they go to a new segment of format 2.
     if (last.version < wal.#version) await wal.#cut();
