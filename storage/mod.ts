@@ -37,7 +37,7 @@ export {
   type WalOptions,
 } from "./wal.ts";
 export { snapFileName, snapshotDirOf, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
-export { DEFAULT_GROUP } from "./wal_group.ts";
+export { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 export {
   GroupMismatchError,
   SnapshotMissingError,

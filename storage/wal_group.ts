@@ -27,9 +27,13 @@
  *   as any other.
  *
  * A segment that may hold grouped records has format version 2 in its
- * metadata record (version 1 otherwise), so that code from before groups
- * refuses it instead of taking an unknown record type for a torn tail and
- * cutting it.
+ * metadata record (version 1 otherwise); a grouped record in a format 1
+ * segment is refused. Code from before groups refuses a format 2 segment,
+ * so it does not run on as an empty group 1 in another group's directory;
+ * but it scans a segment before reading its header, and takes grouped
+ * records at the end of the last segment for a torn tail, which it cuts
+ * first. Going back to that code is therefore safe only with directories
+ * of group 1, which are written as it writes them.
  *
  * @module
  */
@@ -58,7 +62,7 @@ const MAX_VARINT_BYTES = 10;
  *
  * @example
  * ```ts
- * import { checkGroup } from "./wal_group.ts";
+ * import { checkGroup } from "@rafthttp/rafthttp/storage";
  * console.log(checkGroup(7n)); // 7n
  * try { checkGroup(0n); } catch (e) { console.log((e as Error).name); } // RangeError
  * ```
