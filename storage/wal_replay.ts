@@ -11,7 +11,7 @@ import { create, type Entry, EntrySchema, type HardState, HardStateSchema } from
 import { WalFormatError } from "./disk_errors.ts";
 import { RecordType, type WalRecord } from "./wal_record.ts";
 import { decodeMarker, type SnapshotMarker } from "./wal_segment.ts";
-import { toGroupRecord } from "./wal_group.ts";
+import { DEFAULT_GROUP, isGrouped, toGroupRecord } from "./wal_group.ts";
 
 /**
  * The state a WAL holds.
@@ -110,10 +110,12 @@ export class GroupsReplay {
 
   /** Applies one record (other than a segment's metadata) to its group's replay. */
   apply(rec: WalRecord, where: string): void {
-    const r = toGroupRecord(rec, where);
-    let replay = this.groups.get(r.group);
-    if (replay === undefined) this.groups.set(r.group, replay = new WalReplay());
-    replay.apply(r, where);
+    // Plain records (group 1's, all of a WAL from before groups) go as they are, uncopied.
+    const r = isGrouped(rec.type) ? toGroupRecord(rec, where) : undefined;
+    const group = r?.group ?? DEFAULT_GROUP;
+    let replay = this.groups.get(group);
+    if (replay === undefined) this.groups.set(group, replay = new WalReplay());
+    replay.apply(r ?? rec, where);
   }
 
   /** The replay of `group` (an empty one when the WAL holds none of its records). */
