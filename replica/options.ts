@@ -7,6 +7,7 @@
 
 import type { Logger, ServeOptions, SnapshotOptions, TransportOptions } from "../mod.ts";
 import { consoleLogger } from "../mod.ts";
+import { checkGroup, DEFAULT_GROUP } from "../storage/mod.ts";
 import { type IdLike, toId } from "./ids.ts";
 import type { SnapshotSource } from "./snapshot_files.ts";
 
@@ -141,6 +142,15 @@ export interface ReplicaOptions<R = unknown> {
   peers: Record<string, string | string[]> | ReadonlyMap<IdLike, string | string[]>;
   /** Where the WAL, the raft snapshots and the snapshot data live; a restart resumes from it. */
   dataDir: string;
+  /**
+   * The raft group this replica stores, passed to its storage (default 1n,
+   * the storage format from before groups; 1n to 2^64 - 1). Today a
+   * replica runs one group in its own `dataDir`, which then holds that
+   * group only (another is refused with `GroupMismatchError`). It is the
+   * hook for many groups per host sharing one WAL: each group's WAL
+   * records and snapshot files are already told apart by it.
+   */
+  group?: bigint;
   /** What the replicas replicate. */
   stateMachine: StateMachine<R>;
   /** The cluster id; peers with another are refused. Default 0x1000 (raftexample's). */
@@ -210,6 +220,7 @@ export interface ReplicaConfig<R = unknown> {
   peers: Map<bigint, string[]>;
   urls: string[];
   dataDir: string;
+  group: bigint;
   stateMachine: StateMachine<R>;
   clusterId: bigint;
   join: boolean;
@@ -258,7 +269,7 @@ function parsePeers(peers: ReplicaOptions["peers"]): Map<bigint, string[]> {
  *   id: "1", peers: { 1: "http://127.0.0.1:9001" }, dataDir: "d",
  *   stateMachine: { apply() {}, snapshot: () => new Uint8Array(), restore() {} },
  * });
- * console.log(c.id, c.snapshotEvery, c.urls); // 1n 10000 [ "http://127.0.0.1:9001" ]
+ * console.log(c.id, c.group, c.snapshotEvery, c.urls); // 1n 1n 10000 [ "http://127.0.0.1:9001" ]
  * ```
  */
 export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R> {
@@ -273,6 +284,7 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
     peers,
     urls,
     dataDir: o.dataDir,
+    group: o.group === undefined ? DEFAULT_GROUP : checkGroup(o.group, "group"),
     stateMachine: o.stateMachine,
     clusterId: o.clusterId === undefined ? 0x1000n : toId(o.clusterId, "clusterId"),
     join: o.join ?? false,

@@ -236,7 +236,10 @@ class ReplicaHandle<R> implements Replica<R> {
 export async function startReplica<R = unknown>(options: ReplicaOptions<R>): Promise<Replica<R>> {
   const cfg = resolveReplicaOptions(options);
   await Deno.mkdir(cfg.dataDir, { recursive: true });
-  const disk = await DiskStorage.open(`${cfg.dataDir}/raft`, { logger: cfg.logger });
+  const disk = await DiskStorage.open(`${cfg.dataDir}/raft`, {
+    logger: cfg.logger,
+    group: cfg.group,
+  });
   try {
     if (!cfg.join) await bootstrapIfNew(disk, [...cfg.peers.keys()]);
   } catch (e) {

@@ -67,6 +67,29 @@ export class StorageClosedError extends RaftError {
 }
 
 /**
+ * The WAL holds records of raft groups other than the one it was opened
+ * for: a data directory of one group opened as another (a wrong `group`
+ * option). Nothing was written; without this check the directory would
+ * look empty to that group, which would bootstrap again.
+ *
+ * @example
+ * ```ts
+ * import { GroupMismatchError } from "@rafthttp/rafthttp/storage";
+ * const e = new GroupMismatchError("/data/raft/wal", 7n, [1n]);
+ * console.log(e.name, e.found); // GroupMismatchError [ 1n ]
+ * ```
+ */
+export class GroupMismatchError extends RaftError {
+  /** Creates the error for the WAL in `dir`, opened for `group`, holding the groups `found`. */
+  constructor(readonly dir: string, readonly group: bigint, readonly found: bigint[]) {
+    super(
+      `WAL ${dir} holds raft group ${found.join(", ")}, not only group ${group}: open it with ` +
+        `the group it was written for, or give group ${group} a data directory of its own`,
+    );
+  }
+}
+
+/**
  * The snapshot the WAL points at is missing or damaged, and no older
  * snapshot with the log entries after it is available.
  *

@@ -5,6 +5,12 @@
  * the newest snapshot the WAL points at is loaded and the WAL's entries
  * after it are replayed into the MemoryStorage.
  *
+ * It holds one raft group ({@link DiskStorageOptions.group}, default 1):
+ * group 1's directory is laid out and written as before groups existed;
+ * another group's WAL records carry its id and its snapshot files live in
+ * `snap/group-%016x/`. A directory holds one group: opening it as another
+ * is refused (GroupMismatchError).
+ *
  * @module
  */
 
@@ -16,6 +22,7 @@ import {
   type Snapshot,
 } from "../raftpb/mod.ts";
 import { SnapshotMissingError } from "./disk_errors.ts";
+import { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 import { MemoryStorage } from "../raft/memory_storage.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
 import { type SnapshotMarker, Wal, type WalContents, type WalOpenResult } from "./wal.ts";
@@ -47,7 +54,7 @@ export interface PersistableReady {
  * @example
  * ```ts
  * import type { DiskStorageOptions } from "@rafthttp/rafthttp/storage";
- * const opts: DiskStorageOptions = { segmentBytes: 16 << 20, keepSnapshots: 5 };
+ * const opts: DiskStorageOptions = { segmentBytes: 16 << 20, keepSnapshots: 5, group: 7n };
  * console.log(opts.keepSnapshots); // 5
  * ```
  */
@@ -58,6 +65,12 @@ export interface DiskStorageOptions {
   keepSnapshots?: number;
   /** Where repairs and damaged files are reported (default: console, warnings and up). */
   logger?: Logger;
+  /**
+   * The raft group stored (default 1n, {@link DEFAULT_GROUP}: the layout
+   * and format from before groups); from 1n to 2^64 - 1. The directory must
+   * hold no other group.
+   */
+  group?: bigint;
 }
 
 const indexOf = (s: Snapshot | undefined) => s?.metadata?.index ?? 0n;
@@ -97,16 +110,24 @@ export class DiskStorage {
     private readonly keepSnapshots: number,
   ) {}
 
-  /** Opens (or creates) the data directory `dir` (subdirectories `wal/` and `snap/`). */
+  /**
+   * Opens (or creates) the data directory `dir` (subdirectories `wal/` and
+   * `snap/`) for `opts.group`.
+   */
   static async open(dir: string, opts: DiskStorageOptions = {}): Promise<DiskStorage> {
     const logger = opts.logger ?? consoleLogger("warn");
-    const snapshotter = await Snapshotter.open(`${dir}/snap`, logger);
+    const group = checkGroup(opts.group ?? DEFAULT_GROUP, "DiskStorageOptions.group");
+    // The WAL first: a directory of another group is refused before anything is created.
     const { wal, contents, repaired } = await Wal.open(`${dir}/wal`, {
       logger,
       segmentBytes: opts.segmentBytes,
+      group,
+      exclusive: true,
     });
     let snap: Snapshot | undefined;
+    let snapshotter: Snapshotter;
     try {
+      snapshotter = await Snapshotter.open(`${dir}/snap`, logger, group);
       snap = await chooseSnapshot(dir, contents, snapshotter);
     } catch (e) {
       await wal.close();
@@ -160,6 +181,11 @@ export class DiskStorage {
       await this.wal.releaseTo(indexOf(snap));
       await this.snapshotter.purge(this.keepSnapshots);
     });
+  }
+
+  /** The raft group stored. */
+  get group(): bigint {
+    return this.wal.group;
   }
 
   /** Flushes and closes the WAL. */

@@ -3,8 +3,11 @@
  * ({@link Wal}: segments, CRC-32C records, torn-tail repair), the
  * snapshot files ({@link Snapshotter}), and {@link DiskStorage}, the core's
  * `Storage` kept on disk (a `MemoryStorage` in front of the WAL and the
- * snapshots, with the fsync rules raft needs). It imports raftpb and the
- * core; the core does not import it.
+ * snapshots, with the fsync rules raft needs). Each holds one raft group
+ * (option `group`, default {@link DEFAULT_GROUP}, 1n: the format and layout
+ * from before groups); another group's WAL records carry its id, so that a
+ * WAL shared by many groups can come without a format change. It imports
+ * raftpb and the core; the core does not import it.
  *
  * @example Persist a Ready, then reopen and find it again
  * ```ts
@@ -33,8 +36,10 @@ export {
   type WalOpenResult,
   type WalOptions,
 } from "./wal.ts";
-export { snapFileName, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
+export { snapFileName, snapshotDirOf, type SnapshotFile, Snapshotter } from "./snapshotter.ts";
+export { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 export {
+  GroupMismatchError,
   SnapshotMissingError,
   StorageClosedError,
   WalCorruptError,

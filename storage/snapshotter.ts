@@ -5,6 +5,12 @@
  * leaves either the whole file or none; a damaged file is set aside as
  * `.broken` and the next older one is used.
  *
+ * Each raft group has its own directory: group 1 the directory given (as
+ * before groups existed), any other group g its subdirectory
+ * `group-%016x` (see {@link snapshotDirOf}). A group's snapshots are
+ * listed, loaded and purged without reading another's, and a thousand
+ * groups do not share one listing.
+ *
  * @module
  */
 
@@ -12,6 +18,7 @@ import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { consoleLogger, type Logger, type Snapshot, SnapshotSchema } from "../raftpb/mod.ts";
 import { crc32c } from "./crc32c.ts";
 import { syncDir } from "./wal_segment.ts";
+import { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 
 const MAGIC = new TextEncoder().encode("RHSNAP01");
 const HEADER_BYTES = MAGIC.length + 4;
@@ -53,7 +60,23 @@ export function snapFileName(term: bigint, index: bigint): string {
 }
 
 /**
- * Saves and loads snapshot files in one directory.
+ * The directory of group `group`'s snapshot files under the snapshot
+ * directory `root`: `root` itself for group 1, `root/group-%016x` for
+ * another group (its id in hex, as etcd's names write numbers).
+ *
+ * @example
+ * ```ts
+ * import { snapshotDirOf } from "@rafthttp/rafthttp/storage";
+ * console.log(snapshotDirOf("/data/snap", 1n)); // /data/snap
+ * console.log(snapshotDirOf("/data/snap", 7n)); // /data/snap/group-0000000000000007
+ * ```
+ */
+export function snapshotDirOf(root: string, group: bigint): string {
+  return checkGroup(group) === DEFAULT_GROUP ? root : `${root}/group-${hex16(group)}`;
+}
+
+/**
+ * Saves and loads snapshot files in one directory (one group's).
  *
  * @example
  * ```ts
@@ -67,15 +90,29 @@ export function snapFileName(term: bigint, index: bigint): string {
  * ```
  */
 export class Snapshotter {
-  private constructor(readonly dir: string, readonly logger: Logger) {}
+  private constructor(
+    /** The directory of this group's files ({@link snapshotDirOf}). */
+    readonly dir: string,
+    readonly logger: Logger,
+    /** The raft group whose snapshots these are. */
+    readonly group: bigint,
+  ) {}
 
-  /** Opens (or creates) the snapshot directory, removing leftovers of interrupted saves. */
-  static async open(dir: string, logger: Logger = consoleLogger("warn")): Promise<Snapshotter> {
+  /**
+   * Opens (or creates) group `group`'s directory under the snapshot
+   * directory `root`, removing leftovers of interrupted saves.
+   */
+  static async open(
+    root: string,
+    logger: Logger = consoleLogger("warn"),
+    group: bigint = DEFAULT_GROUP,
+  ): Promise<Snapshotter> {
+    const dir = snapshotDirOf(root, group);
     await Deno.mkdir(dir, { recursive: true });
     for await (const e of Deno.readDir(dir)) {
       if (e.name.endsWith(".snap.tmp")) await Deno.remove(`${dir}/${e.name}`);
     }
-    return new Snapshotter(dir, logger);
+    return new Snapshotter(dir, logger, group);
   }
 
   /** Writes `snap` durably; resolves with its path once it is fsynced and renamed. */

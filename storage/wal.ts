@@ -10,6 +10,13 @@
  * same unsynced batch) is cut at the last good record and logged, while
  * other damage with intact records after it is refused.
  *
+ * A WAL belongs to one raft group ({@link WalOptions.group}, default 1):
+ * it writes that group's records and replays them. Group 1's records are
+ * those of the format before groups; another group's carry its id (see
+ * wal_group.ts for the bytes). Records of other groups found in the WAL
+ * are kept and never released: the WAL shared by many groups, later,
+ * tracks what each group may release.
+ *
  * @module
  */
 
@@ -22,14 +29,22 @@ import {
   HardStateSchema,
   type Logger,
 } from "../raftpb/mod.ts";
-import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
+import {
+  GroupMismatchError,
+  StorageClosedError,
+  WalCorruptError,
+  WalFormatError,
+} from "./disk_errors.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
 import { SegmentWriter, writeAll } from "./wal_writer.ts";
-import { type WalContents, WalReplay } from "./wal_replay.ts";
+import { GroupsReplay, type WalContents, type WalReplay } from "./wal_replay.ts";
+import { checkGroup, DEFAULT_GROUP, groupEncoder, isGrouped } from "./wal_group.ts";
 import {
   checkMetadata,
   encodeMarker,
   encodeMetadata,
+  FORMAT_VERSION,
+  GROUPED_FORMAT_VERSION,
   listSegments,
   segmentFileName,
   type SegmentName,
@@ -46,7 +61,7 @@ export type { SnapshotMarker } from "./wal_segment.ts";
  * @example
  * ```ts
  * import type { WalOptions } from "@rafthttp/rafthttp/storage";
- * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0 };
+ * const opts: WalOptions = { segmentBytes: 8 << 20, preallocateBytes: 0, group: 7n, exclusive: true };
  * console.log(opts.segmentBytes); // 8388608
  * ```
  */
@@ -57,6 +72,16 @@ export interface WalOptions {
   preallocateBytes?: number;
   /** Where repairs are reported (default: console, warnings and up). */
   logger?: Logger;
+  /**
+   * The raft group whose records this WAL writes and replays (default 1n,
+   * {@link DEFAULT_GROUP}: the format from before groups). From 1n to 2^64 - 1.
+   */
+  group?: bigint;
+  /**
+   * Refuse, with a GroupMismatchError and before writing anything, a WAL
+   * that holds records of other groups (a data directory of one group).
+   */
+  exclusive?: boolean;
 }
 
 /**
@@ -66,8 +91,8 @@ export interface WalOptions {
  * ```ts
  * import { Wal } from "@rafthttp/rafthttp/storage";
  * const dir = await Deno.makeTempDir();
- * const { wal, contents, repaired } = await Wal.open(dir);
- * console.log(contents.entries.length, repaired); // 0 undefined
+ * const { wal, contents, repaired, groups } = await Wal.open(dir);
+ * console.log(contents.entries.length, repaired, groups); // 0 undefined []
  * await wal.close();
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -75,8 +100,13 @@ export interface WalOptions {
 export interface WalOpenResult {
   /** The open WAL, ready to append. */
   wal: Wal;
-  /** What was replayed. */
+  /** What was replayed: the records of the WAL's group. */
   contents: WalContents;
+  /**
+   * Every group with records in the WAL, in order of first appearance (the
+   * WAL's own group only once it has written some).
+   */
+  groups: bigint[];
   /** Set when a torn tail was cut: the segment and how many bytes were dropped. */
   repaired?: { file: string; offset: number; droppedBytes: number; reason: string };
 }
@@ -100,6 +130,12 @@ export interface WalOpenResult {
  * ```
  */
 export class Wal {
+  /** The raft group whose records this WAL writes and replays. */
+  readonly group: bigint;
+  #encode: (type: RecordType, body: Uint8Array) => Uint8Array;
+  #version: number;
+  // Other groups' records were found: segments may hold their only copy.
+  #shared: boolean;
   #segments: SegmentName[];
   #file: SegmentWriter | undefined;
   #preallocate: number;
@@ -117,7 +153,13 @@ export class Wal {
     file: SegmentWriter,
     preallocate: number,
     replay: WalReplay,
+    group: bigint,
+    shared: boolean,
   ) {
+    this.group = group;
+    this.#encode = groupEncoder(group);
+    this.#version = versionFor(group);
+    this.#shared = shared;
     this.#segments = segments;
     this.#file = file;
     this.#preallocate = preallocate;
@@ -126,38 +168,46 @@ export class Wal {
     this.#lastIndex = replay.lastIndex;
   }
 
-  /** Opens (or creates) the WAL in `dir` and replays it. */
+  /** Opens (or creates) the WAL in `dir` and replays its group's records. */
   static async open(dir: string, opts: WalOptions = {}): Promise<WalOpenResult> {
     const logger = opts.logger ?? consoleLogger("warn");
+    const group = checkGroup(opts.group ?? DEFAULT_GROUP, "WalOptions.group");
     await Deno.mkdir(dir, { recursive: true });
     let segments = await listSegments(dir);
     if (segments.length === 0) {
       const first = { seq: 0n, startIndex: 1n, file: segmentFileName(0n, 1n) };
-      await writeSegmentHead(dir, first, []);
+      await writeSegmentHead(dir, first, [], versionFor(group));
       segments = [first];
     }
-    const replay = new WalReplay();
+    const replay = new GroupsReplay();
     let repaired: WalOpenResult["repaired"];
-    let lastSize = 0;
+    let last: SegmentReplay = { size: 0, version: 0 };
     for (const [i, seg] of segments.entries()) {
-      const isLast = i === segments.length - 1;
-      const r = await replaySegment(dir, seg, isLast, replay);
-      lastSize = r.size;
-      if (r.repaired) {
-        repaired = r.repaired;
+      last = await replaySegment(dir, seg, i === segments.length - 1, replay);
+      if (last.repaired) {
+        repaired = last.repaired;
         logger.warn("WAL: cut a torn tail at the last good record", { ...repaired });
       }
     }
-    const last = segments[segments.length - 1];
+    const groups = [...replay.groups.keys()];
+    const shared = groups.some((g) => g !== group);
+    if (shared && opts.exclusive) throw new GroupMismatchError(dir, group, groups);
+    const own = replay.of(group);
+    const lastSeg = segments[segments.length - 1];
+    let lastSize = last.size;
     if (lastSize === 0) { // the whole segment was torn: write its head again
-      await writeSegmentHead(dir, last, headRecords(replay.hardState, replay.markers.at(-1)));
-      lastSize = (await Deno.stat(`${dir}/${last.file}`)).size; // written without a zero tail
+      const head = headRecords(groupEncoder(group), own.hardState, own.markers.at(-1));
+      last.version = versionFor(group);
+      await writeSegmentHead(dir, lastSeg, head, last.version);
+      lastSize = (await Deno.stat(`${dir}/${lastSeg.file}`)).size; // written without a zero tail
     }
     const segmentBytes = opts.segmentBytes ?? 64 << 20;
     const prealloc = Math.min(opts.preallocateBytes ?? 4 << 20, segmentBytes);
-    const file = await SegmentWriter.open(`${dir}/${last.file}`, lastSize, prealloc);
-    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, replay);
-    return { wal, contents: replay, repaired };
+    const file = await SegmentWriter.open(`${dir}/${lastSeg.file}`, lastSize, prealloc);
+    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, own, group, shared);
+    // Format 1 may not hold grouped records: they go to a new segment of format 2.
+    if (last.version < wal.#version) await wal.#cut();
+    return { wal, contents: own, repaired, groups };
   }
 
   /** The index of the last entry written (or of a newer snapshot marker). */
@@ -181,9 +231,9 @@ export class Wal {
    */
   save(hardState: HardState | undefined, entries: readonly Entry[], sync: boolean): Promise<void> {
     const records: Uint8Array[] = [];
-    for (const e of entries) records.push(encodeRecord(RecordType.Entry, toBinary(EntrySchema, e)));
+    for (const e of entries) records.push(this.#encode(RecordType.Entry, toBinary(EntrySchema, e)));
     if (hardState) {
-      records.push(encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hardState)));
+      records.push(this.#encode(RecordType.HardState, toBinary(HardStateSchema, hardState)));
     }
     return this.#enqueue("save", () =>
       this.#write(records, sync, () => {
@@ -197,7 +247,7 @@ export class Wal {
    * first). With `m.received`, the log written so far is superseded.
    */
   saveSnapshotMarker(m: SnapshotMarker, sync = true): Promise<void> {
-    const rec = encodeRecord(RecordType.Snapshot, encodeMarker(m));
+    const rec = this.#encode(RecordType.Snapshot, encodeMarker(m));
     return this.#enqueue("save a snapshot marker", () =>
       this.#write([rec], sync, () => {
         this.#marker = m;
@@ -208,11 +258,13 @@ export class Wal {
   /**
    * Deletes the segments whose entries all lie at or below `index` (a saved
    * snapshot's index). The current segment always stays. Returns how many
-   * were deleted.
+   * were deleted: none while the WAL holds other groups' records, whose
+   * snapshots this WAL does not know.
    */
   releaseTo(index: bigint): Promise<number> {
     return this.#enqueueValue("release segments", async () => {
       let n = 0;
+      if (this.#shared) return n;
       while (this.#segments.length > 1 && this.#segments[1].startIndex <= index + 1n) {
         await Deno.remove(`${this.dir}/${this.#segments[0].file}`);
         this.#segments.shift();
@@ -283,8 +335,8 @@ export class Wal {
       startIndex: this.#lastIndex + 1n,
       file: segmentFileName(prev.seq + 1n, this.#lastIndex + 1n),
     };
-    const head = headRecords(this.#hardState, this.#marker);
-    const size = await writeSegmentHead(this.dir, next, head);
+    const head = headRecords(this.#encode, this.#hardState, this.#marker);
+    const size = await writeSegmentHead(this.dir, next, head, this.#version);
     this.#segments.push(next);
     this.#file = await SegmentWriter.open(`${this.dir}/${next.file}`, size, this.#preallocate);
   }
@@ -293,19 +345,33 @@ export class Wal {
 // A new segment repeats the latest hardState and marker. The copy of a
 // marker only compacts: replaying it must not drop the entries written
 // after the original (which may sit in earlier segments).
-function headRecords(hs: HardState, marker: SnapshotMarker | undefined): Uint8Array[] {
-  const out = [encodeRecord(RecordType.HardState, toBinary(HardStateSchema, hs))];
+function headRecords(
+  encode: (type: RecordType, body: Uint8Array) => Uint8Array,
+  hs: HardState,
+  marker: SnapshotMarker | undefined,
+): Uint8Array[] {
+  const out = [encode(RecordType.HardState, toBinary(HardStateSchema, hs))];
   if (marker) {
     const copy = { index: marker.index, term: marker.term };
-    out.push(encodeRecord(RecordType.Snapshot, encodeMarker(copy)));
+    out.push(encode(RecordType.Snapshot, encodeMarker(copy)));
   }
   return out;
 }
 
+// Group 1 writes format 1, byte for byte as before groups; others need 2.
+function versionFor(group: bigint): number {
+  return group === DEFAULT_GROUP ? FORMAT_VERSION : GROUPED_FORMAT_VERSION;
+}
+
 // Writes a complete new segment under a temporary name, fsyncs, renames.
-async function writeSegmentHead(dir: string, seg: SegmentName, rest: Uint8Array[]) {
+async function writeSegmentHead(
+  dir: string,
+  seg: SegmentName,
+  rest: Uint8Array[],
+  version: number,
+) {
   const tmp = `${dir}/${seg.file}.tmp`;
-  const meta = encodeRecord(RecordType.Metadata, encodeMetadata(seg.seq, seg.startIndex));
+  const meta = encodeRecord(RecordType.Metadata, encodeMetadata(seg.seq, seg.startIndex, version));
   const bytes = concat([meta, ...rest]);
   const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
@@ -321,6 +387,8 @@ async function writeSegmentHead(dir: string, seg: SegmentName, rest: Uint8Array[
 
 interface SegmentReplay {
   size: number;
+  /** The segment's format version (0: its header was torn off). */
+  version: number;
   repaired?: WalOpenResult["repaired"];
 }
 
@@ -328,7 +396,7 @@ async function replaySegment(
   dir: string,
   seg: SegmentName,
   isLast: boolean,
-  replay: WalReplay,
+  replay: GroupsReplay,
 ): Promise<SegmentReplay> {
   const path = `${dir}/${seg.file}`;
   const buf = await Deno.readFile(path);
@@ -351,14 +419,19 @@ async function replaySegment(
   const [meta, ...rest] = scan.records;
   if (meta === undefined) {
     if (!isLast) throw new WalFormatError(`${path} is empty`);
-    return { size: 0, repaired };
+    return { size: 0, version: 0, repaired };
   }
   if (meta.type !== RecordType.Metadata) {
     throw new WalFormatError(`${path} does not start with a segment header`);
   }
-  checkMetadata(meta.data, seg);
-  for (const r of rest) replay.apply(r, path);
-  return { size: scan.goodEnd, repaired };
+  const version = checkMetadata(meta.data, seg);
+  for (const r of rest) {
+    if (version === FORMAT_VERSION && isGrouped(r.type)) {
+      throw new WalFormatError(`${path}: a grouped record (type ${r.type}) in a format 1 segment`);
+    }
+    replay.apply(r, path);
+  }
+  return { size: scan.goodEnd, version, repaired };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -5,6 +5,11 @@
  * where `crc` is the CRC-32C of everything after it (length, type, data),
  * so a torn length, a wrong type and damaged data are all caught.
  *
+ * Types 1 to 4 are the records of raft group 1, as written before groups
+ * existed. Types 0x12 to 0x14 are the same three records (0x10 | 2, 3, 4)
+ * of any other group: their data is the group id as an unsigned varint,
+ * then exactly the data the plain type would hold (see wal_group.ts).
+ *
  * @module
  */
 
@@ -20,6 +25,12 @@ export enum RecordType {
   HardState = 3,
   /** A snapshot was saved at (index, term): entries up to index are covered by it. */
   Snapshot = 4,
+  /** An Entry of a group other than 1: `group uvarint | raftpb.Entry bytes`. */
+  GroupEntry = 0x12,
+  /** A HardState of a group other than 1: `group uvarint | raftpb.HardState bytes`. */
+  GroupHardState = 0x13,
+  /** A Snapshot marker of a group other than 1: `group uvarint | the 17 marker bytes`. */
+  GroupSnapshot = 0x14,
 }
 
 /** Bytes before a record's data. */
@@ -34,13 +45,18 @@ export interface WalRecord {
   end: number;
 }
 
-/** Encodes one record. */
-export function encodeRecord(type: RecordType, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(RECORD_HEADER_BYTES + data.length);
+/**
+ * Encodes one record whose data is `prefix` (a group id, or nothing)
+ * followed by `data`, without joining them first.
+ */
+export function encodeRecord(type: RecordType, data: Uint8Array, prefix?: Uint8Array): Uint8Array {
+  const head = prefix?.length ?? 0;
+  const out = new Uint8Array(RECORD_HEADER_BYTES + head + data.length);
   const view = new DataView(out.buffer);
-  view.setUint32(4, data.length, true);
+  view.setUint32(4, head + data.length, true);
   out[8] = type;
-  out.set(data, RECORD_HEADER_BYTES);
+  if (prefix) out.set(prefix, RECORD_HEADER_BYTES);
+  out.set(data, RECORD_HEADER_BYTES + head);
   view.setUint32(0, crc32c(out.subarray(4)), true);
   return out;
 }

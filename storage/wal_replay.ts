@@ -11,6 +11,7 @@ import { create, type Entry, EntrySchema, type HardState, HardStateSchema } from
 import { WalFormatError } from "./disk_errors.ts";
 import { RecordType, type WalRecord } from "./wal_record.ts";
 import { decodeMarker, type SnapshotMarker } from "./wal_segment.ts";
+import { DEFAULT_GROUP, isGrouped, toGroupRecord } from "./wal_group.ts";
 
 /**
  * The state a WAL holds.
@@ -86,5 +87,39 @@ export class WalReplay implements WalContents {
     this.entries.push(e);
     this.lastIndex = e.index;
     this.#markerSinceEntry = -1n;
+  }
+}
+
+/**
+ * Replays the records of every group in a WAL, each group into its own
+ * {@link WalReplay}: a group's log, hardState and markers are its own, and
+ * its checks (a gap only after a snapshot) see its records alone.
+ *
+ * @example
+ * ```ts
+ * import { GroupsReplay } from "./wal_replay.ts";
+ * import { RecordType } from "./wal_record.ts";
+ * const replay = new GroupsReplay();
+ * replay.apply({ type: RecordType.GroupHardState, data: new Uint8Array([7, 0x08, 2]), end: 0 }, "x");
+ * console.log([...replay.groups.keys()], replay.of(7n).hardState.term); // [ 7n ] 2n
+ * ```
+ */
+export class GroupsReplay {
+  /** Each group's replay, in the order the groups first appeared. */
+  readonly groups: Map<bigint, WalReplay> = new Map();
+
+  /** Applies one record (other than a segment's metadata) to its group's replay. */
+  apply(rec: WalRecord, where: string): void {
+    // Plain records (group 1's, all of a WAL from before groups) go as they are, uncopied.
+    const r = isGrouped(rec.type) ? toGroupRecord(rec, where) : undefined;
+    const group = r?.group ?? DEFAULT_GROUP;
+    let replay = this.groups.get(group);
+    if (replay === undefined) this.groups.set(group, replay = new WalReplay());
+    replay.apply(r ?? rec, where);
+  }
+
+  /** The replay of `group` (an empty one when the WAL holds none of its records). */
+  of(group: bigint): WalReplay {
+    return this.groups.get(group) ?? new WalReplay();
   }
 }

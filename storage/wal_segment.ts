@@ -1,7 +1,9 @@
 /**
  * WAL segment files: their names (`%016x-%016x.wal`, sequence and the raft
- * index of the first entry they may hold, as etcd names them), the header
- * records each starts with, and directory listing.
+ * index of the first entry they may hold, as etcd names them; the index is
+ * that of the group whose WAL cut the segment), the header records each
+ * starts with (format 1, or 2 when it may hold grouped records), and
+ * directory listing.
  *
  * @module
  */
@@ -44,7 +46,10 @@ export interface SnapshotMarker {
 
 const hex16 = (n: bigint) => n.toString(16).padStart(16, "0");
 const NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
-const FORMAT_VERSION = 1;
+/** Segment format 1: records of group 1 only, as before groups existed. */
+export const FORMAT_VERSION = 1;
+/** Segment format 2: may also hold grouped records (types 0x12-0x14), which format 1 refuses. */
+export const GROUPED_FORMAT_VERSION = 2;
 
 /** The file name of segment `seq` starting at `startIndex`. */
 export function segmentFileName(seq: bigint, startIndex: bigint): string {
@@ -72,24 +77,30 @@ export async function listSegments(dir: string): Promise<SegmentName[]> {
 }
 
 /** Encodes a segment's metadata record data: version, sequence, start index. */
-export function encodeMetadata(seq: bigint, startIndex: bigint): Uint8Array {
+export function encodeMetadata(
+  seq: bigint,
+  startIndex: bigint,
+  version: number = FORMAT_VERSION,
+): Uint8Array {
   const out = new Uint8Array(17);
   const v = new DataView(out.buffer);
-  out[0] = FORMAT_VERSION;
+  out[0] = version;
   v.setBigUint64(1, seq, true);
   v.setBigUint64(9, startIndex, true);
   return out;
 }
 
-/** Checks a segment's metadata record against its name. */
-export function checkMetadata(data: Uint8Array, name: SegmentName): void {
+/** Checks a segment's metadata record against its name; returns its format version. */
+export function checkMetadata(data: Uint8Array, name: SegmentName): number {
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length !== 17 || data[0] !== FORMAT_VERSION) {
-    throw new WalFormatError(`${name.file} has an unknown format (version ${data[0]})`);
+  const version = data[0];
+  if (data.length !== 17 || (version !== FORMAT_VERSION && version !== GROUPED_FORMAT_VERSION)) {
+    throw new WalFormatError(`${name.file} has an unknown format (version ${version})`);
   }
   if (v.getBigUint64(1, true) !== name.seq || v.getBigUint64(9, true) !== name.startIndex) {
     throw new WalFormatError(`${name.file}'s header does not match its name (renamed file?)`);
   }
+  return version;
 }
 
 /** Encodes a snapshot marker record's data. */
