@@ -102,11 +102,12 @@ export class Applier<R> {
     d.proposer.table.applied(e.index, key, result);
   }
 
+  /** The core first; then the request is answered, before a removal can stop this member. */
   #membership(e: Entry): void {
     const change = decodeMembershipChange(e);
     const conf = applyMembershipChange(this.#d.raft, change);
+    this.#d.confRequests.applied(change.id, conf);
     this.#d.membership.applied(change, conf, e.index);
-    this.#d.confRequests.applied(change.id);
   }
 }
 

@@ -3,10 +3,10 @@
  * carries them. A ConfChange (V1, single step) and a ConfChangeV2 are both
  * read into one {@link MembershipChange}: a request id, a list of
  * (type, member) steps and a context with the added members' URLs, and
- * applied through {@link applyMembershipChange}. Today's core applies single
- * steps; a V2 with one step and the automatic transition is the same
- * change. Joint consensus (V2 with several steps) needs the core's V2
- * `applyConfChange`; it is the one place to extend then.
+ * applied through {@link applyMembershipChange}, each to the core as the
+ * kind it came as (the core keeps V1's rules for V1). A ConfChangeV2 of
+ * several steps enters a joint configuration; the leader leaves it by
+ * itself with an empty ConfChangeV2, applied here like any other.
  *
  * @module
  */
@@ -23,6 +23,7 @@ import {
   EntryType,
 } from "../raftpb/mod.ts";
 import type { RawNode } from "../raft/mod.ts";
+import { decodeMembersContext } from "./conf_context.ts";
 
 /**
  * One step of a membership change.
@@ -57,14 +58,25 @@ export interface MembershipStep {
  * ```
  */
 export interface MembershipChange {
-  /** The request id (a V1 ConfChange's `id`; 0n for V2, which has none). */
+  /**
+   * The request id: a V1 ConfChange's `id`; a ConfChangeV2's from its
+   * context (see `encodeMembersContext`), 0n when it has none (the leave).
+   */
   id: bigint;
-  /** What changes, in order. */
+  /** What changes, in order (none: leave the joint configuration). */
   steps: MembershipStep[];
-  /** The context: the URLs of the member added (see `encodeUrlsContext`). */
+  /**
+   * The context: the URLs of the member added (V1, see `encodeUrlsContext`)
+   * or of each member added (V2, see `encodeMembersContext`).
+   */
   context: Uint8Array;
   /** A V2's transition (0, automatic, for V1). */
   transition: ConfChangeTransition;
+  /**
+   * True if it came as a ConfChangeV2 (applied as one); absent or false, a
+   * ConfChange. A change of other than one step is a ConfChangeV2 anyway.
+   */
+  v2?: boolean;
 }
 
 /**
@@ -98,10 +110,11 @@ export function decodeMembershipChange(e: Entry): MembershipChange {
   if (e.type === EntryType.EntryConfChangeV2) {
     const cc = fromBinary(ConfChangeV2Schema, e.data);
     return {
-      id: 0n,
+      id: decodeMembersContext(cc.context)?.requestId ?? 0n,
       steps: cc.changes.map((c) => ({ type: c.type, nodeId: c.nodeId })),
       context: cc.context,
       transition: cc.transition,
+      v2: true,
     };
   }
   const cc = fromBinary(ConfChangeSchema, e.data);
@@ -110,12 +123,15 @@ export function decodeMembershipChange(e: Entry): MembershipChange {
     steps: [{ type: cc.type, nodeId: cc.nodeId }],
     context: cc.context,
     transition: ConfChangeTransition.ConfChangeTransitionAuto,
+    v2: false,
   };
 }
 
 /**
- * Applies a committed membership change to the core; returns the new
- * membership. Throws for a change the core cannot make yet (joint).
+ * Applies a committed membership change to the core, as the kind of conf
+ * change it came as; returns the new membership (with `votersOutgoing` while
+ * joint). Throws the core's ConfChangeError for a change the configuration
+ * does not allow (the core's leader never appends one).
  *
  * @example
  * ```ts
@@ -123,18 +139,25 @@ export function decodeMembershipChange(e: Entry): MembershipChange {
  * import { MemoryStorage, RawNode } from "@rafthttp/rafthttp/raft";
  * import { applyMembershipChange } from "@rafthttp/rafthttp/replica";
  * const raft = new RawNode({ id: 1n, storage: new MemoryStorage() });
- * const steps = [{ type: ConfChangeType.ConfChangeAddNode, nodeId: 1n }];
- * const cs = applyMembershipChange(raft, { id: 0n, steps, context: new Uint8Array(), transition: 0 });
- * console.log(cs.voters); // [ 1n ]
+ * const add = (nodeId: bigint) => ({ type: ConfChangeType.ConfChangeAddNode, nodeId });
+ * const change = (steps: ReturnType<typeof add>[], v2 = false) =>
+ *   applyMembershipChange(raft, { id: 0n, steps, context: new Uint8Array(), transition: 0, v2 });
+ * console.log(change([add(1n)]).voters); // [ 1n ]
+ * const joint = change([add(2n), add(3n)], true); // two voters at once: joint
+ * console.log(joint.voters, joint.votersOutgoing); // [ 1n, 2n, 3n ] [ 1n ]
+ * console.log(change([], true).votersOutgoing); // [] (left)
  * ```
  */
 export function applyMembershipChange(raft: RawNode, change: MembershipChange): ConfState {
   const auto = change.transition === ConfChangeTransition.ConfChangeTransitionAuto;
-  if (change.steps.length !== 1 || !auto) {
-    throw new Error(
-      `a membership change of ${change.steps.length} steps (joint consensus) needs the core's ConfChangeV2`,
-    );
+  if (change.v2 !== true && change.steps.length === 1 && auto) {
+    const [step] = change.steps;
+    const cc = create(ConfChangeSchema, { id: change.id, ...step, context: change.context });
+    return raft.applyConfChange(cc);
   }
-  const [step] = change.steps;
-  return raft.applyConfChange(create(ConfChangeSchema, { ...step, context: change.context }));
+  return raft.applyConfChange(create(ConfChangeV2Schema, {
+    transition: change.transition,
+    changes: change.steps,
+    context: change.context,
+  }));
 }

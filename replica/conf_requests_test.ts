@@ -4,19 +4,23 @@ import {
   type ConfChange,
   ConfChangeSchema,
   ConfChangeType,
+  type ConfChangeV2,
+  ConfChangeV2Schema,
+  ConfStateSchema,
   create,
   EntrySchema,
   EntryType,
 } from "../mod.ts";
 import { ProposalDroppedError, type RawNode } from "../raft/mod.ts";
 import { ConfRequests } from "./conf_requests.ts";
+import { decodeMembersContext } from "./conf_context.ts";
 import { NoLeaderError, OutcomeUnknownError, ReplicaStoppedError } from "./errors.ts";
 
 /** A core that refuses while `drop` is set and records what it took. */
 function core() {
-  const state = { drop: "", taken: [] as ConfChange[] };
+  const state = { drop: "", taken: [] as (ConfChange | ConfChangeV2)[] };
   const raft = {
-    proposeConfChange(cc: ConfChange) {
+    proposeConfChange(cc: ConfChange | ConfChangeV2) {
       if (state.drop !== "") throw new ProposalDroppedError(state.drop);
       state.taken.push(cc);
     },
@@ -24,8 +28,15 @@ function core() {
   const run = (a: (r: RawNode) => void) => (queueMicrotask(() => a(raft)), true);
   return { state, run };
 }
-const inLog = (cc: ConfChange) =>
-  create(EntrySchema, { type: EntryType.EntryConfChange, data: toBinary(ConfChangeSchema, cc) });
+const inLog = (cc: ConfChange | ConfChangeV2) =>
+  cc.$typeName === "raftpb.ConfChange"
+    ? create(EntrySchema, { type: EntryType.EntryConfChange, data: toBinary(ConfChangeSchema, cc) })
+    : create(EntrySchema, {
+      type: EntryType.EntryConfChangeV2,
+      data: toBinary(ConfChangeV2Schema, cc),
+    });
+const simple = create(ConfStateSchema, { voters: [1n, 2n, 3n] });
+const joint = create(ConfStateSchema, { voters: [1n, 4n, 5n], votersOutgoing: [1n, 2n, 3n] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ADD = ConfChangeType.ConfChangeAddNode;
 
@@ -45,7 +56,7 @@ Deno.test("conf requests: proposed again until taken, and until seen in the log;
   const n = state.taken.length;
   await sleep(70);
   assertEquals(state.taken.length, n, "not once it is in the log");
-  requests.applied(state.taken[0].id);
+  requests.applied((state.taken[0] as ConfChange).id, simple);
   await done;
   assertEquals(requests.size, 0);
 });
@@ -73,4 +84,35 @@ Deno.test("conf requests: never taken, nothing was sent; taken, the outcome is u
   requests.close(new ReplicaStoppedError());
   await assertRejects(() => pending, ReplicaStoppedError);
   await assertRejects(() => requests.request(ADD, 7n, new Uint8Array(), {}), ReplicaStoppedError);
+});
+
+Deno.test("conf requests: several steps go as one ConfChangeV2, answered once the joint config is left", async () => {
+  const { state, run } = core();
+  const requests = new ConfRequests({ run, retryMs: 10, reproposeMs: 30 });
+  const steps = [
+    { type: ADD, nodeId: 4n },
+    { type: ADD, nodeId: 5n },
+    { type: ConfChangeType.ConfChangeRemoveNode, nodeId: 2n },
+    { type: ConfChangeType.ConfChangeRemoveNode, nodeId: 3n },
+  ];
+  const urls = new Map([[4n, ["http://h:4"]], [5n, ["http://h:5"]]]);
+  let answered = false;
+  const done = requests.requestSteps(steps, urls, { timeoutMs: 5000 }).then(() => answered = true);
+  await sleep(5);
+  const cc = state.taken[0] as ConfChangeV2;
+  assertEquals(cc.$typeName, "raftpb.ConfChangeV2");
+  assertEquals(cc.changes.map((c) => [c.type, c.nodeId]), steps.map((s) => [s.type, s.nodeId]));
+  const context = decodeMembersContext(cc.context)!;
+  assertEquals(context.urls, urls);
+  requests.appended([inLog(cc)]);
+  requests.applied(context.requestId, joint);
+  await sleep(50);
+  assertEquals(answered, false, "not while joint");
+  assertEquals(state.taken.length, 1, "applied: never proposed again");
+  requests.applied(0n, joint); // another joint step answers nothing either
+  await sleep(5);
+  assertEquals(answered, false);
+  requests.applied(0n, create(ConfStateSchema, { voters: [1n, 4n, 5n] })); // the leave
+  await done;
+  assertEquals(requests.size, 0);
 });

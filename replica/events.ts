@@ -22,8 +22,18 @@ export interface MemberStatus {
   id: bigint;
   /** Its peer URLs (empty if this replica never learned them). */
   urls: string[];
-  /** A voter counts toward quorum; a learner only receives the log. */
+  /**
+   * A voter counts toward quorum; a learner only receives the log. In a
+   * joint configuration, a voter of either side is a voter.
+   */
   role: "voter" | "learner";
+  /**
+   * Only in a joint configuration, for a voter of one side only:
+   * "incoming", it votes in the new configuration only (added or
+   * promoted); "outgoing", in the old one only (it goes, or becomes a
+   * learner, when the joint configuration is left). Absent otherwise.
+   */
+  joint?: "incoming" | "outgoing";
 }
 
 /**
@@ -47,10 +57,16 @@ export type ReplicaEvent =
     term: bigint;
   }
   | {
-    /** A membership change was applied at `index` (or came with a snapshot). */
+    /**
+     * A membership change was applied at `index` (or came with a
+     * snapshot): entering a joint configuration (`joint` true) and leaving
+     * it are two events.
+     */
     type: "members";
     index: bigint;
     members: MemberStatus[];
+    /** True while the configuration is joint (see `MemberStatus.joint`). */
+    joint: boolean;
   }
   | ReplicaStopEvent;
 

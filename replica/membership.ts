@@ -1,8 +1,12 @@
 /**
  * The membership a replica acts on: raft's ConfState (who votes, who
- * learns), the URL table, and the transport's peers kept in step with them.
- * Every applied change, of either conf change kind, goes through
- * {@link Membership.applied}; a snapshot's through {@link Membership.restored}.
+ * learns, and while joint who votes in the outgoing configuration), the URL
+ * table, and the transport's peers kept in step with them. Every applied
+ * change, of either conf change kind, goes through {@link Membership.applied};
+ * a snapshot's through {@link Membership.restored}. A member leaves the
+ * table and the peers when it leaves the configuration: one removed by a
+ * joint change stays (it still votes in the outgoing configuration) until
+ * the leave is applied.
  *
  * @module
  */
@@ -16,8 +20,9 @@ import {
   type Transport,
 } from "../mod.ts";
 import type { MembershipChange } from "./conf_change.ts";
+import { contextUrls } from "./conf_context.ts";
 import type { EventHub, MemberStatus } from "./events.ts";
-import { decodeUrlsContext, type MemberTable } from "./member_table.ts";
+import type { MemberTable } from "./member_table.ts";
 
 /**
  * What the membership needs from its replica.
@@ -36,8 +41,11 @@ export interface MembershipDeps {
   events: EventHub;
   /** Time a removed member's messages are still taken, and its peer kept, ms. */
   graceMs: number;
-  /** Called once when a change removes this member. */
-  onSelfRemoved: () => void;
+  /**
+   * Called when a change removes this member; `byLeave`: by leaving a
+   * joint configuration (other members may still need its vote).
+   */
+  onSelfRemoved: (byLeave: boolean) => void;
   /** Logger. */
   log: Logger;
 }
@@ -76,20 +84,38 @@ export class Membership {
     return this.#table.encode();
   }
 
-  /** Voters, then learners, with their URLs. */
+  /** True while the configuration is joint (between a joint change and its leave). */
+  get joint(): boolean {
+    return isJoint(this.#conf);
+  }
+
+  /**
+   * Voters (of the incoming configuration, then those of the outgoing one
+   * only), then learners, with their URLs; while joint, a voter of one side
+   * only says which (see `MemberStatus.joint`).
+   */
   list(): MemberStatus[] {
-    const row = (id: bigint, role: MemberStatus["role"]) => ({
+    const cs = this.#conf;
+    const incoming = new Set(cs.voters);
+    const outgoing = new Set(cs.votersOutgoing);
+    const side = (id: bigint): Pick<MemberStatus, "joint"> => {
+      if (outgoing.size === 0 || (incoming.has(id) && outgoing.has(id))) return {};
+      return { joint: incoming.has(id) ? "incoming" : "outgoing" };
+    };
+    const row = (id: bigint, role: MemberStatus["role"]): MemberStatus => ({
       id,
       urls: this.#table.urls(id),
       role,
+      ...side(id),
     });
     return [
-      ...this.#conf.voters.map((id) => row(id, "voter")),
-      ...this.#conf.learners.map((id) => row(id, "learner")),
+      ...cs.voters.map((id) => row(id, "voter")),
+      ...cs.votersOutgoing.filter((id) => !incoming.has(id)).map((id) => row(id, "voter")),
+      ...cs.learners.map((id) => row(id, "learner")),
     ];
   }
 
-  /** True if `id` is a voter. */
+  /** True if `id` is a voter (of the incoming configuration, while joint). */
   isVoter(id: bigint): boolean {
     return this.#conf.voters.includes(id);
   }
@@ -120,24 +146,35 @@ export class Membership {
     for (const id of this.#table.known()) this.#addPeer(id);
   }
 
-  /** A change applied at `index`; `conf` is what the core made of it. */
+  /**
+   * A change applied at `index`; `conf` is what the core made of it. Added
+   * members get their URLs (from the context) and a peer; members no
+   * longer in the configuration are removed: at once for a simple change,
+   * at the leave for those a joint change removes.
+   */
   applied(change: MembershipChange, conf: ConfState, index: bigint): void {
+    const before = memberIds(this.#conf);
+    const leaving = isJoint(this.#conf) && !isJoint(conf);
     this.#conf = conf;
-    const urls = decodeUrlsContext(change.context);
+    const after = memberIds(conf);
+    const urls = contextUrls(change.context, change.steps);
+    const gone = [...before].filter((id) => !after.has(id));
     for (const step of change.steps) {
       const id = step.nodeId;
-      if (step.type === ConfChangeType.ConfChangeRemoveNode) {
-        this.#table.remove(id);
-        this.#removedAt.set(id, performance.now());
-        if (id === this.#d.self) this.#d.onSelfRemoved();
-        else this.#removePeerLater(id);
-      } else {
-        // V1 carries the one member's URLs; a V2 with several adds will carry a map.
-        this.#table.add(id, change.steps.length === 1 ? urls : []);
+      if (step.type !== ConfChangeType.ConfChangeRemoveNode) {
+        this.#table.add(id, urls.get(id) ?? []);
         this.#addPeer(id);
+      } else if (!after.has(id) && !gone.includes(id)) {
+        gone.push(id); // removed again (a repeat that landed): still refused
       }
     }
-    this.#d.events.emit({ type: "members", index, members: this.list() });
+    for (const id of gone) {
+      this.#table.remove(id);
+      this.#removedAt.set(id, performance.now());
+      if (id === this.#d.self) this.#d.onSelfRemoved(leaving);
+      else this.#removePeerLater(id);
+    }
+    this.#emit(index);
   }
 
   /** A snapshot at `index` replaced the log: its table and ConfState. */
@@ -145,18 +182,22 @@ export class Membership {
     if (table !== undefined) this.#table.replaceWith(table);
     if (conf !== undefined) this.#conf = conf;
     const t = this.#d.transport();
-    for (const id of [...this.#conf.voters, ...this.#conf.learners]) this.#addPeer(id);
+    for (const id of memberIds(this.#conf)) this.#addPeer(id);
     for (const id of t?.peers() ?? []) {
       if (this.#table.isRemoved(id)) t!.removePeer(id).catch(() => {});
     }
-    if (this.#table.isRemoved(this.#d.self)) this.#d.onSelfRemoved();
-    this.#d.events.emit({ type: "members", index, members: this.list() });
+    if (this.#table.isRemoved(this.#d.self)) this.#d.onSelfRemoved(false);
+    this.#emit(index);
   }
 
   /** Cancels pending peer removals. */
   stop(): void {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+  }
+
+  #emit(index: bigint): void {
+    this.#d.events.emit({ type: "members", index, members: this.list(), joint: this.joint });
   }
 
   #addPeer(id: bigint): void {
@@ -179,4 +220,13 @@ export class Membership {
     }, this.#d.graceMs);
     this.#timers.add(timer);
   }
+}
+
+function isJoint(cs: ConfState): boolean {
+  return cs.votersOutgoing.length > 0;
+}
+
+/** Every member of a configuration: voters of both sides and learners. */
+function memberIds(cs: ConfState): Set<bigint> {
+  return new Set([...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext]);
 }

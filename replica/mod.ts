@@ -58,6 +58,8 @@ export {
   type MembershipStep,
 } from "./conf_change.ts";
 export { decodeUrlsContext, encodeUrlsContext, MemberTable } from "./member_table.ts";
+export { decodeMembersContext, encodeMembersContext, type MembersContext } from "./conf_context.ts";
+export type { MembershipUpdate } from "./membership_update.ts";
 export { type FileStream, SnapshotFiles, type SnapshotSource } from "./snapshot_files.ts";
 export { bootstrapIfNew, initialLog, isEmpty } from "./bootstrap.ts";
 export { type LoopAction, RaftLoop, type ReadyHandler } from "./loop.ts";

@@ -72,6 +72,10 @@ export class ReplicaNode<R = unknown> implements Raft {
   #term = 0n;
   #vote = 0n;
   #stopping: Promise<void> | undefined;
+  /** Removed by leaving a joint configuration, and still answering votes. */
+  #leaving = false;
+  /** Members that refused this one as removed (HTTP 410 or 403). */
+  readonly #refusedBy = new Set<bigint>();
 
   private constructor(cfg: ReplicaConfig<R>, disk: DiskStorage) {
     this.id = cfg.id;
@@ -130,7 +134,8 @@ export class ReplicaNode<R = unknown> implements Raft {
       transport: () => this.transport,
       events: this.events,
       graceMs: cfg.electionTicks * cfg.tickMs,
-      onSelfRemoved: () => this.#removed("the conf change was applied"),
+      onSelfRemoved: (byLeave) =>
+        byLeave ? this.#leave() : this.#removed("the conf change was applied"),
       log: this.#log,
     });
     const { hardState } = storage.initialState();
@@ -193,7 +198,7 @@ export class ReplicaNode<R = unknown> implements Raft {
           isLearner: m.role === "learner",
         })),
       onError: (e) => {
-        if (e instanceof MemberRemovedError) this.#removed("a peer says so");
+        if (e instanceof MemberRemovedError) this.#refused(e.peer);
         else this.#log.error(e.message, { error: e.name });
       },
     });
@@ -347,6 +352,46 @@ export class ReplicaNode<R = unknown> implements Raft {
     this.#lingering = setTimeout(() => {
       this.stop({ type: "stopped", reason: "removed" }).catch(() => {});
     }, LINGER_TICKS * this.cfg.tickMs);
+  }
+
+  /**
+   * Removed by leaving a joint configuration: it takes no more requests,
+   * but keeps running, answering votes, until every voter of the new
+   * configuration has applied the leave (docs/raft.md): until they have,
+   * they are still joint and need a majority of the outgoing voters, who
+   * all leave at once. A voter that applied it refuses this member (after
+   * the grace time), which is how this member learns it; see
+   * `#refused`. `stop()` ends the wait at any time.
+   */
+  #leave(): void {
+    if (this.#stopping !== undefined || this.#leaving) return;
+    this.#leaving = true;
+    this.#log.warn(
+      `member ${this.id} was removed by leaving the joint configuration; it answers votes ` +
+        `until every new voter has applied the leave`,
+    );
+    this.#closeRequests(new ReplicaStoppedError("this member was removed from the cluster"));
+    this.#refused(undefined);
+  }
+
+  /**
+   * A peer refused this member as removed (`peer` undefined: only check).
+   * A member removed by a joint change (left, or still joint and a voter
+   * of the outgoing side only) stops once every new voter has refused it,
+   * which each does once it applied the leave; any other stops at once.
+   */
+  #refused(peer: bigint | undefined): void {
+    if (peer !== undefined) this.#refusedBy.add(peer);
+    const conf = this.membership.confState;
+    const outgoingOnly = conf.votersOutgoing.length > 0 && !conf.voters.includes(this.id);
+    if (!this.#leaving && !outgoingOnly) {
+      if (peer !== undefined) this.#removed("a peer says so");
+      return;
+    }
+    const waiting = conf.voters.filter((id) => id !== this.id && !this.#refusedBy.has(id));
+    if (waiting.length === 0) {
+      this.#removed("every voter of the new configuration applied the leave");
+    }
   }
 
   #fail(e: Error): void {

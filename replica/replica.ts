@@ -12,6 +12,7 @@ import { OutcomeUnknownError } from "./errors.ts";
 import type { MemberStatus, ReplicaEvent } from "./events.ts";
 import { type IdLike, toId } from "./ids.ts";
 import { encodeUrlsContext } from "./member_table.ts";
+import { type MembershipUpdate, planMembershipUpdate } from "./membership_update.ts";
 import { ReplicaNode } from "./node.ts";
 import { type ReplicaOptions, resolveReplicaOptions } from "./options.ts";
 import type { WaitOptions } from "./proposals.ts";
@@ -37,8 +38,16 @@ export interface ReplicaStatus {
   commitIndex: bigint;
   /** The index of the last entry applied here. */
   appliedIndex: bigint;
-  /** The members: voters, then learners. */
+  /**
+   * The members: voters, then learners. While joint, voters of both sides
+   * (a voter of one side only says which in its `joint` field).
+   */
   members: MemberStatus[];
+  /**
+   * True between a joint change (`changeMembership` with several changes)
+   * and its leave: commits and elections need a majority of both sides.
+   */
+  joint: boolean;
 }
 
 /**
@@ -90,6 +99,17 @@ export interface Replica<R = unknown> extends AsyncDisposable {
   promote(id: IdLike, options?: WaitOptions): Promise<void>;
   /** Removes a member (it stops itself); resolves once applied here. */
   removeMember(id: IdLike, options?: WaitOptions): Promise<void>;
+  /**
+   * Makes several membership changes as one ConfChangeV2: with more than
+   * one change, the cluster goes through a joint configuration (commits
+   * and elections need a majority of the old voters and of the new) that
+   * the leader leaves by itself. Resolves with the members once the final
+   * configuration is applied here. Removed members stop themselves once
+   * every new voter has applied the leave. Rejects at once with RangeError
+   * (or the core's ConfChangeError) for a change that cannot be made, and
+   * like the single-step calls otherwise.
+   */
+  changeMembership(update: MembershipUpdate, options?: WaitOptions): Promise<MemberStatus[]>;
   /** Hands leadership to voter `id`; resolves once this replica sees it lead. */
   transferLeadership(id: IdLike, options?: WaitOptions): Promise<void>;
   /** The transport's metrics and the replica's gauges (Prometheus text format). */
@@ -137,6 +157,7 @@ class ReplicaHandle<R> implements Replica<R> {
       commitIndex: s.commit,
       appliedIndex: n.appliedIndex,
       members: n.membership.list(),
+      joint: n.membership.joint,
     };
   }
 
@@ -178,6 +199,13 @@ class ReplicaHandle<R> implements Replica<R> {
   removeMember(id: IdLike, options?: WaitOptions): Promise<void> {
     const type = ConfChangeType.ConfChangeRemoveNode;
     return this.#n.confRequests.request(type, toId(id), new Uint8Array(), this.#opts(options));
+  }
+
+  async changeMembership(update: MembershipUpdate, options?: WaitOptions): Promise<MemberStatus[]> {
+    const m = this.#n.membership;
+    const plan = planMembershipUpdate(update, m.confState, (id) => m.urls(id));
+    await this.#n.confRequests.requestSteps(plan.steps, plan.urls, this.#opts(options));
+    return m.list();
   }
 
   async transferLeadership(id: IdLike, options?: WaitOptions): Promise<void> {

@@ -166,15 +166,27 @@ export class IncompatibleVersionError extends PeerRequestError {
 
 /**
  * This member has been removed from the cluster (HTTP 410 on a stream, 403
- * on a POST). etcd treats it as fatal: the member should stop.
+ * on a POST). etcd treats it as fatal: the member should stop. `peer` names
+ * the member that refused it, so that an application can tell who has
+ * applied the removal (a member removed by leaving a joint configuration
+ * waits for every new voter to say so).
  *
  * @example
  * ```ts
  * import { MemberRemovedError } from "@rafthttp/rafthttp";
- * console.log(new MemberRemovedError("peer 2 says we were removed", 410).status); // 410
+ * const e = new MemberRemovedError("peer 2 says we were removed", 410, { peer: 2n });
+ * console.log(e.status, e.peer); // 410 2n
  * ```
  */
-export class MemberRemovedError extends PeerRequestError {}
+export class MemberRemovedError extends PeerRequestError {
+  /** The peer that refused this member, when known. */
+  readonly peer?: bigint;
+  /** Creates the error; `options.peer` is the member that said so. */
+  constructor(message: string, status?: number, options?: ErrorOptions & { peer?: bigint }) {
+    super(message, status, options);
+    this.peer = options?.peer;
+  }
+}
 
 /**
  * An operation was cut short because the transport (or the peer) was

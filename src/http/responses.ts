@@ -69,6 +69,7 @@ export async function checkPostResponse(
           formatId(cfg.id)
         }) was removed from the cluster; stop this member`,
         403,
+        { peer },
       );
     default:
       return new PeerRequestError(

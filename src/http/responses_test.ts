@@ -54,6 +54,7 @@ Deno.test("checkPostResponse: 403 means this member was removed", async () => {
   const e = await answer(403, "cannot process message from removed member\n");
   assertInstanceOf(e, MemberRemovedError);
   assertEquals((e as MemberRemovedError).status, 403);
+  assertEquals((e as MemberRemovedError).peer, PEER, "it names the peer that refused us");
   assertStringIncludes(e!.message, "(1a)");
   assertStringIncludes(e!.message, "peer 2b");
 });

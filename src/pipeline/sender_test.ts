@@ -78,6 +78,7 @@ Deno.test("Pipeline: a refused or failed POST drops the message, reports it unre
   await settle();
   assertEquals(t.errors.length, 1);
   assertInstanceOf(t.errors[0], MemberRemovedError);
+  assertEquals((t.errors[0] as MemberRemovedError).peer, PEER, "it names the peer that refused us");
   await p.stop();
 });
 

@@ -213,6 +213,7 @@ export class StreamReader {
           `peer ${p} says this member (${formatId(cfg.id)}) was removed from the cluster; ` +
             `stop this member`,
           410,
+          { peer },
         );
       case 404:
         return new PeerRequestError(

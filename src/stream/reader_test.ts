@@ -173,6 +173,7 @@ Deno.test("StreamReader: a dial with no answer times out; 410 tells the applicat
   await settle();
   assertEquals(t.errors.length, 1);
   assertInstanceOf(t.errors[0], MemberRemovedError);
+  assertEquals((t.errors[0] as MemberRemovedError).peer, PEER, "it names the peer that refused us");
 
   await untilDialled(t, 200);
   const old = await t.dialer.next();
