@@ -25,7 +25,7 @@
  * @module
  */
 
-export { type Replica, type ReplicaStatus, startReplica } from "./replica.ts";
+export { type Replica, type ReplicaStatus, startReplica, type StopOptions } from "./replica.ts";
 export {
   type RawEntries,
   type ReplicaOptions,

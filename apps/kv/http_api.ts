@@ -9,18 +9,27 @@
  * @module
  */
 
-import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
+import {
+  NoLeaderError,
+  OutcomeUnknownError,
+  ProposalTooLargeError,
+  ReplicaStoppedError,
+} from "../../replica/mod.ts";
+import { RequestTimeoutError } from "./errors.ts";
 
-/** What the API needs from a member. */
+/**
+ * What the API needs from a member. Each call gets the request's `signal`,
+ * which aborts when the client goes away: its wait ends then.
+ */
 export interface KvService {
   /** Writes `key`; resolves once the write is committed and applied on this member. */
-  put(key: string, value: string): Promise<void>;
+  put(key: string, value: string, signal?: AbortSignal): Promise<void>;
   /** Reads `key`: linearizable, or this member's applied state if `stale`. */
-  get(key: string, stale: boolean): Promise<string | undefined>;
+  get(key: string, stale: boolean, signal?: AbortSignal): Promise<string | undefined>;
   /** Adds member `id` with peer URL `url`; resolves once the change is applied here. */
-  addMember(id: bigint, url: string): Promise<void>;
+  addMember(id: bigint, url: string, signal?: AbortSignal): Promise<void>;
   /** Removes member `id`; resolves once the change is applied here. */
-  removeMember(id: bigint): Promise<void>;
+  removeMember(id: bigint, signal?: AbortSignal): Promise<void>;
 }
 
 /** The `/_test/...` endpoints, for fault tests only (`--test-hooks`). */
@@ -76,10 +85,15 @@ export function splitUrl(url: string): { path: string; query: string } {
     : { path: url.slice(start, q), query: url.slice(q + 1) };
 }
 
+/**
+ * 503 for what may be retried: not done by the deadline, lost in a leader
+ * change (outcome unknown), no leader, the member stopping or removed.
+ */
 function errorResponse(e: unknown): Response {
-  if (e instanceof RequestTimeoutError || e instanceof NodeStoppedError) {
-    return text(503, `${e.message}\n`, { "retry-after": "1" });
-  }
+  const retry = e instanceof RequestTimeoutError || e instanceof NoLeaderError ||
+    e instanceof OutcomeUnknownError || e instanceof ReplicaStoppedError;
+  if (retry) return text(503, `${e.message}\n`, { "retry-after": "1" });
+  if (e instanceof ProposalTooLargeError) return text(413, `${e.message}\n`);
   return text(500, `internal error: ${(e as Error).message ?? e}\n`);
 }
 
@@ -110,7 +124,7 @@ async function membership(
     return text(400, `"${path.slice(1)}" is not a member id (a positive integer)\n`);
   }
   if (req.method === "DELETE") {
-    await service.removeMember(id);
+    await service.removeMember(id, req.signal);
     return text(204, "");
   }
   const body = await readBody(req, max);
@@ -122,7 +136,7 @@ async function membership(
       `the body must be the new member's peer URL (http://host:port), got "${url}"\n`,
     );
   }
-  await service.addMember(id, url);
+  await service.addMember(id, url, req.signal);
   return text(204, "");
 }
 
@@ -175,12 +189,12 @@ export function createKvHandler(
           if (body instanceof Response) return body;
           const value = decodeUtf8(body);
           if (value === undefined) return text(400, "the value must be UTF-8 text\n");
-          await service.put(key, value);
+          await service.put(key, value, req.signal);
           return text(204, "");
         }
         case "GET": {
           const stale = query !== "" && new URLSearchParams(query).has("stale");
-          const value = await service.get(key, stale);
+          const value = await service.get(key, stale, req.signal);
           return value === undefined ? text(404, "Failed to GET\n") : text(200, value);
         }
         case "POST":

@@ -1,5 +1,11 @@
 import { assertEquals } from "@std/assert";
-import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
+import {
+  NoLeaderError,
+  OutcomeUnknownError,
+  ProposalTooLargeError,
+  ReplicaStoppedError,
+} from "../../replica/mod.ts";
+import { RequestTimeoutError } from "./errors.ts";
 import { createKvHandler, type KvService, parseMemberId, splitUrl } from "./http_api.ts";
 
 /** An in-memory stand-in for a member: records what the API asked for. */
@@ -68,10 +74,22 @@ Deno.test("http api: timeouts and a stopping member answer 503, never 204", asyn
   const r = await h(req("PUT", "/a", "1"));
   assertEquals(r.status, 503);
   assertEquals((await r.text()).includes("may still take effect"), true);
-  service.fail = new NodeStoppedError();
-  const g = await h(req("GET", "/a"));
-  assertEquals(g.status, 503);
-  await g.body?.cancel();
+  for (
+    const fail of [
+      new ReplicaStoppedError(),
+      new OutcomeUnknownError("the leader changed (term 3) before it reached this log"),
+      new NoLeaderError("no leader is known"),
+    ]
+  ) {
+    service.fail = fail;
+    const g = await h(req("GET", "/a"));
+    assertEquals([g.status, g.headers.get("retry-after")], [503, "1"], fail.name);
+    await g.body?.cancel();
+  }
+  service.fail = new ProposalTooLargeError(3 << 20, 2 << 20);
+  const big = await h(req("PUT", "/a", "1"));
+  assertEquals(big.status, 413);
+  await big.body?.cancel();
   service.fail = new Error("boom");
   const e = await h(req("GET", "/a"));
   assertEquals(e.status, 500);
