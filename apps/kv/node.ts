@@ -50,11 +50,13 @@ const NO_LEADER_RETRY_MS = 100;
 /** Room for the codec's framing beyond the largest value the API takes. */
 const COMMAND_OVERHEAD = 64 << 10;
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
+/** Waits `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
   });
+}
 
 /**
  * A running member; create it with {@link KvNode.start}, end it with `stop`.
@@ -173,7 +175,7 @@ export class KvNode implements KvService {
         }
         if (!(e instanceof NoLeaderError) || signal?.aborted) throw e;
       }
-      await sleep(NO_LEADER_RETRY_MS, signal ?? AbortSignal.timeout(NO_LEADER_RETRY_MS));
+      await sleep(NO_LEADER_RETRY_MS, signal);
     }
   }
 
