@@ -40,6 +40,17 @@ export interface RaftConfig {
   preVote?: boolean;
   /** The leader steps down without contact from a quorum within an election timeout. */
   checkQuorum?: boolean;
+  /**
+   * How the leader confirms a ReadIndex (etcd's `ReadOnlyOption`). "safe"
+   * (default): a heartbeat round that a quorum answers proves it still leads.
+   * "lease-based": no round; it answers at once from its commit index,
+   * trusting its lease. That needs `checkQuorum` (a leader cut off steps
+   * down within an election timeout, and followers ignore votes while they
+   * heard from it within one) and clocks whose rates agree: a member whose
+   * ticks run slow can still believe it leads after the others elected
+   * another leader, and a read it serves then may be stale.
+   */
+  readOnlyOption?: "safe" | "lease-based";
   /** A source of uniform numbers in [0, 1); inject one to make runs reproducible. */
   random?: () => number;
   /** Where raft logs elections and warnings. Default: silent. */
@@ -64,6 +75,7 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     maxInflightMsgs: c.maxInflightMsgs ?? 256,
     preVote: c.preVote ?? false,
     checkQuorum: c.checkQuorum ?? false,
+    readOnlyOption: c.readOnlyOption ?? "safe",
     random: c.random ?? Math.random,
     logger: c.logger ?? silent,
   };
@@ -74,5 +86,15 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     throw new ConfigError("electionTick must be greater than heartbeatTick");
   }
   if (!(r.maxInflightMsgs > 0)) throw new ConfigError("maxInflightMsgs must be greater than 0");
+  if (r.readOnlyOption !== "safe" && r.readOnlyOption !== "lease-based") {
+    throw new ConfigError(
+      `readOnlyOption must be "safe" or "lease-based", got ${r.readOnlyOption}`,
+    );
+  }
+  if (r.readOnlyOption === "lease-based" && !r.checkQuorum) {
+    throw new ConfigError(
+      'readOnlyOption "lease-based" needs checkQuorum: the lease is what it keeps',
+    );
+  }
   return r;
 }

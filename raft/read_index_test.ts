@@ -1,5 +1,6 @@
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertThrows } from "@std/assert";
 import { MessageType } from "../raftpb/mod.ts";
+import { ConfigError } from "./errors.ts";
 import { bytes, TestCluster } from "./testing/test_cluster.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -56,4 +57,25 @@ Deno.test("read index: a single member answers at once", () => {
   c.get(1n).node.readIndex(bytes("solo"));
   c.stabilize();
   assertEquals(c.get(1n).readStates.length, 1);
+});
+
+Deno.test("read index: lease-based, the leader answers at once, without a heartbeat round", () => {
+  const c = new TestCluster([1n, 2n, 3n], { checkQuorum: true, readOnlyOption: "lease-based" });
+  c.elect(1n);
+  c.get(1n).node.propose(bytes("a"));
+  c.stabilize();
+  c.filter = () => false; // no follower hears anything: a safe read would wait
+  c.get(1n).node.readIndex(bytes("lease"));
+  c.stabilize();
+  const rs = c.get(1n).readStates;
+  assertEquals(rs.map((r) => text(r.requestCtx)), ["lease"]);
+  assertEquals(rs[0].index, c.get(1n).node.status().commit);
+});
+
+Deno.test("read index: lease-based reads need checkQuorum", () => {
+  assertThrows(
+    () => new TestCluster([1n, 2n, 3n], { readOnlyOption: "lease-based" }),
+    ConfigError,
+    "needs checkQuorum",
+  );
 });

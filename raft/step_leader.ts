@@ -100,6 +100,11 @@ function readIndex(r: RaftCore, m: Message): void {
     r.pendingReadIndex.push(m);
     return;
   }
+  if (r.cfg.readOnlyOption === "lease-based") {
+    // The lease (checkQuorum) stands in for the heartbeat round.
+    respondToRead(r, m, r.log.committed);
+    return;
+  }
   r.readOnly.addRequest(r.log.committed, m);
   r.readOnly.recvAck(r.id, m.entries[0].data);
   r.bcastHeartbeat(m.entries[0].data);

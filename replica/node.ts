@@ -146,6 +146,7 @@ export class ReplicaNode<R = unknown> implements Raft {
       maxInflightMsgs: 256,
       preVote: cfg.preVote,
       checkQuorum: cfg.preVote,
+      readOnlyOption: cfg.reads === "lease" ? "lease-based" : "safe",
       logger: this.#log,
     });
     this.#loop = new RaftLoop(this.raft, (rd) => this.#handleReady(rd), this.#log, (e) => {

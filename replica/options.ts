@@ -184,6 +184,16 @@ export interface ReplicaOptions<R = unknown> {
   heartbeatTicks?: number;
   /** PreVote and CheckQuorum (etcd's options). Default true. */
   preVote?: boolean;
+  /**
+   * How `read` is confirmed. "read-index" (default): the leader proves it
+   * still leads with a heartbeat round that a quorum answers. "lease": the
+   * leader answers from its commit index without that round, trusting its
+   * lease (CheckQuorum; needs `preVote`, which turns it on). The lease
+   * assumes every member's clock runs at about the same rate: a leader
+   * whose ticks run slow may serve a stale read after the others elected
+   * another leader. Off by default for that reason.
+   */
+  reads?: "read-index" | "lease";
   /** Logger of the replica and its transport. Default: the console, warnings and up. */
   logger?: Logger;
   /** Serve `GET /metrics` on the peer port: the transport's metrics and the replica's. Default false. */
@@ -224,6 +234,7 @@ export interface ReplicaConfig<R = unknown> {
   electionTicks: number;
   heartbeatTicks: number;
   preVote: boolean;
+  reads: "read-index" | "lease";
   logger: Logger;
   metrics: boolean;
 }
@@ -292,7 +303,18 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
     electionTicks: count(o.electionTicks, 10, "electionTicks"),
     heartbeatTicks: count(o.heartbeatTicks, 1, "heartbeatTicks"),
     preVote: o.preVote ?? true,
+    reads: readMode(o.reads, o.preVote ?? true),
     logger: o.logger ?? consoleLogger("warn"),
     metrics: o.metrics ?? false,
   };
+}
+
+/** `reads`, checked: a lease needs CheckQuorum, which `preVote` turns on. */
+function readMode(reads: string | undefined, preVote: boolean): "read-index" | "lease" {
+  if (reads === undefined || reads === "read-index") return "read-index";
+  if (reads !== "lease") throw new TypeError(`reads must be "read-index" or "lease", got ${reads}`);
+  if (!preVote) {
+    throw new TypeError('reads: "lease" needs preVote (its CheckQuorum is what keeps the lease)');
+  }
+  return "lease";
 }
