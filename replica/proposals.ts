@@ -14,6 +14,7 @@
  */
 
 import type { Entry } from "../raftpb/mod.ts";
+import { Deadlines } from "./deadlines.ts";
 import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
 
 /**
@@ -94,6 +95,7 @@ export class Proposals<R = unknown> {
   readonly #alsoAnswered = new Map<bigint, Pending<R>[]>();
   #count = 0;
   #closed: Error | undefined;
+  readonly #deadlines = new Deadlines();
 
   /** Proposals in the table. */
   get size(): number {
@@ -119,11 +121,13 @@ export class Proposals<R = unknown> {
       const onAbort = () => this.#abandon(p, signal!.reason, "the signal aborted");
       signal?.addEventListener("abort", onAbort, { once: true });
       const ms = options.timeoutMs ?? Infinity;
-      const timer = Number.isFinite(ms)
-        ? setTimeout(() => this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`), ms)
+      const cancel = Number.isFinite(ms)
+        ? this.#deadlines.add(ms, () => {
+          this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`);
+        })
         : undefined;
       p.release = () => {
-        clearTimeout(timer);
+        cancel?.();
         signal?.removeEventListener("abort", onAbort);
       };
       this.#queued.push(p);

@@ -84,6 +84,7 @@ export class ProposalDecodeError extends Error {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const ascii = new TextDecoder();
 
 /** `,"i":"` + a UUID (36 characters) + `"}`: how an entry we wrote ends. */
 const ID_TAIL = encoder.encode(',"i":"');
@@ -100,14 +101,12 @@ function tailId(data: Uint8Array): string | undefined {
   if (n < TAIL_BYTES + 2 || data[n - 1] !== 0x7d || data[n - 2] !== 0x22) return undefined;
   const at = n - TAIL_BYTES;
   for (let i = 0; i < ID_TAIL.length; i++) if (data[at + i] !== ID_TAIL[i]) return undefined;
-  let id = "";
   for (let i = at + ID_TAIL.length; i < n - 2; i++) {
     const c = data[i];
     const hexOrDash = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || c === 0x2d;
     if (!hexOrDash) return undefined;
-    id += String.fromCharCode(c);
   }
-  return id;
+  return ascii.decode(data.subarray(at + ID_TAIL.length, n - 2));
 }
 
 /**
