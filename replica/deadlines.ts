@@ -2,8 +2,8 @@
  * Time limits of many waits on one timer. A timer per request costs more
  * than the request's own work at thousands of writes a second (measured on
  * the KV: about 5 % of its PUT rate), so the waits of a table share one
- * interval that runs only while something waits and fires each wait within
- * {@link SWEEP_MS} after its time.
+ * interval that runs while something waits (and one sweep more) and fires
+ * each wait within {@link SWEEP_MS} after its time.
  *
  * @module
  */
@@ -43,20 +43,21 @@ export class Deadlines {
     const item = { at: performance.now() + ms, fire };
     this.#items.add(item);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
-    return () => this.#remove(item);
+    return () => this.#items.delete(item);
   }
 
-  #remove(item: Item): void {
-    if (!this.#items.delete(item) || this.#items.size > 0) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
+  /** Fires what is due; the interval stops at a sweep that finds nothing waiting (not at
+   * each last removal: one request at a time would start and stop it every time). */
   #sweep(): void {
+    if (this.#items.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
     const now = performance.now();
     for (const item of this.#items) {
       if (item.at > now) continue;
-      this.#remove(item);
+      this.#items.delete(item);
       item.fire();
     }
   }
