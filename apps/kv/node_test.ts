@@ -226,3 +226,24 @@ Deno.test("kv node: a leader stopped with handOver transfers leadership first", 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("kv node: with raftexample's gob (no ids), equal PUTs at once are all answered", async () => {
+  // Entries are known by key and value: the first equal entry applied answers every PUT
+  // of that key and value sent before it reached the log, and none is left to time out.
+  const root = await Deno.makeTempDir();
+  const { nodes } = await startCluster(root, 3, 10000, {}, true);
+  try {
+    const leader = await leaderOf(nodes);
+    const follower = nodes.find((n) => n !== leader)!;
+    await follower.put("/warm", "up");
+    const t0 = performance.now();
+    await Promise.all([1, 2, 3, 4].map(() => follower.put("/same", "v")));
+    await Promise.all([1, 2].map(() => leader.put("/same", "w")));
+    const took = performance.now() - t0;
+    assertEquals(took < 2000, true, `answered in ${took.toFixed(0)} ms, not at a deadline`);
+    assertEquals(await follower.get("/same", false), "w");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
