@@ -156,3 +156,26 @@ Deno.test("splitUrl gives the path as sent and the query", () => {
   assertEquals(splitUrl("http://kv:1/a%20b?x=1&stale"), { path: "/a%20b", query: "x=1&stale" });
   assertEquals(splitUrl("http://kv:1"), { path: "/", query: "" });
 });
+
+Deno.test("http api: a request still waiting when its client goes away stops waiting", async () => {
+  let seen: AbortSignal | undefined;
+  const service: KvService = {
+    put: (_k, _v, signal) =>
+      new Promise((_, reject) => {
+        seen = signal;
+        signal!.addEventListener("abort", () => reject(signal!.reason), { once: true });
+      }),
+    get: () => Promise.resolve(undefined),
+    addMember: () => Promise.resolve(),
+    removeMember: () => Promise.resolve(),
+  };
+  const h = createKvHandler(service);
+  const client = new AbortController();
+  const answer = h(new Request("http://kv/a", { method: "PUT", body: "1", signal: client.signal }));
+  await new Promise((r) => setTimeout(r, 80)); // past the time a request starts to watch
+  assertEquals(seen?.aborted, false);
+  client.abort(new Error("the client went away"));
+  const r = await answer;
+  assertEquals([seen?.aborted, r.status], [true, 500]);
+  await r.body?.cancel();
+});
