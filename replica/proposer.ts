@@ -151,6 +151,6 @@ export class Proposer<R = unknown> {
       this.table.dropped(batch, error);
       return;
     }
-    this.table.sent(batch, r.status().term);
+    this.table.sent(batch, r.term);
   }
 }
