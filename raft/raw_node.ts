@@ -288,6 +288,20 @@ export class RawNode {
     }));
   }
 
+  /**
+   * The current term, without building the rest of {@link status} (the
+   * replica reads it after every batch of proposals).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, RawNode } from "@rafthttp/rafthttp/raft";
+   * console.log(new RawNode({ id: 1n, storage: new MemoryStorage() }).term); // 0n
+   * ```
+   */
+  get term(): bigint {
+    return this.#r.term;
+  }
+
   /** The member's current state. */
   status(): Status {
     const r = this.#r;

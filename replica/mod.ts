@@ -5,13 +5,12 @@
  * (`propose` on any member, `read` as a linearizable barrier, membership
  * changes, leadership transfer); see docs/replicated-service.md.
  *
- * Beneath it, the parts it is made of, which the KV service also uses:
+ * Beneath it, the parts it is made of, for a member of one's own:
  * {@link RaftLoop} runs the RawNode's actions and Ready handling in order;
  * {@link bootstrapIfNew} writes a new cluster's first log as etcd does;
- * {@link Members} keeps the KV's member list on disk; {@link compactIndexFor}
- * says where to cut the log after a snapshot; {@link sendMessages} and
- * {@link SnapshotInbox} carry the KV's in-memory snapshots, and
- * {@link SnapshotFiles} a replica's streamed ones.
+ * {@link compactIndexFor} says where to cut the log after a snapshot;
+ * {@link SnapshotFiles} keeps the state machine's snapshot data, and
+ * {@link MemberTable} the peer URLs a raft snapshot records.
  *
  * @example
  * ```ts
@@ -25,7 +24,7 @@
  * @module
  */
 
-export { type Replica, type ReplicaStatus, startReplica } from "./replica.ts";
+export { type Replica, type ReplicaStatus, startReplica, type StopOptions } from "./replica.ts";
 export {
   type RawEntries,
   type ReplicaOptions,
@@ -63,6 +62,4 @@ export type { MembershipUpdate } from "./membership_update.ts";
 export { type FileStream, SnapshotFiles, type SnapshotSource } from "./snapshot_files.ts";
 export { bootstrapIfNew, initialLog, isEmpty } from "./bootstrap.ts";
 export { type LoopAction, RaftLoop, type ReadyHandler } from "./loop.ts";
-export { Members } from "./members.ts";
 export { compactIndexFor } from "./snapshot_policy.ts";
-export { sendMessages, SnapshotInbox } from "./snapshot_transfer.ts";

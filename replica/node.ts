@@ -220,10 +220,27 @@ export class ReplicaNode<R = unknown> implements Raft {
     this.#loop.run((r) => r.step(m));
   }
 
-  /** A MsgSnap is stepped only if its data file is here (the transport's sink wrote it). */
+  /**
+   * A MsgSnap is stepped only if its data file is here (the transport's sink
+   * wrote it), or, with `inlineSnapshots`, once the data it carries is
+   * written to that file; it is then stepped without it (raft's snapshot
+   * data is the URL table, which a raftexample snapshot does not have).
+   */
   async #processSnapshot(m: Message): Promise<void> {
     const index = m.snapshot?.metadata?.index ?? 0n;
-    if (await this.files.size(index) === undefined) {
+    if (this.cfg.inlineSnapshots) {
+      try {
+        await this.#snapshots.receiveInline(m);
+      } catch (e) {
+        this.#log.warn("could not write a snapshot sent inline", {
+          from: m.from,
+          index,
+          error: (e as Error).message,
+        });
+        return;
+      }
+      m.snapshot!.data = new Uint8Array();
+    } else if (await this.files.size(index) === undefined) {
       this.#log.warn("dropped a MsgSnap that came without its data", { from: m.from, index });
       return;
     }
@@ -303,8 +320,9 @@ export class ReplicaNode<R = unknown> implements Raft {
     if (t === undefined || messages.length === 0) return;
     const others: Message[] = [];
     for (const m of messages) {
-      if (m.type === MessageType.MsgSnap) this.#snapshots.send(m, t);
-      else others.push(m);
+      if (m.type !== MessageType.MsgSnap) others.push(m);
+      else if (this.cfg.inlineSnapshots) this.#snapshots.sendInline(m, t);
+      else this.#snapshots.send(m, t);
     }
     t.send(others);
   }
@@ -333,6 +351,43 @@ export class ReplicaNode<R = unknown> implements Raft {
   /** Where this member stands, for `status()`. */
   get appliedIndex(): bigint {
     return this.#applier.applied;
+  }
+
+  /** Raft's role of this member now. */
+  get role(): StateType {
+    return this.#role;
+  }
+
+  /** The log this member holds: first and last index, and the newest snapshot's index. */
+  get log(): { firstIndex: bigint; lastIndex: bigint; snapshotIndex: bigint } {
+    const s = this.#disk.storage;
+    return {
+      firstIndex: s.firstIndex(),
+      lastIndex: s.lastIndex(),
+      snapshotIndex: this.#snapshots.index,
+    };
+  }
+
+  /**
+   * A leader hands leadership to its most up-to-date follower and waits
+   * (up to an election timeout) until it no longer leads, so that the
+   * others need not wait for an election; others return at once.
+   */
+  async handOver(): Promise<void> {
+    if (this.#role !== "leader" || this.#stopping !== undefined) return;
+    let best: bigint | undefined;
+    let bestMatch = -1n;
+    for (const [id, p] of this.raft.status().progress ?? []) {
+      if (id === this.id || !this.membership.isVoter(id)) continue;
+      if (p.match > bestMatch) [best, bestMatch] = [id, p.match];
+    }
+    if (best === undefined) return;
+    const to = best;
+    this.#loop.run((r) => r.transferLeader(to));
+    const deadline = performance.now() + this.cfg.electionTicks * this.cfg.tickMs;
+    while (this.#role === "leader" && performance.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   /** Queues an action on the core. */

@@ -173,6 +173,15 @@ export interface ReplicaOptions<R = unknown> {
   snapshotCatchUpEntries?: number;
   /** Keep the commands in the log as they are (no envelope); see {@link RawEntries}. */
   rawEntries?: RawEntries;
+  /**
+   * Snapshots inside the MsgSnap, as etcd's raftexample sends and takes
+   * them: a follower is sent the state machine's snapshot data as the
+   * message's `data` (through the pipeline, held in memory whole), and a
+   * MsgSnap that comes with data is taken as the state machine's snapshot
+   * (the URL table does not travel then). Default false: the data is
+   * streamed from its file behind the MsgSnap (`POST /raft/snapshot`).
+   */
+  inlineSnapshots?: boolean;
   /** Largest command `propose` takes, bytes. Default 1 MiB. */
   maxCommandBytes?: number;
   /** Time limit of a request that gives none, ms. Default 10000. */
@@ -229,6 +238,7 @@ export interface ReplicaConfig<R = unknown> {
   snapshotEvery: number;
   snapshotCatchUpEntries: number;
   rawEntries: RawEntries | undefined;
+  inlineSnapshots: boolean;
   maxCommandBytes: number;
   requestTimeoutMs: number;
   tickMs: number;
@@ -298,6 +308,7 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
       0,
     ),
     rawEntries: o.rawEntries,
+    inlineSnapshots: o.inlineSnapshots ?? false,
     maxCommandBytes: count(o.maxCommandBytes, 1 << 20, "maxCommandBytes"),
     requestTimeoutMs: count(o.requestTimeoutMs, 10_000, "requestTimeoutMs"),
     tickMs: count(o.tickMs, 100, "tickMs"),

@@ -1,8 +1,11 @@
 /**
  * Proposals waiting for their entry: queued (not yet given to raft), sent
  * (raft took it; not yet in this replica's log) and seen (in the log at a
- * known index). An applied entry answers exactly the proposal seen at its
- * index; nothing else ever resolves one. A proposal leaves the table when
+ * known index). An applied entry answers the proposal seen at its index and,
+ * where keys are content (raw entries), every other proposal of the same key
+ * that was sent before the entry reached this log: the entry does what each
+ * of them asked, and it was committed after each of them began. Nothing else
+ * ever resolves one. A proposal leaves the table when
  * it is answered, when its signal aborts or its time is up, when a new term
  * began since it was sent and its entry never showed up in this log, when
  * its entry was replaced in the log, and when a snapshot replaced the log.
@@ -11,6 +14,7 @@
  */
 
 import type { Entry } from "../raftpb/mod.ts";
+import { Deadlines } from "./deadlines.ts";
 import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
 
 /**
@@ -87,8 +91,11 @@ export class Proposals<R = unknown> {
   #queued: Pending<R>[] = [];
   readonly #unseen = new Map<string, Pending<R>[]>();
   readonly #seen = new Map<bigint, Pending<R>>();
+  /** Per index: the other proposals of its entry's key that were sent when it was appended. */
+  readonly #alsoAnswered = new Map<bigint, Pending<R>[]>();
   #count = 0;
   #closed: Error | undefined;
+  readonly #deadlines = new Deadlines();
 
   /** Proposals in the table. */
   get size(): number {
@@ -114,11 +121,13 @@ export class Proposals<R = unknown> {
       const onAbort = () => this.#abandon(p, signal!.reason, "the signal aborted");
       signal?.addEventListener("abort", onAbort, { once: true });
       const ms = options.timeoutMs ?? Infinity;
-      const timer = Number.isFinite(ms)
-        ? setTimeout(() => this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`), ms)
+      const cancel = Number.isFinite(ms)
+        ? this.#deadlines.add(ms, () => {
+          this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`);
+        })
         : undefined;
       p.release = () => {
-        clearTimeout(timer);
+        cancel?.();
         signal?.removeEventListener("abort", onAbort);
       };
       this.#queued.push(p);
@@ -172,6 +181,9 @@ export class Proposals<R = unknown> {
         );
       }
     }
+    for (const index of this.#alsoAnswered.keys()) {
+      if (index >= first) this.#alsoAnswered.delete(index);
+    }
     if (this.#unseen.size === 0) return;
     for (const e of entries) {
       if (e.data.length === 0) continue;
@@ -180,18 +192,34 @@ export class Proposals<R = unknown> {
       if (list === undefined) continue;
       const p = list.shift()!;
       if (list.length === 0) this.#unseen.delete(key!);
+      else this.#alsoAnswered.set(e.index, [...list]);
       p.state = "seen";
       p.index = e.index;
       this.#seen.set(e.index, p);
     }
   }
 
-  /** The entry at `index` (of `key`) was applied with `result`; true if it answered a proposal. */
+  /**
+   * The entry at `index` (of `key`) was applied with `result`: it answers
+   * the proposal seen at `index` and the others of its key sent before it
+   * was appended (see the module); true if it answered any.
+   */
   applied(index: bigint, key: string | undefined, result: R): boolean {
+    let answered = false;
     const p = this.#seen.get(index);
-    if (p === undefined || p.key !== key) return false;
-    this.#settle(p).resolve(result);
-    return true;
+    if (p !== undefined && p.key === key) {
+      this.#settle(p).resolve(result);
+      answered = true;
+    }
+    const others = this.#alsoAnswered.get(index);
+    if (others === undefined) return answered;
+    this.#alsoAnswered.delete(index);
+    for (const q of others) {
+      if (!this.#live(q) || q.key !== key) continue;
+      this.#settle(q).resolve(result);
+      answered = true;
+    }
+    return answered;
   }
 
   /**
@@ -217,6 +245,7 @@ export class Proposals<R = unknown> {
       for (const p of list) this.#settle(p).reject(new OutcomeUnknownError(why));
     }
     for (const p of [...this.#seen.values()]) this.#settle(p).reject(new OutcomeUnknownError(why));
+    this.#alsoAnswered.clear();
   }
 
   /** Fails every proposal with `error` and refuses new ones with it. */
@@ -226,6 +255,7 @@ export class Proposals<R = unknown> {
     this.#queued = [];
     this.#unseen.clear();
     this.#seen.clear();
+    this.#alsoAnswered.clear();
     this.#count = 0;
     for (const p of all) {
       p.release();

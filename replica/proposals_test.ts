@@ -59,6 +59,58 @@ Deno.test("proposals: a waiter whose client left goes; the next equal command an
   assertEquals(await retry, "ok");
 });
 
+Deno.test("proposals: an applied entry answers every waiter of its key sent before it was appended", async () => {
+  // Raw entries keyed by content (the KV's raftexample mode: key and value): two clients
+  // PUT the same key and value; the first entry to land does what both asked.
+  const t = new Proposals<string>();
+  const one = propose(t, "x=1");
+  const two = propose(t, "x=1");
+  sendQueued(t);
+  const later = propose(t, "x=1"); // queued after the entry was appended: not answered by it
+  t.appended([entry(9n, "x=1")], keyOf);
+  sendQueued(t);
+  assertEquals(t.applied(9n, "x=1", "ok"), true);
+  assertEquals([await one, await two], ["ok", "ok"]);
+  assertEquals(await settled(later), "pending");
+  assertEquals(t.size, 1);
+  t.appended([entry(10n, "x=1")], keyOf); // the second proposal's own entry: nobody left for it
+  t.appended([entry(11n, "x=1")], keyOf);
+  assertEquals(t.applied(10n, "x=1", "again"), true, "the later one takes the next entry");
+  assertEquals(await later, "again");
+  assertEquals(t.applied(11n, "x=1", "more"), false);
+  assertEquals(t.size, 0);
+});
+
+Deno.test("proposals: an entry answers only live waiters of its key; a gone client is skipped", async () => {
+  const t = new Proposals<string>();
+  const gone = new AbortController();
+  const first = propose(t, "x=1");
+  const left = propose(t, "x=1", gone.signal);
+  const third = propose(t, "x=1");
+  sendQueued(t);
+  t.appended([entry(4n, "x=1")], keyOf);
+  gone.abort(new Error("client went away"));
+  await assertRejects(() => left, OutcomeUnknownError);
+  assertEquals(t.applied(4n, "x=1", "ok"), true);
+  assertEquals([await first, await third], ["ok", "ok"]);
+  assertEquals(t.size, 0);
+});
+
+Deno.test("proposals: an entry replaced by a new leader answers none of its key's waiters", async () => {
+  const t = new Proposals<string>();
+  const a = propose(t, "x=1");
+  const b = propose(t, "x=1");
+  sendQueued(t);
+  t.appended([entry(4n, "x=1")], keyOf);
+  t.appended([entry(4n, "y=2")], keyOf); // replaced: a fails; b is still waiting for its own
+  await assertRejects(() => a, OutcomeUnknownError, "replaced");
+  assertEquals(t.applied(4n, "y=2", "other"), false);
+  assertEquals(await settled(b), "pending");
+  t.appended([entry(5n, "x=1")], keyOf);
+  t.applied(5n, "x=1", "ok");
+  assertEquals(await b, "ok");
+});
+
 Deno.test("proposals: aborted before it was sent, the signal's reason; after, outcome unknown", async () => {
   const t = new Proposals<string>();
   const early = new AbortController();

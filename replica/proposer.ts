@@ -112,7 +112,11 @@ export class Proposer<R = unknown> {
 
   /** The command and key of a committed normal entry (throws on a malformed envelope). */
   decode(e: Entry): DecodedEntry {
-    if (this.#d.raw !== undefined) return { command: e.data, key: this.#d.raw.match(e.data) };
+    if (this.#d.raw !== undefined) {
+      // No proposal waits (a follower, mostly): no key is needed, and match may cost.
+      const key = this.table.size > 0 ? this.#d.raw.match(e.data) : undefined;
+      return { command: e.data, key };
+    }
     const env = decodeEnvelope(e.data);
     return { command: env.command, key: env.origin === this.#d.id ? `${env.seq}` : undefined };
   }
@@ -147,6 +151,6 @@ export class Proposer<R = unknown> {
       this.table.dropped(batch, error);
       return;
     }
-    this.table.sent(batch, r.status().term);
+    this.table.sent(batch, r.term);
   }
 }

@@ -9,6 +9,7 @@
  */
 
 import type { RawNode, ReadState } from "../raft/mod.ts";
+import { Deadlines } from "./deadlines.ts";
 import { NoLeaderError, type ReplicaStoppedError } from "./errors.ts";
 import type { WaitOptions } from "./proposals.ts";
 
@@ -68,6 +69,7 @@ export class Reads {
   #waitingApply: Waiter[] = [];
   #applied = 0n;
   #closed: Error | undefined;
+  readonly #deadlines = new Deadlines();
 
   /** Creates the table; nothing runs until a read comes. */
   constructor(deps: ReadsDeps) {
@@ -91,11 +93,11 @@ export class Reads {
       const onAbort = () => this.#abandon(w, signal!.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
       const ms = options.timeoutMs ?? Infinity;
-      const timer = Number.isFinite(ms)
-        ? setTimeout(() => this.#abandon(w, readTimeout(ms)), ms)
+      const cancel = Number.isFinite(ms)
+        ? this.#deadlines.add(ms, () => this.#abandon(w, readTimeout(ms)))
         : undefined;
       w.release = () => {
-        clearTimeout(timer);
+        cancel?.();
         signal?.removeEventListener("abort", onAbort);
       };
       w.batch = this.#open ?? this.#newBatch();

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ConfChangeType, type PeerServerAddr } from "../mod.ts";
+import { ConfChangeType, type PeerServerAddr, type Transport } from "../mod.ts";
+import type { StateType } from "../raft/mod.ts";
 import { DiskStorage } from "../storage/mod.ts";
 import { bootstrapIfNew } from "./bootstrap.ts";
 import { OutcomeUnknownError } from "./errors.ts";
@@ -38,6 +39,14 @@ export interface ReplicaStatus {
   commitIndex: bigint;
   /** The index of the last entry applied here. */
   appliedIndex: bigint;
+  /** Raft's role of this member: "leader", "follower", "candidate" or "precandidate". */
+  role: StateType;
+  /** The first index of the log held here (entries before it are in the snapshot). */
+  firstIndex: bigint;
+  /** The last index of the log held here. */
+  lastIndex: bigint;
+  /** The index of the newest snapshot, taken here or received (0n: none). */
+  snapshotIndex: bigint;
   /**
    * The members: voters, then learners. While joint, voters of both sides
    * (a voter of one side only says which in its `joint` field).
@@ -69,6 +78,12 @@ export interface Replica<R = unknown> extends AsyncDisposable {
   readonly handler: (req: Request) => Promise<Response>;
   /** Where the peer port listens (undefined with `serve: false`). */
   readonly addr: PeerServerAddr | undefined;
+  /**
+   * The transport under the replica, for what the replica does not wrap:
+   * fault injection (`cutPeer`, `mendPeer`) and its statistics. Its peers
+   * are the replica's to keep: do not add or remove them.
+   */
+  readonly transport: Transport;
   /**
    * Proposes `command` (on any member: raft forwards it to the leader) and
    * resolves with what `apply` returned for its entry on this replica.
@@ -114,8 +129,26 @@ export interface Replica<R = unknown> extends AsyncDisposable {
   transferLeadership(id: IdLike, options?: WaitOptions): Promise<void>;
   /** The transport's metrics and the replica's gauges (Prometheus text format). */
   metrics(): string;
-  /** Stops the replica: pending requests get `ReplicaStoppedError`; files and ports are released. */
-  stop(): Promise<void>;
+  /**
+   * Stops the replica: pending requests get `ReplicaStoppedError`; files
+   * and ports are released. With `handOver`, a leader first hands
+   * leadership to its most up-to-date follower (waiting up to an election
+   * timeout), so that the others need not wait for an election.
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+/**
+ * Options of {@link Replica.stop}.
+ *
+ * @example
+ * ```ts ignore
+ * await replica.stop({ handOver: true }); // a leader hands over first
+ * ```
+ */
+export interface StopOptions {
+  /** A leader first hands leadership to its most up-to-date follower. Default false. */
+  handOver?: boolean;
 }
 
 class ReplicaHandle<R> implements Replica<R> {
@@ -133,6 +166,10 @@ class ReplicaHandle<R> implements Replica<R> {
 
   get addr(): PeerServerAddr | undefined {
     return this.#n.server?.addr;
+  }
+
+  get transport(): Transport {
+    return this.#n.transport!;
   }
 
   #opts(o: WaitOptions = {}): WaitOptions {
@@ -156,6 +193,8 @@ class ReplicaHandle<R> implements Replica<R> {
       term: s.term,
       commitIndex: s.commit,
       appliedIndex: n.appliedIndex,
+      role: n.role,
+      ...n.log,
       members: n.membership.list(),
       joint: n.membership.joint,
     };
@@ -228,7 +267,8 @@ class ReplicaHandle<R> implements Replica<R> {
     return metricsText(this.#n);
   }
 
-  async stop(): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (options.handOver) await this.#n.handOver();
     await this.#n.stop({ type: "stopped", reason: "stop" });
   }
 

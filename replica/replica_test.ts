@@ -233,3 +233,46 @@ Deno.test("replica: a state machine that throws stops the replica, naming the en
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("replica: inlineSnapshots carry the data inside the MsgSnap; stop({ handOver }) hands over", async () => {
+  const root = await Deno.makeTempDir({ prefix: "replica-test-" });
+  const c = new Cluster(root);
+  const inline = { inlineSnapshots: true };
+  try {
+    for (const id of [1n, 2n, 3n]) c.url(id);
+    await Promise.all([1n, 2n, 3n].map((id) => c.start(id, inline)));
+    const leader = await c.leader();
+    const victim = [1n, 2n, 3n].find((id) => id !== leader.replica.id)!;
+    const behind = c.get(victim).replica.status().lastIndex;
+    await c.stop(victim);
+    for (let i = 0; i < 30; i++) await put(leader.replica, `i${i}`, `${i}`);
+    await waitUntil(() => leader.replica.status().firstIndex > behind + 1n, 5000, "compacted");
+    assert(leader.replica.status().snapshotIndex > behind);
+    assertEquals(leader.replica.status().role, "leader");
+    const again = await c.start(victim, inline);
+    await waitUntil(() => again.sm.restores === 1, 5000, "the snapshot from the leader restored");
+    await again.replica.read();
+    assertEquals(again.sm.map, leader.sm.map);
+    const streamed = /^etcd_network_snapshot_send_success\{[^}]*\} [1-9]/m;
+    assert(!streamed.test(leader.replica.metrics()), "nothing went through POST /raft/snapshot");
+    // A leader stopped with handOver: the others lead again well within an election timeout.
+    const others = [...c.members.values()].filter((m) => m !== leader);
+    const t0 = performance.now();
+    await leader.replica.stop({ handOver: true });
+    c.members.delete(leader.replica.id);
+    const old = leader.replica.id;
+    await waitUntil(
+      () => {
+        const seen = others.map((m) => m.replica.status().leader);
+        return seen.every((l) => l === seen[0] && l !== 0n && l !== old);
+      },
+      5000,
+      "a new leader both others follow",
+    );
+    const took = performance.now() - t0;
+    assert(took < 400, `a new leader ${took.toFixed(0)} ms after the stop began (election: 500+)`);
+  } finally {
+    await c.stopAll();
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -9,10 +9,12 @@
  * @module
  */
 
+import { clone } from "npm:@bufbuild/protobuf@2.17.0";
 import {
   type ConfState,
   type Logger,
   type Message,
+  MessageSchema,
   type Snapshot,
   SnapshotStatus,
   type Transport,
@@ -180,6 +182,39 @@ export class Snapshots<R> {
       (ok) => ok || fail("its data file is missing"),
       (e) => fail(e.message),
     );
+  }
+
+  /**
+   * Sends a MsgSnap with the state machine's data inside it (raftexample's
+   * way; see `inlineSnapshots`): the file is read whole into a copy of the
+   * message. The transport reports the outcome to raft.
+   */
+  sendInline(m: Message, transport: Transport): void {
+    const index = m.snapshot?.metadata?.index ?? 0n;
+    Deno.readFile(this.#d.files.path(index)).then(
+      (data) => {
+        const full = clone(MessageSchema, m);
+        full.snapshot!.data = data;
+        transport.send([full]);
+      },
+      (e) => {
+        this.#d.log.warn("cannot send a snapshot", { to: m.to, error: e.message });
+        this.#d.loop.run((r) => r.reportSnapshot(m.to, SnapshotStatus.Failure));
+      },
+    );
+  }
+
+  /**
+   * Takes the data that came inside a MsgSnap (a raftexample leader's) as
+   * the state machine's snapshot at its index: written to its file unless
+   * that is there already. Resolves once it is durable.
+   */
+  async receiveInline(m: Message): Promise<void> {
+    const index = m.snapshot?.metadata?.index ?? 0n;
+    const data = m.snapshot?.data ?? new Uint8Array();
+    if (await this.#d.files.size(index) === undefined) {
+      await this.#d.files.write(index, data, this.#abort.signal);
+    }
   }
 
   /** Stops a snapshot being written. */

@@ -1,6 +1,8 @@
 /**
- * How a PUT travels through the raft log: a pluggable codec, so that a
- * member can later speak raftexample's own encoding (gob) instead of ours.
+ * How a PUT travels through the raft log: a pluggable codec (ours, JSON
+ * with an id; or raftexample's gob, `gob.ts`). The log holds exactly what
+ * the codec writes (the replica's raw entries), and the codec names each
+ * entry for the member that waits for it.
  *
  * @module
  */
@@ -36,6 +38,26 @@ export interface ProposalCodec {
   encode(p: Proposal): Uint8Array;
   /** Decodes entry data; throws {@link ProposalDecodeError} if it is not a proposal. */
   decode(data: Uint8Array): Proposal;
+  /**
+   * What the member that proposed the entry knows it by (the replica's
+   * `rawEntries.match`): its id, or {@link contentKey} for a codec without
+   * ids; undefined for data that is not a proposal.
+   */
+  waitKey(data: Uint8Array): string | undefined;
+}
+
+/**
+ * The wait key of a proposal without an id: its key and value (a NUL
+ * between them, which neither a URL path nor the waits need).
+ *
+ * @example
+ * ```ts
+ * import { contentKey } from "./codec.ts";
+ * console.log(JSON.stringify(contentKey({ key: "/a", value: "1" }))); // "/a\u00001"
+ * ```
+ */
+export function contentKey(p: Proposal): string {
+  return `${p.key}\u0000${p.value}`;
 }
 
 /**
@@ -62,6 +84,30 @@ export class ProposalDecodeError extends Error {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const ascii = new TextDecoder();
+
+/** `,"i":"` + a UUID (36 characters) + `"}`: how an entry we wrote ends. */
+const ID_TAIL = encoder.encode(',"i":"');
+const UUID_CHARS = 36;
+const TAIL_BYTES = ID_TAIL.length + UUID_CHARS + 2;
+
+/**
+ * The id at the end of a JSON proposal, read without parsing the rest (it
+ * runs for every entry appended while writes wait). Inside a JSON string a
+ * quote is escaped, so these bytes can only be the `i` field itself.
+ */
+function tailId(data: Uint8Array): string | undefined {
+  const n = data.length;
+  if (n < TAIL_BYTES + 2 || data[n - 1] !== 0x7d || data[n - 2] !== 0x22) return undefined;
+  const at = n - TAIL_BYTES;
+  for (let i = 0; i < ID_TAIL.length; i++) if (data[at + i] !== ID_TAIL[i]) return undefined;
+  for (let i = at + ID_TAIL.length; i < n - 2; i++) {
+    const c = data[i];
+    const hexOrDash = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || c === 0x2d;
+    if (!hexOrDash) return undefined;
+  }
+  return ascii.decode(data.subarray(at + ID_TAIL.length, n - 2));
+}
 
 /**
  * Our default codec: `{"k":KEY,"v":VALUE,"i":ID}` as UTF-8 JSON.
@@ -97,5 +143,15 @@ export const jsonCodec: ProposalCodec = {
       throw new ProposalDecodeError('the "i" field of a JSON proposal must be a string');
     }
     return i === undefined ? { key: k, value: v } : { key: k, value: v, id: i };
+  },
+  waitKey(data: Uint8Array): string | undefined {
+    const fast = tailId(data);
+    if (fast !== undefined) return fast;
+    try {
+      const p = jsonCodec.decode(data);
+      return p.id ?? contentKey(p);
+    } catch {
+      return undefined;
+    }
   },
 };

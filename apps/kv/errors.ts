@@ -1,5 +1,7 @@
 /**
- * Errors of the KV service, each mapped to an HTTP status by the API.
+ * The KV's own error; the replica layer's (`NoLeaderError`,
+ * `OutcomeUnknownError`, `ReplicaStoppedError`) reach the API as they are.
+ * Each is mapped to an HTTP status there.
  *
  * @module
  */
@@ -23,23 +25,5 @@ export class RequestTimeoutError extends Error {
         "it may still take effect: retry, or read it back",
     );
     this.name = "RequestTimeoutError";
-  }
-}
-
-/**
- * The member is stopping (or was removed from the cluster) and takes no
- * more requests; send them to another member.
- *
- * @example
- * ```ts
- * import { NodeStoppedError } from "./errors.ts";
- * console.log(new NodeStoppedError().name); // NodeStoppedError
- * ```
- */
-export class NodeStoppedError extends Error {
-  /** Creates the error. */
-  constructor(reason = "this member is stopping") {
-    super(`${reason}; send the request to another member`);
-    this.name = "NodeStoppedError";
   }
 }

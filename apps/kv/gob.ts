@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Proposal, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
+import { contentKey, type Proposal, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
 
 const utf8 = new TextEncoder();
 // Go strings are bytes; raftexample takes any body. Invalid UTF-8 becomes U+FFFD here.
@@ -275,5 +275,12 @@ export const gobCodec: ProposalCodec = {
   },
   decode(data: Uint8Array): Proposal {
     return decodeKv(data);
+  },
+  waitKey(data: Uint8Array): string | undefined {
+    try {
+      return contentKey(decodeKv(data));
+    } catch {
+      return undefined;
+    }
   },
 };

@@ -72,12 +72,12 @@ for (const name of ["json-empty", "json-sorted", "json-escapes"]) {
         "/e": '<&>"\\\n\r\t\b\f\x01\x1f\x7f \u2028\u2029 é😀',
       },
     };
-    const s = new KvStore();
-    for (const [key, value] of Object.entries(maps[name])) s.apply({ key, value });
+    const s = new KvStore(gobCodec);
+    for (const [key, value] of Object.entries(maps[name])) s.apply(encodeKv(key, value));
     const go = captured.get(`json ${name}`)!;
     assertEquals(new TextDecoder().decode(s.snapshot()), new TextDecoder().decode(go));
-    const back = new KvStore();
-    back.restore(go);
+    const back = new KvStore(gobCodec);
+    back.restoreBytes(go);
     assertEquals(back.snapshot(), go);
   });
 }

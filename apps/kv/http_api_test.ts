@@ -1,5 +1,11 @@
 import { assertEquals } from "@std/assert";
-import { NodeStoppedError, RequestTimeoutError } from "./errors.ts";
+import {
+  NoLeaderError,
+  OutcomeUnknownError,
+  ProposalTooLargeError,
+  ReplicaStoppedError,
+} from "../../replica/mod.ts";
+import { RequestTimeoutError } from "./errors.ts";
 import { createKvHandler, type KvService, parseMemberId, splitUrl } from "./http_api.ts";
 
 /** An in-memory stand-in for a member: records what the API asked for. */
@@ -68,10 +74,22 @@ Deno.test("http api: timeouts and a stopping member answer 503, never 204", asyn
   const r = await h(req("PUT", "/a", "1"));
   assertEquals(r.status, 503);
   assertEquals((await r.text()).includes("may still take effect"), true);
-  service.fail = new NodeStoppedError();
-  const g = await h(req("GET", "/a"));
-  assertEquals(g.status, 503);
-  await g.body?.cancel();
+  for (
+    const fail of [
+      new ReplicaStoppedError(),
+      new OutcomeUnknownError("the leader changed (term 3) before it reached this log"),
+      new NoLeaderError("no leader is known"),
+    ]
+  ) {
+    service.fail = fail;
+    const g = await h(req("GET", "/a"));
+    assertEquals([g.status, g.headers.get("retry-after")], [503, "1"], fail.name);
+    await g.body?.cancel();
+  }
+  service.fail = new ProposalTooLargeError(3 << 20, 2 << 20);
+  const big = await h(req("PUT", "/a", "1"));
+  assertEquals(big.status, 413);
+  await big.body?.cancel();
   service.fail = new Error("boom");
   const e = await h(req("GET", "/a"));
   assertEquals(e.status, 500);
@@ -137,4 +155,27 @@ Deno.test("splitUrl gives the path as sent and the query", () => {
   assertEquals(splitUrl("http://kv:1/a/b?stale"), { path: "/a/b", query: "stale" });
   assertEquals(splitUrl("http://kv:1/a%20b?x=1&stale"), { path: "/a%20b", query: "x=1&stale" });
   assertEquals(splitUrl("http://kv:1"), { path: "/", query: "" });
+});
+
+Deno.test("http api: a request still waiting when its client goes away stops waiting", async () => {
+  let seen: AbortSignal | undefined;
+  const service: KvService = {
+    put: (_k, _v, signal) =>
+      new Promise((_, reject) => {
+        seen = signal;
+        signal!.addEventListener("abort", () => reject(signal!.reason), { once: true });
+      }),
+    get: () => Promise.resolve(undefined),
+    addMember: () => Promise.resolve(),
+    removeMember: () => Promise.resolve(),
+  };
+  const h = createKvHandler(service);
+  const client = new AbortController();
+  const answer = h(new Request("http://kv/a", { method: "PUT", body: "1", signal: client.signal }));
+  await new Promise((r) => setTimeout(r, 80)); // past the time a request starts to watch
+  assertEquals(seen?.aborted, false);
+  client.abort(new Error("the client went away"));
+  const r = await answer;
+  assertEquals([seen?.aborted, r.status], [true, 500]);
+  await r.body?.cancel();
 });

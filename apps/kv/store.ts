@@ -1,21 +1,24 @@
 /**
  * The replicated state machine: a map from key to value, fed by committed
- * entries in log order, and its snapshot format (raftexample's: the map as
- * a JSON object).
+ * entries in log order (the replica's `StateMachine`), and its snapshot
+ * format (raftexample's: the map as a JSON object).
  *
  * @module
  */
 
-import type { Proposal } from "./codec.ts";
+import { consoleLogger, type Logger } from "../../mod.ts";
+import type { StateMachine } from "../../replica/mod.ts";
+import { type Proposal, type ProposalCodec, ProposalDecodeError } from "./codec.ts";
 
 /**
  * Snapshot data that is not a JSON object of strings.
  *
  * @example
  * ```ts
+ * import { jsonCodec } from "./codec.ts";
  * import { KvStore, SnapshotDataError } from "./store.ts";
  * try {
- *   new KvStore().restore(new TextEncoder().encode("[1]"));
+ *   new KvStore(jsonCodec).restoreBytes(new TextEncoder().encode("[1]"));
  * } catch (e) {
  *   console.log(e instanceof SnapshotDataError); // true
  * }
@@ -77,20 +80,33 @@ export function goJsonMap(map: ReadonlyMap<string, string>): Uint8Array {
 }
 
 /**
- * The key-value map one member holds.
+ * The key-value map one member holds, as the replica's state machine:
+ * `apply` decodes a committed entry with the member's codec and sets the
+ * key, `snapshot` gives the map as raftexample's JSON object, `restore`
+ * reads one from a stream.
  *
  * @example
  * ```ts
+ * import { jsonCodec } from "./codec.ts";
  * import { KvStore } from "./store.ts";
- * const s = new KvStore();
- * s.apply({ key: "/a", value: "1" });
- * const copy = new KvStore();
- * copy.restore(s.snapshot());
- * console.log(copy.get("/a")); // 1
+ * const s = new KvStore(jsonCodec);
+ * s.apply(jsonCodec.encode({ key: "/a", value: "1" }));
+ * const copy = new KvStore(jsonCodec);
+ * await copy.restore(ReadableStream.from([s.snapshot()]));
+ * console.log(copy.get("/a"), copy.restores); // 1 1
  * ```
  */
-export class KvStore {
+export class KvStore implements StateMachine<void> {
   #map = new Map<string, string>();
+  readonly #codec: ProposalCodec;
+  readonly #log: Logger;
+  #restores = 0;
+
+  /** An empty map fed by entries of `codec`; entries it cannot decode are logged on `log`. */
+  constructor(codec: ProposalCodec, log: Logger = consoleLogger("warn")) {
+    this.#codec = codec;
+    this.#log = log;
+  }
 
   /** The value of `key`, or undefined. */
   get(key: string): string | undefined {
@@ -102,21 +118,44 @@ export class KvStore {
     return this.#map.size;
   }
 
-  /** Applies one committed write. */
-  apply(p: Proposal): void {
+  /** How many snapshots replaced the map (at start, or sent by the leader). */
+  get restores(): number {
+    return this.#restores;
+  }
+
+  /**
+   * Applies one committed entry. Data that is not a proposal of this codec
+   * is skipped, on every member alike (they all see the same bytes), as
+   * before the KV ran on the replica.
+   */
+  apply(command: Uint8Array, index?: bigint): void {
+    let p: Proposal;
+    try {
+      p = this.#codec.decode(command);
+    } catch (e) {
+      if (!(e instanceof ProposalDecodeError)) throw e;
+      this.#log.warn("skipped an entry that is not a proposal", { index, error: e.message });
+      return;
+    }
     this.#map.set(p.key, p.value);
   }
 
   /**
    * The whole map as snapshot data: a JSON object, byte for byte what
    * raftexample's `getSnapshot` (Go's `json.Marshal` of the map) writes.
+   * Built at the call, so later applies do not change it.
    */
   snapshot(): Uint8Array {
     return goJsonMap(this.#map);
   }
 
+  /** Replaces the map with a snapshot's; throws {@link SnapshotDataError} on bad data. */
+  async restore(snapshot: ReadableStream<Uint8Array>): Promise<void> {
+    this.restoreBytes(await new Response(snapshot).bytes());
+  }
+
   /** Replaces the map with snapshot data; throws {@link SnapshotDataError} on bad data. */
-  restore(data: Uint8Array): void {
+  restoreBytes(data: Uint8Array): void {
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(data));
@@ -134,5 +173,6 @@ export class KvStore {
       next.set(k, v);
     }
     this.#map = next;
+    this.#restores++;
   }
 }
