@@ -5,8 +5,9 @@
 // nothing), `propose` on the leader, resolved once the entry is committed
 // and applied there. One proposer (one proposal at a time) and 64
 // proposers (a batch of 64 proposals awaited together). For comparison, the
-// same on the KV's own member (apps/kv/node.ts, `KvNode.put`, also resolved
-// once committed and applied on that member), three of them in process.
+// same through the KV's member (apps/kv/node.ts, `KvNode.put`, also resolved
+// once committed and applied on that member; since the KV runs on the
+// replica layer, that is the replica plus the KV's codec and store).
 //
 // Each iteration starts a fresh cluster, waits for a leader and warms up
 // (not timed), times the proposals (b.start/b.end), then stops it. Divide
