@@ -94,6 +94,13 @@ export class Pipeline {
     const url = this.#ctx.picker.pick();
     let error: Error | undefined;
     const body = encodeMessage(m);
+    // Cleared when the POST is done: a timer per message must not outlive it.
+    const { clock } = this.#ctx;
+    const timeout = new AbortController();
+    const timer = clock.setTimeout(
+      () => timeout.abort(new DOMException("Signal timed out.", "TimeoutError")),
+      cfg.pipelineTimeoutMs,
+    );
     try {
       const target = `${url}/raft`;
       const res = await cfg.dialer.dial({
@@ -103,7 +110,7 @@ export class Pipeline {
           "Content-Type": "application/protobuf",
         }),
         body,
-        signal: AbortSignal.any([stop, this.#ctx.clock.timeoutSignal(cfg.pipelineTimeoutMs)]),
+        signal: AbortSignal.any([stop, timeout.signal]),
       });
       error = await checkPostResponse(res, "POST /raft", peer, cfg);
     } catch (e) {
@@ -113,6 +120,8 @@ export class Pipeline {
         undefined,
         { cause: e },
       );
+    } finally {
+      clock.clearTimeout(timer);
     }
     const snap = m.type === MessageType.MsgSnap;
     if (error === undefined) {

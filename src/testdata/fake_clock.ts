@@ -79,13 +79,6 @@ export class FakeClock implements Clock {
     this.clearTimeout(id);
   }
 
-  /** A signal that aborts with a `TimeoutError` when `advance` reaches `ms` from now. */
-  timeoutSignal(ms: number): AbortSignal {
-    const ac = new AbortController();
-    this.setTimeout(() => ac.abort(new DOMException("Signal timed out.", "TimeoutError")), ms);
-    return ac.signal;
-  }
-
   /** How many timers are set. */
   get pending(): number {
     return this.#timers.size;

@@ -42,8 +42,6 @@ export interface Clock {
   setInterval(fn: () => void, ms: number): TimerId;
   /** Cancels a timer of {@link Clock.setInterval}; undefined is ignored. */
   clearInterval(id: TimerId | undefined): void;
-  /** A signal that aborts `ms` from now with a `TimeoutError`, as `AbortSignal.timeout`. */
-  timeoutSignal(ms: number): AbortSignal;
 }
 
 /**
@@ -63,5 +61,4 @@ export const systemClock: Clock = {
   clearTimeout: (id) => clearTimeout(id),
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (id) => clearInterval(id),
-  timeoutSignal: (ms) => AbortSignal.timeout(ms),
 };
