@@ -5,6 +5,8 @@
  * @module
  */
 
+import { MAX_TIMER_MS } from "../../options/check.ts";
+
 /**
  * Options of the snapshot extension between members of this library
  * (`snapshotResume(options)`); etcd peers never see it.
@@ -39,8 +41,6 @@ export interface SnapshotResumeOptions {
 
 /** {@link SnapshotResumeOptions} with the defaults filled in. */
 export type SnapshotResumeConfig = Required<Omit<SnapshotResumeOptions, "dir">> & { dir?: string };
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function int(name: string, v: number | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;
