@@ -388,7 +388,7 @@ export class RaftCore {
   /** Records a vote and returns the election's outcome so far. */
   poll(id: bigint, granted: boolean): "won" | "lost" | "pending" {
     this.prs.recordVote(id, granted);
-    return this.prs.tallyVotes().result;
+    return this.prs.voteResult(this.prs.votes);
   }
 
   /** Sends a heartbeat carrying min(match, commit): never a commit index beyond the follower's log. */

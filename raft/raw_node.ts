@@ -302,6 +302,19 @@ export class RawNode {
     return this.#r.term;
   }
 
+  /**
+   * The leader this member knows (0n: none), without building a status.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, RawNode } from "@rafthttp/rafthttp/raft";
+   * console.log(new RawNode({ id: 1n, storage: new MemoryStorage() }).lead); // 0n
+   * ```
+   */
+  get lead(): bigint {
+    return this.#r.lead;
+  }
+
   /** The member's current state. */
   status(): Status {
     const r = this.#r;

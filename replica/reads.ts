@@ -153,7 +153,7 @@ export class Reads {
     this.#d.run((r) => {
       if (this.#open === batch) this.#open = undefined;
       if (batch.waiters.size === 0 || this.#closed !== undefined) return;
-      if (r.status().lead === 0n) {
+      if (r.lead === 0n) {
         const error = new NoLeaderError("no leader is known to confirm the read");
         for (const w of batch.waiters) this.#settle(w).reject(error);
         return;

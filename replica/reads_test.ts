@@ -7,7 +7,9 @@ import { Reads } from "./reads.ts";
 function fakeLoop(lead = 1n) {
   const asked: Uint8Array[] = [];
   const raft = {
-    status: () => ({ lead: fake.lead }),
+    get lead() {
+      return fake.lead;
+    },
     readIndex: (ctx: Uint8Array) => asked.push(ctx),
   };
   const fake = { lead, asked };

@@ -117,18 +117,6 @@ export class ProgressTracker {
     if (!this.votes.has(id)) this.votes.set(id, granted);
   }
 
-  /** Counts votes among voters. */
-  tallyVotes(): { granted: number; rejected: number; result: VoteResult } {
-    let granted = 0;
-    let rejected = 0;
-    for (const id of this.voterIds()) {
-      const v = this.votes.get(id);
-      if (v === true) granted++;
-      else if (v === false) rejected++;
-    }
-    return { granted, rejected, result: this.voteResult(this.votes) };
-  }
-
   /** Starts a new election. */
   resetVotes(): void {
     this.votes.clear();
