@@ -149,9 +149,7 @@ export class Transport implements Transporter, AsyncDisposable {
       },
       checkSender: (from) => {
         if (from === undefined) throw new HttpError(400, "missing X-Server-From");
-        if (cfg.raft.isIDRemoved(from)) {
-          throw new HttpError(403, "cannot process message from removed member");
-        }
+        admission.notRemoved(from);
         if (!this.#peers.has(from)) throw new HttpError(404, "404 page not found");
         return from;
       },

@@ -113,7 +113,12 @@ export class Admission {
     if (from !== undefined && from !== m.from && !forwardedWithOthersFrom(m.type)) {
       throw new HttpError(400, "message from field does not match X-Server-From");
     }
-    if (this.#cfg.raft.isIDRemoved(m.from)) {
+    this.notRemoved(m.from);
+  }
+
+  /** 403 for a member that was removed (etcd intends 403 for those). */
+  notRemoved(id: bigint): void {
+    if (this.#cfg.raft.isIDRemoved(id)) {
       throw new HttpError(403, "cannot process message from removed member");
     }
   }
