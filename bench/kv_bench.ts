@@ -25,24 +25,13 @@
  * @module
  */
 
-import { KvCluster, type KvImpl } from "./kv_cluster.ts";
+import type { KvCluster, KvImpl } from "./kv_cluster.ts";
 import { type LevelResult, runLevel } from "./kv_load.ts";
+import { OURS_MAIN, oursImpl, raftexampleImpl } from "./kv_impls.ts";
+import { Clusters, gitCommit, loadAverage, runMain } from "./kv_run.ts";
 import { ensureRaftexample } from "./raftexample.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const OURS_MAIN = `${ROOT}/apps/kv/main.ts`;
-
-function raftexampleImpl(bin: string): KvImpl {
-  return {
-    name: "raftexample",
-    command: (id, cluster, port) => ({
-      cmd: bin,
-      args: ["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
-    }),
-    localReadSuffix: "",
-    acksAfterCommit: false,
-  };
-}
 
 const MIXED: Record<string, number[]> = { "mixed-2go-1ours": [1, 2], "mixed-1go-2ours": [1] };
 
@@ -59,30 +48,6 @@ function mixedImpl(name: string, bin: string, goIds: number[]): KvImpl {
     },
     localReadSuffix: "",
     acksAfterCommit: false,
-  };
-}
-
-function oursImpl(): KvImpl {
-  return {
-    name: "ours",
-    command: (id, cluster, port, dataDir) => ({
-      cmd: Deno.execPath(),
-      args: [
-        "run",
-        "-A",
-        OURS_MAIN,
-        "--id",
-        `${id}`,
-        "--cluster",
-        cluster.join(","),
-        "--port",
-        `${port}`,
-        "--data-dir",
-        dataDir,
-      ],
-    }),
-    localReadSuffix: "?stale",
-    acksAfterCommit: true,
   };
 }
 
@@ -131,34 +96,6 @@ function parseFlags(argv: string[]): BenchOptions {
   return o;
 }
 
-// The machine's 1-minute load average (this machine is shared: figures move with it).
-function loadAverage(): string {
-  try {
-    return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
-  } catch {
-    return "?";
-  }
-}
-
-// HEAD, marked when the worktree has changes (the members run what is on disk).
-async function gitCommit(): Promise<string> {
-  const git = async (...args: string[]) => {
-    const cmd = new Deno.Command("git", {
-      args: ["-C", ROOT, ...args],
-      stdout: "piped",
-      stderr: "null",
-    });
-    return new TextDecoder().decode((await cmd.output()).stdout).trim();
-  };
-  try {
-    const head = await git("rev-parse", "--short", "HEAD");
-    const changed = await git("status", "--porcelain", "--untracked-files=no");
-    return head === "" ? "?" : changed === "" ? head : `${head}+uncommitted changes`;
-  } catch {
-    return "?";
-  }
-}
-
 async function succeeds(cmd: string, args: string[]): Promise<boolean> {
   try {
     return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
@@ -189,33 +126,7 @@ async function resolveImpl(name: string): Promise<KvImpl> {
   return oursImpl();
 }
 
-const running = new Set<{ cluster: KvCluster; workDir: string }>();
-
-// Starts one implementation's cluster and waits until it replicates.
-async function startImpl(name: string): Promise<KvCluster> {
-  const impl = await resolveImpl(name);
-  const workDir = await Deno.makeTempDir({ prefix: `kv_bench_${name}_` });
-  const cluster = await KvCluster.start(impl, workDir);
-  running.add({ cluster, workDir });
-  const t0 = performance.now();
-  try {
-    await cluster.waitReady();
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\nmember 1 log:\n${await cluster.logTail(1)}`);
-  }
-  console.error(
-    `${name}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)`,
-  );
-  return cluster;
-}
-
-async function stopAll(): Promise<void> {
-  for (const r of [...running]) {
-    running.delete(r);
-    await r.cluster.stop();
-    await Deno.remove(r.workDir, { recursive: true }).catch(() => {});
-  }
-}
+const clusters = new Clusters();
 
 // All implementations run side by side; each client level is measured on
 // one after the other, so that they meet the same machine load (this
@@ -225,17 +136,17 @@ async function benchAll(
   unavailable: Map<string, string>,
   sink: (r: LevelResult) => Promise<void>,
 ): Promise<void> {
-  const clusters: KvCluster[] = [];
+  const running: KvCluster[] = [];
   for (const name of o.impls) {
     try {
-      clusters.push(await startImpl(name));
+      running.push(await clusters.start(await resolveImpl(name)));
     } catch (e) {
       unavailable.set(name, (e as Error).message);
       console.error(`${name}: not available: ${(e as Error).message}`);
     }
   }
   for (const clients of o.clients) {
-    for (const cluster of clusters) {
+    for (const cluster of running) {
       const r = await runLevel(cluster, clients, o.durationMs, `b${clients}`);
       console.error(`${cluster.impl.name} x${clients}: ${r.puts} PUTs, ${r.errors} errors`);
       await sink(r);
@@ -301,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     await benchAll(o, unavailable, sink);
   } finally {
-    await stopAll();
+    await clusters.stopAll();
   }
   results.sort((a, b) => a.impl.localeCompare(b.impl) || a.clients - b.clients);
   console.log(formatTable(results, unavailable));
@@ -310,18 +221,4 @@ async function main(argv: string[]): Promise<number> {
   return results.length > 0 ? 0 : 1;
 }
 
-if (import.meta.main) {
-  const onSignal = async () => {
-    await stopAll();
-    Deno.exit(130);
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-  let code = 1;
-  try {
-    code = await main(Deno.args);
-  } catch (e) {
-    console.error((e as Error).message);
-  }
-  Deno.exit(code);
-}
+if (import.meta.main) await runMain(clusters, () => main(Deno.args));

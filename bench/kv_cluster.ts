@@ -1,8 +1,10 @@
 /**
- * Three local members of a key-value service with raftexample's command
- * line, for kv-bench: started as child processes in a work directory,
- * waited on until a write becomes readable everywhere, and always stopped
- * (SIGTERM, then SIGKILL) however the bench ends.
+ * Three local members of a key-value service, for kv-bench, kv-compare and
+ * kv-trace: started as child processes in a work directory, waited on until
+ * a write becomes readable everywhere, and always stopped (SIGTERM, then
+ * SIGKILL) however the bench ends. The HTTP API is raftexample's
+ * (`PUT /KEY`, body = value) unless the implementation names another
+ * ({@link etcdV2Api}).
  *
  * @module
  */
@@ -22,7 +24,56 @@ export interface KvImpl {
   localReadSuffix: string;
   /** Whether a PUT is answered only after it is committed (false for raftexample). */
   acksAfterCommit: boolean;
+  /** The HTTP API; default {@link raftexampleApi} with `localReadSuffix`. */
+  api?: KvApi;
 }
+
+/** How a load client writes and reads one key of an implementation's HTTP API. */
+export interface KvApi {
+  /** The request that sets `key` (no leading `/`) to `value` on the member at `base`. */
+  put(base: string, key: string, value: string): { url: string; init: RequestInit };
+  /** Whether a PUT's answer means the write was done. */
+  putDone(status: number): boolean;
+  /** The URL of a local (not linearizable) read of `key`. */
+  readUrl(base: string, key: string): string;
+  /** The value in a read's answer, undefined for a missing key or an error. */
+  readValue(status: number, body: string): string | undefined;
+}
+
+/** raftexample's API (ours too): `PUT /KEY` with the value as body, 204; `GET /KEY`. */
+export function raftexampleApi(localReadSuffix: string): KvApi {
+  return {
+    put: (base, key, value) => ({ url: `${base}/${key}`, init: { method: "PUT", body: value } }),
+    putDone: (status) => status === 204,
+    readUrl: (base, key) => `${base}/${key}${localReadSuffix}`,
+    readValue: (status, body) => status === 200 ? body : undefined,
+  };
+}
+
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+/**
+ * etcd's v2 keys API: `PUT /v2/keys/KEY` with the form body `value=...`,
+ * 201 (created) or 200 (replaced), answered once applied; `GET /v2/keys/KEY`
+ * reads the member's own store (JSON, the value in `node.value`).
+ */
+export const etcdV2Api: KvApi = {
+  put: (base, key, value) => ({
+    url: `${base}/v2/keys/${key}`,
+    init: { method: "PUT", headers: FORM, body: `value=${encodeURIComponent(value)}` },
+  }),
+  putDone: (status) => status === 200 || status === 201,
+  readUrl: (base, key) => `${base}/v2/keys/${key}`,
+  readValue: (status, body) => {
+    if (status !== 200) return undefined;
+    try {
+      const v = JSON.parse(body)?.node?.value;
+      return typeof v === "string" ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,8 +113,30 @@ export class KvCluster {
   #logs: Deno.FsFile[] = [];
   /** Base URLs of the members' KV APIs, member 1 first. */
   readonly apis: string[] = [];
+  /** The implementation's HTTP API. */
+  readonly api: KvApi;
 
-  private constructor(readonly impl: KvImpl, readonly workDir: string) {}
+  private constructor(readonly impl: KvImpl, readonly workDir: string) {
+    this.api = impl.api ?? raftexampleApi(impl.localReadSuffix);
+  }
+
+  /** PUTs `key` = `value` on the member at `base`; true once the member says it is done. */
+  async put(
+    base: string,
+    key: string,
+    value: string,
+    timeout: number | AbortSignal = 2000,
+  ): Promise<boolean> {
+    const { url, init } = this.api.put(base, key, value);
+    const r = await request(url, init, timeout);
+    return r !== undefined && this.api.putDone(r.status);
+  }
+
+  /** A local read of `key` on the member at `base` (undefined: missing, or the request failed). */
+  async readLocal(base: string, key: string, timeout = 2000): Promise<string | undefined> {
+    const r = await request(this.api.readUrl(base, key), {}, timeout);
+    return r === undefined ? undefined : this.api.readValue(r.status, r.body);
+  }
 
   /** Starts the members, in `workDir` (raftexample writes its data directories in its cwd). */
   static async start(impl: KvImpl, workDir: string, size = 3): Promise<KvCluster> {
@@ -107,8 +180,11 @@ export class KvCluster {
       const exited = await this.exitedMember();
       if (exited !== undefined) throw new Error(`member ${exited} exited during startup`);
       const key = `bench-ready-${attempt}`;
-      const put = await request(`${this.apis[0]}/${key}`, { method: "PUT", body: "ok" });
-      if (put?.status === 204 && await this.readableEverywhere(key, "ok", 1000)) return;
+      if (
+        await this.put(this.apis[0], key, "ok") && await this.readableEverywhere(key, "ok", 1000)
+      ) {
+        return;
+      }
       await sleep(200);
     }
     throw new Error(
@@ -122,8 +198,7 @@ export class KvCluster {
     const pending = new Set(this.apis);
     while (pending.size > 0 && Date.now() < deadline) {
       for (const api of [...pending]) {
-        const r = await request(`${api}/${key}${this.impl.localReadSuffix}`, {}, 1000);
-        if (r?.status === 200 && r.body === value) pending.delete(api);
+        if (await this.readLocal(api, key, 1000) === value) pending.delete(api);
       }
       if (pending.size > 0) await sleep(10);
     }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type KvCluster, request } from "./kv_cluster.ts";
+import type { KvCluster } from "./kv_cluster.ts";
 
 /** One level's figures. */
 export interface LevelResult {
@@ -46,18 +46,38 @@ function cpuMs(): number | undefined {
   }
 }
 
-interface Write {
+/** One write of the load. */
+export interface Write {
   key: string;
   value: string;
 }
 
-/** Runs `clients` clients for `durationMs` against `cluster`; `tag` keeps keys unique per level. */
-export async function runLevel(
+/** What the clients of one load phase saw. */
+export interface PutLoad {
+  /** Latency of each acknowledged PUT, ms, in the order they were answered. */
+  latencies: number[];
+  /** The acknowledged writes. */
+  acked: Write[];
+  /** Each client's last acknowledged write. */
+  lastOfClient: Write[];
+  /** PUTs that failed (other status, timeout, connection error). */
+  errors: number;
+  /** From the first PUT to the end of the last, ms. */
+  elapsedMs: number;
+  /** CPU this process used meanwhile, in % of one core (undefined off Linux). */
+  clientCpuPercent: number | undefined;
+}
+
+/**
+ * Runs `clients` clients, each sending one PUT after another (client i to
+ * member i mod 3) for `durationMs`; `tag` keeps keys unique per phase.
+ */
+export async function putLoad(
   cluster: KvCluster,
   clients: number,
   durationMs: number,
   tag: string,
-): Promise<LevelResult> {
+): Promise<PutLoad> {
   const latencies: number[] = [];
   const acked: Write[] = [];
   const lastOfClient: (Write | undefined)[] = new Array(clients).fill(undefined);
@@ -71,8 +91,7 @@ export async function runLevel(
     for (let seq = 0; performance.now() < deadline; seq++) {
       const w = { key: `${tag}-c${c}-${seq}`, value: `${c}.${seq}` };
       const t0 = performance.now();
-      const r = await request(`${api}/${w.key}`, { method: "PUT", body: w.value }, abort);
-      if (r?.status !== 204) {
+      if (!await cluster.put(api, w.key, w.value, abort)) {
         errors++;
         continue;
       }
@@ -81,35 +100,54 @@ export async function runLevel(
       lastOfClient[c] = w;
     }
   }));
-  const elapsed = performance.now() - start;
+  const elapsedMs = performance.now() - start;
   const cpuEnd = cpuMs();
-  const readableAt = await allReadable(cluster, lastOfClient.filter((w) => w !== undefined));
-  const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
-  const { sampled, missing, missingKeys } = await sampleMissing(cluster, acked, 300);
-  latencies.sort((a, b) => a - b);
   return {
-    impl: cluster.impl.name,
-    clients,
-    durationMs: Math.round(elapsed),
-    puts: acked.length,
+    latencies,
+    acked,
+    lastOfClient: lastOfClient.filter((w) => w !== undefined),
     errors,
-    putsPerSec: acked.length / (elapsed / 1000),
-    p50Ms: quantile(latencies, 0.5),
-    p99Ms: quantile(latencies, 0.99),
-    allReadableMs,
-    readablePutsPerSec: allReadableMs === undefined
-      ? undefined
-      : acked.length / (allReadableMs / 1000),
-    sampled,
-    missing,
-    missingKeys,
+    elapsedMs,
     clientCpuPercent: cpuStart === undefined || cpuEnd === undefined
       ? undefined
-      : Math.round((cpuEnd - cpuStart) / elapsed * 100),
+      : Math.round((cpuEnd - cpuStart) / elapsedMs * 100),
   };
 }
 
-function quantile(sorted: number[], q: number): number {
+/** Runs `clients` clients for `durationMs` against `cluster`; `tag` keeps keys unique per level. */
+export async function runLevel(
+  cluster: KvCluster,
+  clients: number,
+  durationMs: number,
+  tag: string,
+): Promise<LevelResult> {
+  const start = performance.now();
+  const load = await putLoad(cluster, clients, durationMs, tag);
+  const readableAt = await allReadable(cluster, load.lastOfClient);
+  const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
+  const { sampled, missing, missingKeys } = await sampleMissing(cluster, load.acked, 300);
+  const sorted = load.latencies.toSorted((a, b) => a - b);
+  const puts = load.acked.length;
+  return {
+    impl: cluster.impl.name,
+    clients,
+    durationMs: Math.round(load.elapsedMs),
+    puts,
+    errors: load.errors,
+    putsPerSec: puts / (load.elapsedMs / 1000),
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+    allReadableMs,
+    readablePutsPerSec: allReadableMs === undefined ? undefined : puts / (allReadableMs / 1000),
+    sampled,
+    missing,
+    missingKeys,
+    clientCpuPercent: load.clientCpuPercent,
+  };
+}
+
+/** The `q` quantile of ascending `sorted` (NaN when empty). */
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
@@ -122,8 +160,7 @@ async function allReadable(cluster: KvCluster, writes: Write[]): Promise<number 
   while (pending.length > 0) {
     if (performance.now() > deadline) return undefined;
     const seen = await Promise.all(pending.map(async ({ api, w }) => {
-      const r = await request(`${api}/${w.key}${cluster.impl.localReadSuffix}`, {}, 2000);
-      return r?.status === 200 && r.body === w.value;
+      return await cluster.readLocal(api, w.key) === w.value;
     }));
     pending = pending.filter((_, i) => !seen[i]);
     if (pending.length > 0) await new Promise((r) => setTimeout(r, 2));
@@ -131,8 +168,8 @@ async function allReadable(cluster: KvCluster, writes: Write[]): Promise<number 
   return performance.now();
 }
 
-// Checks up to `n` acknowledged writes (evenly spread) on every member.
-async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
+/** Checks up to `n` acknowledged writes (evenly spread) on every member. */
+export async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
   const step = Math.max(1, Math.floor(acked.length / n));
   const sample = acked.filter((_, i) => i % step === 0).slice(0, n);
   const missingKeys: string[] = [];
@@ -141,8 +178,7 @@ async function sampleMissing(cluster: KvCluster, acked: Write[], n: number) {
     const batch = sample.slice(i, i + 32);
     const ok = await Promise.all(batch.map(async (w) => {
       for (const api of cluster.apis) {
-        const r = await request(`${api}/${w.key}${cluster.impl.localReadSuffix}`, {}, 2000);
-        if (r?.status !== 200 || r.body !== w.value) return false;
+        if (await cluster.readLocal(api, w.key) !== w.value) return false;
       }
       return true;
     }));

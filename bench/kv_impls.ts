@@ -1,0 +1,106 @@
+/**
+ * The implementations the KV benchmarks run as three local members: ours
+ * (apps/kv), etcd 3.4's raftexample (Go) and etcd 3.4 itself (its v2 keys
+ * API), each as a {@link KvImpl} for {@link KvCluster}.
+ *
+ * @module
+ */
+
+import { etcdV2Api, type KvImpl } from "./kv_cluster.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** Our KV member's main file. */
+export const OURS_MAIN = `${ROOT}/apps/kv/main.ts`;
+
+/** Our KV (apps/kv), with `extraArgs` after its usual flags (e.g. `--trace FILE`). */
+export function oursImpl(extraArgs: (id: number) => string[] = () => []): KvImpl {
+  return {
+    name: "ours",
+    command: (id, cluster, port, dataDir) => ({
+      cmd: Deno.execPath(),
+      args: [
+        "run",
+        "-A",
+        OURS_MAIN,
+        ...["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
+        ...["--data-dir", dataDir],
+        ...extraArgs(id),
+      ],
+    }),
+    localReadSuffix: "?stale",
+    acksAfterCommit: true,
+  };
+}
+
+/** etcd 3.4's contrib/raftexample, built at `bin`. */
+export function raftexampleImpl(bin: string): KvImpl {
+  return {
+    name: "raftexample",
+    command: (id, cluster, port) => ({
+      cmd: bin,
+      args: ["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
+    }),
+    localReadSuffix: "",
+    acksAfterCommit: false,
+  };
+}
+
+/**
+ * etcd (`bin`) with its v2 API (`--enable-v2`): member `id` is named `m<id>`,
+ * listens for peers on its URL of `cluster` and for clients on
+ * 127.0.0.1:`port`; the default snapshot count and timeouts (heartbeat 100
+ * ms, election 1000 ms), logs at warning level.
+ */
+export function etcdImpl(bin: string): KvImpl {
+  return {
+    name: "etcd",
+    command: (id, cluster, port, dataDir) => {
+      const client = `http://127.0.0.1:${port}`;
+      const initial = cluster.map((url, i) => `m${i + 1}=${url}`).join(",");
+      return {
+        cmd: bin,
+        args: [
+          ...["--name", `m${id}`, "--data-dir", dataDir, "--enable-v2"],
+          ...["--listen-peer-urls", cluster[id - 1]],
+          ...["--initial-advertise-peer-urls", cluster[id - 1]],
+          ...["--listen-client-urls", client, "--advertise-client-urls", client],
+          ...["--initial-cluster", initial, "--initial-cluster-state", "new"],
+          ...["--initial-cluster-token", "kv-compare", "--logger", "zap", "--log-level", "warn"],
+        ],
+      };
+    },
+    localReadSuffix: "",
+    acksAfterCommit: true,
+    api: etcdV2Api,
+  };
+}
+
+/** etcd cannot be run; the message says what to install. */
+export class EtcdUnavailableError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "EtcdUnavailableError";
+  }
+}
+
+/** The version `bin --version` reports; throws {@link EtcdUnavailableError} when it cannot run. */
+export async function etcdVersion(bin: string): Promise<string> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(bin, { args: ["--version"], stdout: "piped", stderr: "piped" })
+      .output();
+  } catch (e) {
+    throw new EtcdUnavailableError(
+      `cannot run '${bin}' (${(e as Error).message}): install etcd 3.4, on Debian ` +
+        "`apt-get install etcd-server`, or pass --etcd PATH",
+    );
+  }
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new EtcdUnavailableError(
+      `'${bin} --version' failed: install etcd 3.4 (apt-get install etcd-server)`,
+    );
+  }
+  return /etcd Version: (\S+)/.exec(text)?.[1] ?? "unknown";
+}
