@@ -18,6 +18,7 @@ import { StateMachineError } from "./errors.ts";
 import type { Membership } from "./membership.ts";
 import type { StateMachine } from "./options.ts";
 import type { Proposer } from "./proposer.ts";
+import type { Tracer } from "./trace.ts";
 
 /**
  * What the applier needs from its replica.
@@ -38,6 +39,8 @@ export interface ApplierDeps<R> {
   confRequests: ConfRequests;
   /** The membership to update. */
   membership: Membership;
+  /** Gets an `apply` step per command entry applied. */
+  tracer?: Tracer;
 }
 
 /**
@@ -100,6 +103,7 @@ export class Applier<R> {
     }
     this.#smApplied = e.index;
     d.proposer.table.applied(e.index, key, result);
+    if (d.tracer !== undefined) d.tracer("apply", e.index, key);
   }
 
   /** The core first; then the request is answered, before a removal can stop this member. */

@@ -63,3 +63,4 @@ export { type FileStream, SnapshotFiles, type SnapshotSource } from "./snapshot_
 export { bootstrapIfNew, initialLog, isEmpty } from "./bootstrap.ts";
 export { type LoopAction, RaftLoop, type ReadyHandler } from "./loop.ts";
 export { compactIndexFor } from "./snapshot_policy.ts";
+export type { Tracer, TraceStep } from "./trace.ts";

@@ -34,6 +34,7 @@ import { Reads } from "./reads.ts";
 import { SnapshotFiles } from "./snapshot_files.ts";
 import { Snapshots } from "./snapshots.ts";
 import { serveOptionsFor } from "./serving.ts";
+import { type Tracer, traceReady, traceReceived, traceSent } from "./trace.ts";
 
 /** How many ticks a removed member lingers, so that its last Ready still goes out. */
 const LINGER_TICKS = 5;
@@ -59,6 +60,9 @@ export class ReplicaNode<R = unknown> implements Raft {
   readonly files: SnapshotFiles;
   readonly #log: Logger;
   readonly #disk: DiskStorage;
+  readonly #trace: Tracer | undefined;
+  /** The commit index last reported to the tracer. */
+  #tracedCommit = 0n;
   membership!: Membership;
   raft!: RawNode;
   #loop!: RaftLoop;
@@ -82,6 +86,7 @@ export class ReplicaNode<R = unknown> implements Raft {
     this.cfg = cfg;
     this.#log = cfg.logger;
     this.#disk = disk;
+    this.#trace = cfg.tracer;
     this.files = new SnapshotFiles(`${cfg.dataDir}/snap.db`);
     const run = (a: (r: RawNode) => void) => this.#loop.run(a);
     this.proposer = new Proposer<R>({
@@ -175,6 +180,7 @@ export class ReplicaNode<R = unknown> implements Raft {
         proposer: this.proposer,
         confRequests: this.confRequests,
         membership: this.membership,
+        tracer: cfg.tracer,
       },
       index,
       opened ?? index,
@@ -216,6 +222,7 @@ export class ReplicaNode<R = unknown> implements Raft {
 
   /** Steps a message from a peer into the core (queued behind the Ready being handled). */
   process(m: Message): Promise<void> | void {
+    if (this.#trace !== undefined) traceReceived(this.#trace, m, this.proposer.keyOf);
     if (m.type === MessageType.MsgSnap) return this.#processSnapshot(m);
     this.#loop.run((r) => r.step(m));
   }
@@ -285,6 +292,8 @@ export class ReplicaNode<R = unknown> implements Raft {
    *   them before its own fsync; a snapshot is restored after it is saved.
    */
   async #handleReady(rd: Ready): Promise<void> {
+    const trace = this.#trace;
+    if (trace !== undefined) this.#tracedCommit = traceReady(trace, rd, this.#tracedCommit);
     if (rd.softState !== undefined) this.#role = rd.softState.raftState;
     const hs = rd.hardState;
     this.proposer.table.appended(rd.entries, this.proposer.keyOf);
@@ -298,6 +307,7 @@ export class ReplicaNode<R = unknown> implements Raft {
     const applyEarly = rd.snapshot === undefined && (this.#role !== "leader" || onDisk);
     if (early) this.#send(rd.messages);
     if (applyEarly) await this.#applyCommitted(rd);
+    if (trace !== undefined && rd.entries.length > 0) trace("walWrite", rd.entries.at(-1)!.index);
     await this.#disk.save(rd);
     if (hs !== undefined) [this.#term, this.#vote] = [hs.term, hs.vote];
     if (rd.snapshot !== undefined) await this.#installSnapshot(rd);
@@ -324,6 +334,7 @@ export class ReplicaNode<R = unknown> implements Raft {
       else if (this.cfg.inlineSnapshots) this.#snapshots.sendInline(m, t);
       else this.#snapshots.send(m, t);
     }
+    if (this.#trace !== undefined) traceSent(this.#trace, others, this.proposer.keyOf);
     t.send(others);
   }
 

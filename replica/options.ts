@@ -10,6 +10,7 @@ import { consoleLogger } from "../mod.ts";
 import { checkGroup, DEFAULT_GROUP } from "../storage/mod.ts";
 import { type IdLike, toId } from "./ids.ts";
 import type { SnapshotSource } from "./snapshot_files.ts";
+import type { Tracer } from "./trace.ts";
 
 /**
  * The application's replicated state: every replica applies the same
@@ -208,6 +209,12 @@ export interface ReplicaOptions<R = unknown> {
   logger?: Logger;
   /** Serve `GET /metrics` on the peer port: the transport's metrics and the replica's. Default false. */
   metrics?: boolean;
+  /**
+   * Gets each step of the write path as it happens (see {@link Tracer}),
+   * for measuring where a write's time goes. Default none (each step then
+   * costs one comparison).
+   */
+  tracer?: Tracer;
 }
 
 /**
@@ -248,6 +255,7 @@ export interface ReplicaConfig<R = unknown> {
   reads: "read-index" | "lease";
   logger: Logger;
   metrics: boolean;
+  tracer: Tracer | undefined;
 }
 
 function count(value: number | undefined, fallback: number, name: string, min = 1): number {
@@ -318,6 +326,7 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
     reads: readMode(o.reads, o.preVote ?? true),
     logger: o.logger ?? consoleLogger("warn"),
     metrics: o.metrics ?? false,
+    tracer: o.tracer,
   };
 }
 

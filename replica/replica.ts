@@ -18,6 +18,7 @@ import { ReplicaNode } from "./node.ts";
 import { type ReplicaOptions, resolveReplicaOptions } from "./options.ts";
 import type { WaitOptions } from "./proposals.ts";
 import { metricsText, replicaHandler } from "./serving.ts";
+import { syncSteps } from "./trace.ts";
 
 /**
  * Where a replica stands.
@@ -307,6 +308,7 @@ export async function startReplica<R = unknown>(options: ReplicaOptions<R>): Pro
   const disk = await DiskStorage.open(`${cfg.dataDir}/raft`, {
     logger: cfg.logger,
     group: cfg.group,
+    onSync: cfg.tracer === undefined ? undefined : syncSteps(cfg.tracer),
   });
   try {
     if (!cfg.join) await bootstrapIfNew(disk, [...cfg.peers.keys()]);

@@ -25,7 +25,13 @@ import { SnapshotMissingError } from "./disk_errors.ts";
 import { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 import { MemoryStorage } from "../raft/memory_storage.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
-import { type SnapshotMarker, Wal, type WalContents, type WalOpenResult } from "./wal.ts";
+import {
+  type SnapshotMarker,
+  type SyncObserver,
+  Wal,
+  type WalContents,
+  type WalOpenResult,
+} from "./wal.ts";
 
 /**
  * The parts of a raft `Ready` that must be persisted (a `Ready` is one).
@@ -71,6 +77,8 @@ export interface DiskStorageOptions {
    * hold no other group.
    */
   group?: bigint;
+  /** Called around each fdatasync of the WAL (the WAL's `onSync`: before and after, with the last index written). Default: none. */
+  onSync?: SyncObserver;
 }
 
 const indexOf = (s: Snapshot | undefined) => s?.metadata?.index ?? 0n;
@@ -123,6 +131,7 @@ export class DiskStorage {
       segmentBytes: opts.segmentBytes,
       group,
       exclusive: true,
+      onSync: opts.onSync,
     });
     let snap: Snapshot | undefined;
     let snapshotter: Snapshotter;

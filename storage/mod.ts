@@ -31,6 +31,7 @@
 export { DiskStorage, type DiskStorageOptions, type PersistableReady } from "./disk_storage.ts";
 export {
   type SnapshotMarker,
+  type SyncObserver,
   Wal,
   type WalContents,
   type WalOpenResult,
