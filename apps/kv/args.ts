@@ -36,6 +36,8 @@ export interface KvArgs {
    * the MsgSnap (raftexample cannot take a streamed one).
    */
   raftexampleCompat: boolean;
+  /** Record each write's steps and write them to this file (JSON lines) on exit. */
+  trace?: string;
 }
 
 /**
@@ -72,7 +74,8 @@ export const USAGE = `usage: deno task kv [flags]
   --request-timeout-ms N  a request not done by then gets 503 (default 5000)
   --tick-ms N             raft tick period (default 100)
   --test-hooks            serve /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID, /_test/status
-  --raftexample-compat    share a cluster with Go raftexample (gob proposals, its raft settings)`;
+  --raftexample-compat    share a cluster with Go raftexample (gob proposals, its raft settings)
+  --trace FILE            record each write's steps; written to FILE (JSON lines) on exit`;
 
 const BOOLEAN = new Set(["join", "test-hooks", "raftexample-compat"]);
 const VALUED = new Set([
@@ -85,6 +88,7 @@ const VALUED = new Set([
   "catch-up-entries",
   "request-timeout-ms",
   "tick-ms",
+  "trace",
 ]);
 
 /** Splits `-flag`, `--flag`, `--flag=value` and `--flag value` as Go's flag package does. */
@@ -170,5 +174,6 @@ export function parseArgs(argv: string[]): KvArgs {
     tickMs: integer(flags, "tick-ms", 100, 1),
     testHooks: flags.get("test-hooks") === "true",
     raftexampleCompat: flags.get("raftexample-compat") === "true",
+    ...(flags.has("trace") ? { trace: flags.get("trace") } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   ReplicaStoppedError,
 } from "../../replica/mod.ts";
 import { RequestTimeoutError } from "./errors.ts";
+import type { KvTrace } from "./trace.ts";
 
 /**
  * What the API needs from a member. Each call gets the request's `signal`,
@@ -50,6 +51,8 @@ export interface KvHandlerOptions {
   hooks?: KvTestHooks;
   /** Largest PUT body, bytes; larger ones get 413. Default 1 MiB. */
   maxValueBytes?: number;
+  /** Reports each PUT's `httpIn` and `reply` (`--trace`); default none. */
+  trace?: Pick<KvTrace, "request">;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
@@ -223,8 +226,10 @@ export function createKvHandler(
 ): (req: Request) => Promise<Response> {
   const max = options.maxValueBytes ?? 1 << 20;
   const watch = new ClientWatch();
+  const trace = options.trace;
   return async (req) => {
     const { path: key, query } = splitUrl(req.url);
+    if (trace !== undefined && req.method === "PUT") trace.request("httpIn", key);
     const signal = watch.track(req);
     try {
       if (options.hooks !== undefined && key.startsWith("/_test/")) {
@@ -237,6 +242,7 @@ export function createKvHandler(
           const value = decodeUtf8(body);
           if (value === undefined) return text(400, "the value must be UTF-8 text\n");
           await service.put(key, value, signal);
+          if (trace !== undefined) trace.request("reply", key);
           return text(204, "");
         }
         case "GET": {

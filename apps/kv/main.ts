@@ -12,6 +12,7 @@ import { consoleLogger } from "../../mod.ts";
 import { ArgsError, parseArgs, USAGE } from "./args.ts";
 import { createKvHandler } from "./http_api.ts";
 import { KvNode } from "./node.ts";
+import { TraceRecorder } from "./trace.ts";
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -24,10 +25,12 @@ async function main(argv: string[]): Promise<number> {
   }
   let exit: (code: number) => void = () => {};
   const exited = new Promise<number>((resolve) => exit = resolve);
+  const trace = args.trace === undefined ? undefined : new TraceRecorder(args.id);
   let node: KvNode;
   try {
     node = await KvNode.start({
       args,
+      trace,
       logger: consoleLogger("warn"),
       onRemoved: () => {
         console.log(`member ${args.id} was removed from the cluster; shutting down`);
@@ -56,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     api = Deno.serve(
       { hostname: args.host, port: args.port, onListen: () => {} },
-      createKvHandler(node, { hooks }),
+      createKvHandler(node, { hooks, trace }),
     );
   } catch (e) {
     await node.stop();
@@ -77,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
   // First the member (a leader hands over; waiting requests get their 503 now), then the API.
   await node.stop({ handOver: code === 0 });
   await api.shutdown();
+  if (trace !== undefined) await trace.writeTo(args.trace!);
   return code;
 }
 

@@ -23,6 +23,7 @@ import { gobCodec } from "./gob.ts";
 import type { KvService } from "./http_api.ts";
 import { migrateDataDir } from "./migrate.ts";
 import { KvStore } from "./store.ts";
+import type { KvTrace } from "./trace.ts";
 
 /** raftexample's cluster id. */
 export const CLUSTER_ID = 0x1000n;
@@ -30,7 +31,7 @@ export const CLUSTER_ID = 0x1000n;
 /** What a member needs: its command line, and optionally a codec and logger. */
 export interface KvNodeOptions {
   /** The parsed command line (see `parseArgs`). */
-  args: Omit<KvArgs, "port" | "host" | "testHooks" | "raftexampleCompat"> & {
+  args: Omit<KvArgs, "port" | "host" | "testHooks" | "raftexampleCompat" | "trace"> & {
     raftexampleCompat?: boolean;
   };
   /** Proposal encoding; default {@link jsonCodec} ({@link gobCodec} with raftexampleCompat). */
@@ -43,6 +44,8 @@ export interface KvNodeOptions {
   onFatal?: (e: Error) => void;
   /** PreVote and CheckQuorum (etcd options); default true, false with raftexampleCompat. */
   preVote?: boolean;
+  /** Where each write's steps are reported (`--trace`); default none. */
+  trace?: KvTrace;
 }
 
 /** How long a request waits before it asks raft again after a drop for want of a leader, ms. */
@@ -79,12 +82,14 @@ export class KvNode implements KvService {
   readonly #timeoutMs: number;
   readonly #hasIds: boolean;
   readonly #restoresAtStart: number;
+  readonly #trace: KvTrace | undefined;
 
   private constructor(
     replica: Replica<void>,
     store: KvStore,
     codec: ProposalCodec,
     timeoutMs: number,
+    trace: KvTrace | undefined,
   ) {
     this.id = replica.id;
     this.replica = replica;
@@ -94,6 +99,7 @@ export class KvNode implements KvService {
     const probe = codec.decode(codec.encode({ key: "", value: "", id: "x" }));
     this.#hasIds = probe.id === "x"; // gob carries none: its entries are known by content
     this.#restoresAtStart = store.restores;
+    this.#trace = trace;
   }
 
   /** Opens the data directory (migrating an old one), joins the peers and starts. */
@@ -106,13 +112,15 @@ export class KvNode implements KvService {
     const store = new KvStore(codec, log);
     const replica = await startReplica(replicaOptions(o, store, codec, log));
     watchStop(replica, o);
-    return new KvNode(replica, store, codec, a.requestTimeoutMs);
+    return new KvNode(replica, store, codec, a.requestTimeoutMs, o.trace);
   }
 
   /** Writes `key`; resolves once the entry is committed and applied on this member. */
   put(key: string, value: string, signal?: AbortSignal): Promise<void> {
     const id = this.#hasIds ? crypto.randomUUID() : undefined;
     const command = this.#codec.encode({ key, value, id });
+    const trace = this.#trace;
+    if (trace !== undefined) trace.request("propose", key, this.#codec.waitKey(command));
     return this.#withDeadline(
       `PUT ${key}`,
       signal,
@@ -256,6 +264,7 @@ function replicaOptions(
     tickMs: a.tickMs,
     preVote: o.preVote ?? !compat,
     logger,
+    tracer: o.trace?.replica,
   };
 }
 
