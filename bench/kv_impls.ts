@@ -12,8 +12,10 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** Our KV member's main file. */
 export const OURS_MAIN = `${ROOT}/apps/kv/main.ts`;
 
-/** Our KV (apps/kv), with `extraArgs` after its usual flags (e.g. `--trace FILE`). */
-export function oursImpl(extraArgs: (id: number) => string[] = () => []): KvImpl {
+/** Our KV (apps/kv), with `extraArgs` of each member after its usual flags (e.g. `--trace FILE`). */
+export function oursImpl(
+  extraArgs: (id: number, dataDir: string) => string[] = () => [],
+): KvImpl {
   return {
     name: "ours",
     command: (id, cluster, port, dataDir) => ({
@@ -24,7 +26,7 @@ export function oursImpl(extraArgs: (id: number) => string[] = () => []): KvImpl
         OURS_MAIN,
         ...["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
         ...["--data-dir", dataDir],
-        ...extraArgs(id),
+        ...extraArgs(id, dataDir),
       ],
     }),
     localReadSuffix: "?stale",
