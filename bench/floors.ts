@@ -1,7 +1,8 @@
 /**
  * The floors a KV write's steps stand on, measured on this machine: an
- * fdatasync of a 4 KiB write alone (in a given directory, into a file
- * zero-filled ahead as the WAL's segments are), and loopback round trips
+ * fdatasync of a 4 KiB write (in a given directory, into a file zero-filled
+ * ahead as the WAL's segments are), alone and in three files at once (three
+ * members on one disk), and loopback round trips
  * between two processes: a small PUT over HTTP to a `node:http` server and
  * to a `Deno.serve` server (client: fetch, one connection kept alive), and
  * a 64-byte TCP ping-pong (no delay). The servers run in a child process
@@ -36,25 +37,40 @@ async function timed(n: number, warm: number, once: () => Promise<void>): Promis
   return out;
 }
 
-/** fdatasync after each 4 KiB write, `n` times, in a file in `dir` (removed after). */
-export async function fdatasyncFloor(dir: string, n: number): Promise<Floor> {
-  const path = `${dir}/fdatasync-floor`;
-  const blocks = 1024;
+// A file of `blocks` 4 KiB blocks, zero-filled and synced, whose `once` writes the next block
+// and fdatasyncs it.
+async function syncingFile(path: string, blocks = 1024) {
   const file = await Deno.open(path, { read: true, write: true, create: true, truncate: true });
-  try {
-    await file.write(new Uint8Array(blocks * 4096)); // zero-filled ahead: no size change per sync
-    await file.syncData();
-    const block = new Uint8Array(4096).fill(7);
-    let k = 0;
-    const samples = await timed(n, 10, async () => {
+  await file.write(new Uint8Array(blocks * 4096)); // zero-filled ahead: no size change per sync
+  await file.syncData();
+  const block = new Uint8Array(4096).fill(7);
+  let k = 0;
+  return {
+    async once() {
       await file.seek((k++ % blocks) * 4096, Deno.SeekMode.Start);
       for (let off = 0; off < block.length;) off += file.writeSync(block.subarray(off));
       await file.syncData();
-    });
-    return floorOf("fdatasync of a 4 KiB write", samples);
+    },
+    async close() {
+      file.close();
+      await Deno.remove(path).catch(() => {});
+    },
+  };
+}
+
+/**
+ * fdatasync after each 4 KiB write, `n` times, in `files` files in `dir` at
+ * once (three members on one disk sync at about the same time); each
+ * file's syncs are samples. The files are removed after.
+ */
+export async function fdatasyncFloor(dir: string, n: number, files = 1): Promise<Floor> {
+  const open = await Promise.all([...Array(files)].map((_, i) => syncingFile(`${dir}/floor-${i}`)));
+  try {
+    const runs = await Promise.all(open.map((f) => timed(n, 10, f.once)));
+    const what = files === 1 ? "" : `, ${files} files at once`;
+    return floorOf(`fdatasync of a 4 KiB write${what}`, runs.flat());
   } finally {
-    file.close();
-    await Deno.remove(path).catch(() => {});
+    for (const f of open) await f.close();
   }
 }
 

@@ -6,7 +6,8 @@
  * each step's time from the step before it is printed (median, p99, and
  * its share of the total on the critical path), with the floors measured
  * in the same run (floors.ts): an fdatasync of a 4 KiB write in the same
- * directory, loopback HTTP and TCP round trips.
+ * directory (alone, and in three files at once), loopback HTTP and TCP
+ * round trips.
  *
  * Flags: `--puts 2000` `--warmup 200` (PUTs before, not counted)
  * `--via leader|follower` `--floor-n 1000` (samples per floor)
@@ -127,8 +128,10 @@ const ms = (n: number) => Number.isFinite(n) ? n.toFixed(3) : "-";
 function floorFor(step: StepId, floors: readonly Floor[]): string {
   const f = (prefix: string) => floors.find((x) => x.name.startsWith(prefix));
   if (step === "leader.fsyncEnd" || step === "follower.fsyncEnd") {
-    const d = f("fdatasync");
-    return d === undefined ? "" : `fdatasync ${ms(d.p50Ms)}`;
+    const alone = f("fdatasync of a 4 KiB write");
+    const three = floors.find((x) => x.name.includes("3 files at once"));
+    const both = [alone && `alone ${ms(alone.p50Ms)}`, three && `3 at once ${ms(three.p50Ms)}`];
+    return both.filter(Boolean).join(", ");
   }
   if (step === "follower.appIn" || step === "ackIn" || step === "forwardIn") {
     const t = f("TCP");
@@ -239,6 +242,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const floors = [
     await fdatasyncFloor(cluster.workDir, o.floorN),
+    await fdatasyncFloor(cluster.workDir, o.floorN, 3),
     ...await loopbackFloors(o.floorN),
   ];
   const summary = summarize(puts);
