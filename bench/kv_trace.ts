@@ -19,6 +19,7 @@
 import type { KvCluster } from "./kv_cluster.ts";
 import { quantile } from "./kv_load.ts";
 import { oursImpl } from "./kv_impls.ts";
+import { traceNow } from "../apps/kv/trace.ts";
 import { Clusters, gitCommit, loadAverage, runMain } from "./kv_run.ts";
 import { fdatasyncFloor, type Floor, loopbackFloors } from "./floors.ts";
 import {
@@ -96,30 +97,45 @@ export function parseTraceFlags(argv: string[]): TraceOptions {
   return o;
 }
 
+/** When the client sent a PUT and read its answer (the traces' clock, ms). */
+export interface ClientTimes {
+  send: number;
+  recv: number;
+}
+
+type Quantiles = { p50Ms: number; p99Ms: number };
+
 /** The client's side of the run and what lies outside the member. */
 export interface ClientFigures {
   /** PUT sent to answer read, ms. */
-  roundTrip: { p50Ms: number; p99Ms: number };
-  /** Round trip − the member's time (reply − httpIn), per PUT, ms: HTTP both ways. */
-  outside: { p50Ms: number; p99Ms: number };
+  roundTrip: Quantiles;
+  /** PUT sent (client) to its handler called (member): the request's way in, ms. */
+  requestPath: Quantiles;
+  /** Reply made (member) to answer read (client): the answer's way out, ms. */
+  responsePath: Quantiles;
   errors: number;
 }
 
-/** The client's figures of the traced PUTs (`latency`: req → ms). */
+/** The client's figures of the traced PUTs (`client`: req → its times). */
 export function clientFigures(
   puts: readonly PutTrace[],
-  latency: ReadonlyMap<string, number>,
+  client: ReadonlyMap<string, ClientTimes>,
   errors: number,
 ): ClientFigures {
   const q = (l: number[]) => {
     const s = l.toSorted((a, b) => a - b);
     return { p50Ms: quantile(s, 0.5), p99Ms: quantile(s, 0.99) };
   };
-  const outside = puts.flatMap((p) => {
-    const ms = latency.get(p.req);
-    return ms === undefined ? [] : [ms - (p.at.reply! - p.at.httpIn!)];
+  const traced = puts.flatMap((p) => {
+    const c = client.get(p.req);
+    return c === undefined ? [] : [{ c, p }];
   });
-  return { roundTrip: q([...latency.values()]), outside: q(outside), errors };
+  return {
+    roundTrip: q([...client.values()].map((c) => c.recv - c.send)),
+    requestPath: q(traced.map(({ c, p }) => p.at.httpIn! - c.send)),
+    responsePath: q(traced.map(({ c, p }) => c.recv - p.at.reply!)),
+    errors,
+  };
 }
 
 const ms = (n: number) => Number.isFinite(n) ? n.toFixed(3) : "-";
@@ -169,8 +185,10 @@ export function formatTraceTables(
     } | | 100% | |`,
     `| client round trip (PUT sent → 204 read) | client | | ${ms(client.roundTrip.p50Ms)} | ` +
       `${ms(client.roundTrip.p99Ms)} | | | |`,
-    `| outside the member (round trip − member) | client | | ${ms(client.outside.p50Ms)} | ` +
-      `${ms(client.outside.p99Ms)} | | | ${http ? `HTTP round trip ${ms(http.p50Ms)}` : ""} |`,
+    `| client: PUT sent → HTTP in | client | | ${ms(client.requestPath.p50Ms)} | ` +
+      `${ms(client.requestPath.p99Ms)} | | | |`,
+    `| client: reply made → answer read | client | | ${ms(client.responsePath.p50Ms)} | ` +
+      `${ms(client.responsePath.p99Ms)} | | | ${http ? `HTTP round trip ${ms(http.p50Ms)}` : ""} |`,
     "",
     "| floor | p50 ms | p99 ms | samples |",
     "|---|---:|---:|---:|",
@@ -194,17 +212,17 @@ async function target(cluster: KvCluster, via: "leader" | "follower"): Promise<s
   throw new Error("no member says it leads (GET /_test/status) within 10 s");
 }
 
-// `n` PUTs one after another; each one's latency by its request key (`/tag-k`).
+// `n` PUTs one after another; when each was sent and answered, by its request key (`/tag-k`).
 async function sequentialPuts(cluster: KvCluster, api: string, tag: string, n: number) {
-  const latency = new Map<string, number>();
+  const times = new Map<string, ClientTimes>();
   let errors = 0;
   for (let k = 0; k < n; k++) {
     const key = `${tag}-${k}`;
-    const t0 = performance.now();
-    if (await cluster.put(api, key, `v${k}`)) latency.set(`/${key}`, performance.now() - t0);
+    const send = traceNow();
+    if (await cluster.put(api, key, `v${k}`)) times.set(`/${key}`, { send, recv: traceNow() });
     else errors++;
   }
-  return { latency, errors };
+  return { times, errors };
 }
 
 async function readTraces(cluster: KvCluster): Promise<TraceRecord[]> {
@@ -246,7 +264,7 @@ async function main(argv: string[]): Promise<number> {
     ...await loopbackFloors(o.floorN),
   ];
   const summary = summarize(puts);
-  const client = clientFigures(puts, run.latency, run.errors);
+  const client = clientFigures(puts, run.times, run.errors);
   console.log(formatTraceTables(summary, client, floors));
   const lead = `${(summary.leaderLaneCritical * 100).toFixed(0)}%`;
   console.log(

@@ -160,10 +160,17 @@ Deno.test("trace analysis: trace files' lines, dropped counts and what is not a 
 
 Deno.test("kv-trace: the client's figures and the tables", () => {
   const { puts } = tracePuts(records([...putA, ...putB]), "/t-");
-  const latency = new Map([["/t-a", 2.0], ["/t-b", 2.1], ["/t-x", 9]]);
-  const c = clientFigures(puts, latency, 1);
-  assertAlmostEquals(c.outside.p50Ms, 0.5, 1e-9); // of 0.3 (2.0 - 1.7) and 0.5 (2.1 - 1.6)
-  assertEquals([c.roundTrip.p99Ms, c.errors], [9, 1]);
+  const times = new Map([
+    ["/t-a", { send: 999.9, recv: 1001.9 }], // 0.1 in, 0.2 out
+    ["/t-b", { send: 1999.6, recv: 2001.7 }], // 0.4 in, 0.1 out
+    ["/t-x", { send: 5000, recv: 5009 }], // not traced: in the round trips only
+  ]);
+  const c = clientFigures(puts, times, 1);
+  assertAlmostEquals(c.requestPath.p50Ms, 0.4, 1e-9); // the upper of two
+  assertAlmostEquals(c.requestPath.p99Ms, 0.4, 1e-9);
+  assertAlmostEquals(c.responsePath.p50Ms, 0.2, 1e-9);
+  assertAlmostEquals(c.roundTrip.p99Ms, 9, 1e-9);
+  assertEquals(c.errors, 1);
   const floors = [
     { name: "fdatasync of a 4 KiB write", n: 3, p50Ms: 0.25, p99Ms: 1 },
     { name: "TCP ping-pong, 64 B", n: 3, p50Ms: 0.02, p99Ms: 0.1 },
