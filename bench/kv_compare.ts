@@ -21,6 +21,7 @@ import type { KvCluster } from "./kv_cluster.ts";
 import { type PutLoad, putLoad, quantile, sampleMissing } from "./kv_load.ts";
 import { etcdImpl, EtcdUnavailableError, etcdVersion, oursImpl } from "./kv_impls.ts";
 import { Clusters, gitCommit, loadAverage, runMain } from "./kv_run.ts";
+import { intFlag, walkFlags } from "./flags.ts";
 
 /** What kv-compare is told on its command line. */
 export interface CompareOptions {
@@ -43,16 +44,9 @@ export class CompareFlagError extends Error {
 }
 
 const USAGE = "flags: --clients 1,16,64,256 --duration-ms 5000 --rounds 2 --warmup-ms 2000 " +
-  "--json FILE " +
-  "--dir DIR --etcd PATH";
+  "--json FILE --dir DIR --etcd PATH";
 
-function positiveInt(flag: string, raw: string, max: number, min = 1): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new CompareFlagError(`${flag} takes an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
+const fail = (message: string) => new CompareFlagError(message);
 
 /** Parses kv-compare's flags (`--flag value` or `--flag=value`); throws {@link CompareFlagError}. */
 export function parseCompareFlags(
@@ -68,25 +62,23 @@ export function parseCompareFlags(
     dir: undefined,
     etcd: env("RAFTHTTP_ETCD") ?? "etcd",
   };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
-    const flag = m?.[1] ?? argv[i];
-    const value = () => {
-      const v = m?.[2] ?? argv[++i];
-      if (v === undefined || v === "") throw new CompareFlagError(`--${flag} needs a value`);
-      return v;
-    };
-    if (flag === "clients") {
-      o.clients = value().split(",").map((c) => positiveInt("--clients", c, 4096));
-    } else if (flag === "duration-ms") {
-      o.durationMs = positiveInt("--duration-ms", value(), 600_000);
-    } else if (flag === "rounds") o.rounds = positiveInt("--rounds", value(), 100);
-    else if (flag === "warmup-ms") o.warmupMs = positiveInt("--warmup-ms", value(), 60_000, 0);
-    else if (flag === "json") o.json = value();
-    else if (flag === "dir") o.dir = value();
-    else if (flag === "etcd") o.etcd = value();
-    else throw new CompareFlagError(`unknown flag ${argv[i]}; ${USAGE}`);
-  }
+  walkFlags(
+    argv,
+    (flag, value) => {
+      if (flag === "clients") {
+        o.clients = value().split(",").map((c) => intFlag(flag, c, 1, 4096, fail));
+      } else if (flag === "duration-ms") o.durationMs = intFlag(flag, value(), 1, 600_000, fail);
+      else if (flag === "rounds") o.rounds = intFlag(flag, value(), 1, 100, fail);
+      else if (flag === "warmup-ms") o.warmupMs = intFlag(flag, value(), 0, 60_000, fail);
+      else if (flag === "json") o.json = value();
+      else if (flag === "dir") o.dir = value();
+      else if (flag === "etcd") o.etcd = value();
+      else return false;
+      return true;
+    },
+    fail,
+    USAGE,
+  );
   return o;
 }
 

@@ -21,6 +21,7 @@ import { quantile } from "./kv_load.ts";
 import { oursImpl } from "./kv_impls.ts";
 import { traceNow } from "../apps/kv/trace.ts";
 import { Clusters, gitCommit, loadAverage, runMain } from "./kv_run.ts";
+import { intFlag, walkFlags } from "./flags.ts";
 import { fdatasyncFloor, type Floor, loopbackFloors } from "./floors.ts";
 import {
   parseTraceLines,
@@ -55,13 +56,7 @@ export class TraceFlagError extends Error {
 const USAGE =
   "flags: --puts 2000 --warmup 200 --via leader|follower --floor-n 1000 --json FILE --dir DIR";
 
-function count(flag: string, raw: string, min: number, max: number): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) {
-    throw new TraceFlagError(`--${flag} takes an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return n;
-}
+const fail = (message: string) => new TraceFlagError(message);
 
 /** Parses kv-trace's flags (`--flag value` or `--flag=value`); throws {@link TraceFlagError}. */
 export function parseTraceFlags(argv: string[]): TraceOptions {
@@ -73,27 +68,28 @@ export function parseTraceFlags(argv: string[]): TraceOptions {
     json: undefined,
     dir: undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(argv[i]);
-    const flag = m?.[1] ?? argv[i];
-    const value = () => {
-      const v = m?.[2] ?? argv[++i];
-      if (v === undefined || v === "") throw new TraceFlagError(`--${flag} needs a value`);
-      return v;
-    };
-    if (flag === "puts") o.puts = count(flag, value(), 1, 1_000_000);
-    else if (flag === "warmup") o.warmup = count(flag, value(), 0, 1_000_000);
-    else if (flag === "floor-n") o.floorN = count(flag, value(), 1, 1_000_000);
-    else if (flag === "json") o.json = value();
-    else if (flag === "dir") o.dir = value();
-    else if (flag === "via") {
-      const v = value();
-      if (v !== "leader" && v !== "follower") {
-        throw new TraceFlagError(`--via takes leader or follower, got "${v}"`);
-      }
-      o.via = v;
-    } else throw new TraceFlagError(`unknown flag ${argv[i]}; ${USAGE}`);
-  }
+  walkFlags(
+    argv,
+    (flag, value) => {
+      if (flag === "puts") o.puts = intFlag(flag, value(), 1, 1_000_000, fail);
+      else if (flag === "warmup") o.warmup = intFlag(flag, value(), 0, 1_000_000, fail);
+      else if (flag === "floor-n") o.floorN = intFlag(flag, value(), 1, 1_000_000, fail);
+      else if (flag === "json") o.json = value();
+      else if (flag === "dir") o.dir = value();
+      else if (flag === "via") {
+        const v = value();
+        if (v !== "leader" && v !== "follower") {
+          throw fail(
+            `--via takes leader or follower, got "${v}"`,
+          );
+        }
+        o.via = v;
+      } else return false;
+      return true;
+    },
+    fail,
+    USAGE,
+  );
   return o;
 }
 

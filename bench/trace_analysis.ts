@@ -235,16 +235,10 @@ function tracePut(idx: StepIndex, members: number[], httpIn: TraceRecord): PutTr
 
 // Each step's predecessor, and the critical path (the later of the two lanes into commit).
 function pathOf(at: Partial<Record<StepId, number>>, forwarded: boolean) {
-  const leaderLane: StepId[] = ["leader.walWrite", "leader.fsyncStart", "leader.fsyncEnd"];
-  const followerLane: StepId[] = [
-    "follower.appIn",
-    "follower.ready",
-    "follower.walWrite",
-    "follower.fsyncStart",
-    "follower.fsyncEnd",
-    "follower.ackOut",
-    "ackIn",
-  ];
+  const lane = (from: StepId, to: StepId) =>
+    STEP_IDS.slice(STEP_IDS.indexOf(from), STEP_IDS.indexOf(to) + 1) as StepId[];
+  const leaderLane = lane("leader.walWrite", "leader.fsyncEnd");
+  const followerLane = lane("follower.appIn", "ackIn");
   const head: StepId[] = forwarded
     ? ["httpIn", "propose", "forwardOut", "forwardIn", "ready", "sendApp"]
     : ["httpIn", "propose", "ready", "sendApp"];
@@ -259,11 +253,10 @@ function pathOf(at: Partial<Record<StepId, number>>, forwarded: boolean) {
   chain(head);
   chain(leaderLane, "sendApp");
   chain(followerLane, "sendApp");
-  const leaderLate = at["leader.fsyncEnd"]! > at.ackIn!;
-  const lane = leaderLate ? leaderLane : followerLane;
-  from.commit = lane.at(-1)!;
+  const late = at["leader.fsyncEnd"]! > at.ackIn! ? leaderLane : followerLane;
+  from.commit = late.at(-1)!;
   chain(["commit", "apply", "reply"]);
-  return { from, critical: [...head, ...lane, "commit", "apply", "reply"] as StepId[] };
+  return { from, critical: [...head, ...late, "commit", "apply", "reply"] as StepId[] };
 }
 
 /** One step's figures over many PUTs. */

@@ -74,30 +74,36 @@ export type TraceStep =
  */
 export type Tracer = (step: TraceStep, index: bigint, key?: string, peer?: bigint) => void;
 
-/** A message stepped in from a peer. */
-export function traceReceived(trace: Tracer, m: Message, keyOf: KeyOf): void {
+type MessageSteps = readonly [app: TraceStep, ack: TraceStep, proposal: TraceStep];
+const RECEIVED: MessageSteps = ["appIn", "ackIn", "forwardIn"];
+const SENT: MessageSteps = ["sendApp", "ackOut", "forwardOut"];
+
+// A MsgApp with entries, an accepting MsgAppResp or a MsgProp, to or from `peer`.
+function traceMessage(
+  trace: Tracer,
+  m: Message,
+  [app, ack, proposal]: MessageSteps,
+  peer: bigint,
+  keyOf: KeyOf,
+): void {
   if (m.type === MessageType.MsgApp) {
     const last = m.entries.at(-1);
-    if (last !== undefined) trace("appIn", last.index, undefined, m.from);
+    if (last !== undefined) trace(app, last.index, undefined, peer);
   } else if (m.type === MessageType.MsgAppResp) {
-    if (!m.reject) trace("ackIn", m.index, undefined, m.from);
+    if (!m.reject) trace(ack, m.index, undefined, peer);
   } else if (m.type === MessageType.MsgProp) {
-    for (const e of m.entries) trace("forwardIn", 0n, keyOf(e.data), m.from);
+    for (const e of m.entries) trace(proposal, 0n, keyOf(e.data), peer);
   }
+}
+
+/** A message stepped in from a peer. */
+export function traceReceived(trace: Tracer, m: Message, keyOf: KeyOf): void {
+  traceMessage(trace, m, RECEIVED, m.from, keyOf);
 }
 
 /** Messages handed to the transport. */
 export function traceSent(trace: Tracer, messages: readonly Message[], keyOf: KeyOf): void {
-  for (const m of messages) {
-    if (m.type === MessageType.MsgApp) {
-      const last = m.entries.at(-1);
-      if (last !== undefined) trace("sendApp", last.index, undefined, m.to);
-    } else if (m.type === MessageType.MsgAppResp) {
-      if (!m.reject) trace("ackOut", m.index, undefined, m.to);
-    } else if (m.type === MessageType.MsgProp) {
-      for (const e of m.entries) trace("forwardOut", 0n, keyOf(e.data), m.to);
-    }
-  }
+  for (const m of messages) traceMessage(trace, m, SENT, m.to, keyOf);
 }
 
 /**
