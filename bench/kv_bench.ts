@@ -328,8 +328,8 @@ export function formatRounds(results: LevelResult[]): string {
   }
   if (![...groups.values()].some((g) => g.length > 1)) return "";
   const lines = [
-    "| implementation | clients | rounds | median PUT/s | min-max PUT/s | median p50 ms | median p99 ms | ours / baseline PUT/s (median, min-max) |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| implementation | clients | rounds | median PUT/s | min-max PUT/s | median p50 ms | median p99 ms | median member CPU ms / PUT | ours / baseline PUT/s (median, min-max) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const [k, g] of groups) {
     const rates = g.map((r) => r.putsPerSec);
@@ -346,8 +346,8 @@ export function formatRounds(results: LevelResult[]): string {
     lines.push(
       `| ${impl} | ${clients} | ${g.length} | ${fmt(median(rates))} | ${fmt(Math.min(...rates))}-${
         fmt(Math.max(...rates))
-      } | ${fmt(median(g.map((r) => r.p50Ms)), 2)} | ${
-        fmt(median(g.map((r) => r.p99Ms)), 2)
+      } | ${fmt(median(g.map((r) => r.p50Ms)), 2)} | ${fmt(median(g.map((r) => r.p99Ms)), 2)} | ${
+        fmt(median(g.flatMap((r) => r.memberCpuMsPerPut ?? [])), 3)
       } | ${ratio} |`,
     );
   }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type KvCluster, request } from "./kv_cluster.ts";
+import { type KvCluster, processCpuMs, request } from "./kv_cluster.ts";
 
 /** One level's figures. */
 export interface LevelResult {
@@ -34,16 +34,8 @@ export interface LevelResult {
   missingKeys: string[];
   /** CPU the bench client itself used during the PUTs, in % of one core (Linux only). */
   clientCpuPercent: number | undefined;
-}
-
-// This process's user+system CPU time in ms, from /proc (undefined elsewhere).
-function cpuMs(): number | undefined {
-  try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return undefined;
-  }
+  /** CPU time of all members per acknowledged PUT, ms (what a write costs the servers). */
+  memberCpuMsPerPut?: number;
 }
 
 interface Write {
@@ -62,7 +54,8 @@ export async function runLevel(
   const acked: Write[] = [];
   const lastOfClient: (Write | undefined)[] = new Array(clients).fill(undefined);
   let errors = 0;
-  const cpuStart = cpuMs();
+  const cpuStart = processCpuMs("self");
+  const membersStart = cluster.membersCpuMs();
   const start = performance.now();
   const deadline = start + durationMs;
   const abort = AbortSignal.timeout(durationMs + 10_000); // a PUT stuck past the run fails
@@ -82,7 +75,8 @@ export async function runLevel(
     }
   }));
   const elapsed = performance.now() - start;
-  const cpuEnd = cpuMs();
+  const cpuEnd = processCpuMs("self");
+  const membersEnd = cluster.membersCpuMs();
   const readableAt = await allReadable(cluster, lastOfClient.filter((w) => w !== undefined));
   const allReadableMs = readableAt === undefined ? undefined : readableAt - start;
   const { sampled, missing, missingKeys } = await sampleMissing(cluster, acked, 300);
@@ -106,6 +100,9 @@ export async function runLevel(
     clientCpuPercent: cpuStart === undefined || cpuEnd === undefined
       ? undefined
       : Math.round((cpuEnd - cpuStart) / elapsed * 100),
+    memberCpuMsPerPut: membersStart === undefined || membersEnd === undefined || acked.length === 0
+      ? undefined
+      : (membersEnd - membersStart) / acked.length,
   };
 }
 

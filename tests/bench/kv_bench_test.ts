@@ -34,6 +34,7 @@ Deno.test("kv-bench harness: three members, a short level, figures and a table; 
     assertEquals([r.impl, r.clients, r.missing], ["fake", 4, 0]);
     assert(r.sampled > 0 && r.sampled <= 300);
     assert(r.p50Ms > 0 && r.p99Ms >= r.p50Ms);
+    assert(r.memberCpuMsPerPut !== undefined && r.memberCpuMsPerPut > 0, "members' CPU read");
     assert(r.allReadableMs !== undefined && r.allReadableMs >= 300);
     const table = formatTable([r], new Map([["other", "not built\nmore"]]));
     assertStringIncludes(table, "| fake | 4 |");
@@ -76,6 +77,9 @@ Deno.test("kv-bench rounds: medians per level and ours / baseline as the median 
     r("baseline", 100),
   ]);
   // ours 90, 60, 100 (median 90); ratios 0.9, 1.2, 1.0 -> median 1.0
-  assertStringIncludes(table, "| ours | 1 | 3 | 90 | 60-100 | 1.00 | 2.00 | 1.000 (0.90-1.20) |");
-  assertStringIncludes(table, "| baseline | 1 | 3 | 100 | 50-100 | 1.00 | 2.00 |  |");
+  assertStringIncludes(
+    table,
+    "| ours | 1 | 3 | 90 | 60-100 | 1.00 | 2.00 | - | 1.000 (0.90-1.20) |",
+  );
+  assertStringIncludes(table, "| baseline | 1 | 3 | 100 | 50-100 | 1.00 | 2.00 | - |  |");
 });
