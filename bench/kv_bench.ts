@@ -14,7 +14,11 @@
  * would take it as part of the key), so reads on ours are linearizable.
  *
  * Flags: `--impl ours,raftexample,mixed-2go-1ours,mixed-1go-2ours`
- * `--clients 1,16,64` `--duration-ms 5000`
+ * `--clients 1,16,64` `--duration-ms 5000` `--rounds 1` (each level measured
+ * that many times on every implementation in turn; the table shows medians)
+ * `--baseline DIR` (adds `baseline`: the KV of another checkout, e.g. a
+ * `git worktree` of an older commit, run beside this one; the table then
+ * gives ours / baseline per level, the median of the rounds' ratios)
  * `--out FILE` (JSON lines, appended; default .tools/kv-bench/results.jsonl)
  * `--no-isolate`.
  *
@@ -57,6 +61,9 @@ interface BenchOptions {
   impls: string[];
   clients: number[];
   durationMs: number;
+  rounds: number;
+  /** A checkout whose apps/kv runs as the implementation `baseline`. */
+  baseline?: string;
   out: string;
   isolate: boolean;
 }
@@ -66,6 +73,7 @@ function parseFlags(argv: string[]): BenchOptions {
     impls: ["ours", "raftexample", ...Object.keys(MIXED)],
     clients: [1, 16, 64],
     durationMs: 5000,
+    rounds: 1,
     out: `${ROOT}/.tools/kv-bench/results.jsonl`,
     isolate: true,
   };
@@ -75,24 +83,27 @@ function parseFlags(argv: string[]): BenchOptions {
     if (flag === "--impl") o.impls = value().split(",").filter(Boolean);
     else if (flag === "--clients") o.clients = value().split(",").map(Number);
     else if (flag === "--duration-ms") o.durationMs = Number(value());
+    else if (flag === "--rounds") o.rounds = Number(value());
+    else if (flag === "--baseline") o.baseline = value().replace(/\/$/, "");
     else if (flag === "--out") o.out = value();
     else if (flag === "--no-isolate") o.isolate = false;
     else {throw new Error(
         `unknown flag ${argv[i]}; flags: --impl ${
           IMPLS.join(",")
-        } --clients 1,16,64 --duration-ms N --out FILE --no-isolate`,
+        } --clients 1,16,64 --duration-ms N --rounds N --baseline DIR --out FILE --no-isolate`,
       );}
   }
   const bad = o.clients.some((c) => !Number.isInteger(c) || c < 1) ||
     !(o.durationMs > 0 && o.durationMs <= 60_000) ||
-    o.impls.some((n) => !IMPLS.includes(n));
+    !(Number.isInteger(o.rounds) && o.rounds >= 1 && o.rounds <= 50) ||
+    o.baseline === "" || o.impls.some((n) => !IMPLS.includes(n));
   if (bad) {
     throw new Error(
-      `--clients takes positive integers, --duration-ms 1..60000, --impl some of ${
-        IMPLS.join(",")
-      }`,
+      `--clients takes positive integers, --duration-ms 1..60000, --rounds 1..50, ` +
+        `--baseline a directory, --impl some of ${IMPLS.join(",")}`,
     );
   }
+  if (o.baseline !== undefined) o.impls.push("baseline");
   return o;
 }
 
@@ -115,7 +126,14 @@ async function runIsolated(argv: string[]): Promise<number> {
   return (await child.status).code;
 }
 
-async function resolveImpl(name: string): Promise<KvImpl> {
+async function resolveImpl(name: string, baseline?: string): Promise<KvImpl> {
+  if (name === "baseline") {
+    const main = `${baseline}/apps/kv/main.ts`;
+    await Deno.stat(main).catch(() => {
+      throw new Error(`--baseline ${baseline}: ${main} does not exist (a checkout of this repo?)`);
+    });
+    return oursImpl({ name: "baseline", main });
+  }
   if (name === "raftexample") return raftexampleImpl(await ensureRaftexample());
   if (name in MIXED) return mixedImpl(name, await ensureRaftexample(), MIXED[name]);
   try {
@@ -139,17 +157,23 @@ async function benchAll(
   const running: KvCluster[] = [];
   for (const name of o.impls) {
     try {
-      running.push(await clusters.start(await resolveImpl(name)));
+      running.push(await clusters.start(await resolveImpl(name, o.baseline)));
     } catch (e) {
       unavailable.set(name, (e as Error).message);
       console.error(`${name}: not available: ${(e as Error).message}`);
     }
   }
   for (const clients of o.clients) {
-    for (const cluster of running) {
-      const r = await runLevel(cluster, clients, o.durationMs, `b${clients}`);
-      console.error(`${cluster.impl.name} x${clients}: ${r.puts} PUTs, ${r.errors} errors`);
-      await sink(r);
+    for (let round = 1; round <= o.rounds; round++) {
+      // Alternate which goes first, so that neither always follows the other.
+      const order = round % 2 === 1 ? running : [...running].reverse();
+      for (const cluster of order) {
+        const r = await runLevel(cluster, clients, o.durationMs, `b${clients}r${round}`);
+        console.error(
+          `${cluster.impl.name} x${clients} round ${round}: ${r.puts} PUTs, ${r.errors} errors`,
+        );
+        await sink(r);
+      }
     }
   }
 }
@@ -188,6 +212,55 @@ export function formatTable(results: LevelResult[], unavailable: Map<string, str
   }
   if (ratios.length > 0) {
     lines.push(`\nours / raftexample (all-readable rate): ${ratios.join(", ")}`);
+  }
+  const rounds = formatRounds(results);
+  return rounds === "" ? lines.join("\n") : `${lines.join("\n")}\n\n${rounds}`;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? NaN
+    : s.length % 2 === 1
+    ? s[s.length >> 1]
+    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * With several rounds: each implementation's medians per level and, with a
+ * baseline, ours / baseline per level (the median of the rounds' ratios,
+ * each round's pair measured one right after the other). Empty with one round.
+ */
+export function formatRounds(results: LevelResult[]): string {
+  const groups = new Map<string, LevelResult[]>();
+  for (const r of results) {
+    const k = `${r.impl}\u0000${r.clients}`;
+    groups.set(k, [...groups.get(k) ?? [], r]);
+  }
+  if (![...groups.values()].some((g) => g.length > 1)) return "";
+  const lines = [
+    "| implementation | clients | rounds | median PUT/s | min-max PUT/s | median p50 ms | median p99 ms | median member CPU ms / PUT | ours / baseline PUT/s (median, min-max) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const [k, g] of groups) {
+    const rates = g.map((r) => r.putsPerSec);
+    const [impl, clients] = k.split("\u0000");
+    const base = impl === "ours" ? groups.get(`baseline\u0000${clients}`) : undefined;
+    const ratios = base === undefined
+      ? []
+      : g.slice(0, base.length).map((r, i) => r.putsPerSec / base[i].putsPerSec);
+    const ratio = ratios.length === 0
+      ? ""
+      : `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}-${
+        Math.max(...ratios).toFixed(2)
+      })`;
+    lines.push(
+      `| ${impl} | ${clients} | ${g.length} | ${fmt(median(rates))} | ${fmt(Math.min(...rates))}-${
+        fmt(Math.max(...rates))
+      } | ${fmt(median(g.map((r) => r.p50Ms)), 2)} | ${fmt(median(g.map((r) => r.p99Ms)), 2)} | ${
+        fmt(median(g.flatMap((r) => r.memberCpuMsPerPut ?? [])), 3)
+      } | ${ratio} |`,
+    );
   }
   return lines.join("\n");
 }

@@ -107,6 +107,19 @@ export async function request(
   }
 }
 
+/**
+ * User + system CPU time of process `pid` (`"self"` for this one), ms, from
+ * /proc (clock ticks of 10 ms); undefined where /proc is not readable.
+ */
+export function processCpuMs(pid: number | "self"): number | undefined {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A running three-member cluster. */
 export class KvCluster {
   #children: Deno.ChildProcess[] = [];
@@ -211,6 +224,20 @@ export class KvCluster {
       if (await settlesWithin(child.status, 0)) return i + 1;
     }
     return undefined;
+  }
+
+  /**
+   * CPU time (user + system) the member processes have used so far, ms, from
+   * /proc; undefined where /proc is not readable.
+   */
+  membersCpuMs(): number | undefined {
+    let sum = 0;
+    for (const child of this.#children) {
+      const ms = processCpuMs(child.pid);
+      if (ms === undefined) return undefined;
+      sum += ms;
+    }
+    return sum;
   }
 
   /** The last lines of a member's log, for error messages. */

@@ -96,13 +96,25 @@ export interface ImplFigures {
   /** Acknowledged writes checked on every member, and how many were missing somewhere. */
   sampled: number;
   missing: number;
-  /** Each round alone. */
-  rounds: { putsPerSec: number; p50Ms: number; p99Ms: number; errors: number; cpu?: number }[];
+  /** CPU time of the three members per acknowledged PUT, ms (NaN where /proc is not readable). */
+  memberCpuMsPerPut: number;
+  /** Each round alone (`clientCpu`: the load client's CPU, % of one core). */
+  rounds: {
+    putsPerSec: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+    memberCpuMsPerPut?: number;
+    clientCpu?: number;
+  }[];
 }
 
 /** A round's load and its check of acknowledged writes. */
 export interface RoundResult {
-  load: Pick<PutLoad, "latencies" | "acked" | "errors" | "elapsedMs" | "clientCpuPercent">;
+  load: Pick<
+    PutLoad,
+    "latencies" | "acked" | "errors" | "elapsedMs" | "clientCpuPercent" | "memberCpuMsPerPut"
+  >;
   sampled: number;
   missing: number;
 }
@@ -113,6 +125,7 @@ export function combineRounds(rounds: RoundResult[]): ImplFigures {
   const all = sorted(rounds.flatMap((r) => r.load.latencies));
   const puts = rounds.reduce((n, r) => n + r.load.acked.length, 0);
   const ms = rounds.reduce((n, r) => n + r.load.elapsedMs, 0);
+  const cpu = rounds.map((r) => (r.load.memberCpuMsPerPut ?? NaN) * r.load.acked.length);
   return {
     puts,
     errors: rounds.reduce((n, r) => n + r.load.errors, 0),
@@ -121,6 +134,7 @@ export function combineRounds(rounds: RoundResult[]): ImplFigures {
     p99Ms: quantile(all, 0.99),
     sampled: rounds.reduce((n, r) => n + r.sampled, 0),
     missing: rounds.reduce((n, r) => n + r.missing, 0),
+    memberCpuMsPerPut: puts > 0 ? cpu.reduce((a, b) => a + b, 0) / puts : NaN,
     rounds: rounds.map((r) => {
       const l = sorted(r.load.latencies);
       return {
@@ -128,7 +142,8 @@ export function combineRounds(rounds: RoundResult[]): ImplFigures {
         p50Ms: quantile(l, 0.5),
         p99Ms: quantile(l, 0.99),
         errors: r.load.errors,
-        cpu: r.load.clientCpuPercent,
+        memberCpuMsPerPut: r.load.memberCpuMsPerPut,
+        clientCpu: r.load.clientCpuPercent,
       };
     }),
   };
@@ -163,8 +178,9 @@ const num = (n: number, digits: number) => Number.isFinite(n) ? n.toFixed(digits
 export function formatCompareTable(levels: CompareLevel[]): string {
   const lines = [
     "| clients | ours PUT/s | etcd PUT/s | ours/etcd PUT/s | ours p50 ms | etcd p50 ms | ours/etcd p50 " +
-    "| ours p99 ms | etcd p99 ms | ours/etcd p99 | errors ours/etcd | missing ours/etcd |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| ours p99 ms | etcd p99 ms | ours/etcd p99 | member CPU ms/PUT ours/etcd | errors ours/etcd " +
+    "| missing ours/etcd |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const l of levels) {
     const { ours: o, etcd: e, ratio: r } = l;
@@ -172,6 +188,7 @@ export function formatCompareTable(levels: CompareLevel[]): string {
       `| ${l.clients} | ${num(o.putsPerSec, 0)} | ${num(e.putsPerSec, 0)} | ` +
         `${num(r.putsPerSec, 2)}× | ${num(o.p50Ms, 2)} | ${num(e.p50Ms, 2)} | ` +
         `${num(r.p50, 2)}× | ${num(o.p99Ms, 2)} | ${num(e.p99Ms, 2)} | ${num(r.p99, 2)}× | ` +
+        `${num(o.memberCpuMsPerPut, 2)} / ${num(e.memberCpuMsPerPut, 2)} | ` +
         `${o.errors} / ${e.errors} | ${o.missing}/${o.sampled} / ${e.missing}/${e.sampled} |`,
     );
   }
@@ -184,7 +201,8 @@ async function round(cluster: KvCluster, clients: number, ms: number, tag: strin
   const { sampled, missing } = await sampleMissing(cluster, load.acked, 100);
   console.error(
     `${cluster.impl.name} x${clients} ${tag}: ${load.acked.length} PUTs, ${load.errors} errors, ` +
-      `${missing} of ${sampled} sampled missing, client CPU ${load.clientCpuPercent ?? "?"}%`,
+      `${missing} of ${sampled} sampled missing, client CPU ${load.clientCpuPercent ?? "?"}%, ` +
+      `members' CPU ${load.memberCpuMsPerPut?.toFixed(2) ?? "?"} ms/PUT`,
   );
   return { load, sampled, missing };
 }

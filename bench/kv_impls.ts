@@ -12,18 +12,27 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** Our KV member's main file. */
 export const OURS_MAIN = `${ROOT}/apps/kv/main.ts`;
 
-/** Our KV (apps/kv), with `extraArgs` of each member after its usual flags (e.g. `--trace FILE`). */
-export function oursImpl(
-  extraArgs: (id: number, dataDir: string) => string[] = () => [],
-): KvImpl {
+/** Options of {@link oursImpl}. */
+export interface OursOptions {
+  /** Name in the results (default "ours"). */
+  name?: string;
+  /** The member's main file (default this checkout's; another checkout's for a baseline). */
+  main?: string;
+  /** Flags of each member after its usual ones (e.g. `--trace FILE`). */
+  extraArgs?: (id: number, dataDir: string) => string[];
+}
+
+/** Our KV (apps/kv). */
+export function oursImpl(o: OursOptions = {}): KvImpl {
+  const extraArgs = o.extraArgs ?? (() => []);
   return {
-    name: "ours",
+    name: o.name ?? "ours",
     command: (id, cluster, port, dataDir) => ({
       cmd: Deno.execPath(),
       args: [
         "run",
         "-A",
-        OURS_MAIN,
+        o.main ?? OURS_MAIN,
         ...["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
         ...["--data-dir", dataDir],
         ...extraArgs(id, dataDir),

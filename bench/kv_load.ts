@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { KvCluster } from "./kv_cluster.ts";
+import { type KvCluster, processCpuMs } from "./kv_cluster.ts";
 
 /** One level's figures. */
 export interface LevelResult {
@@ -34,16 +34,8 @@ export interface LevelResult {
   missingKeys: string[];
   /** CPU the bench client itself used during the PUTs, in % of one core (Linux only). */
   clientCpuPercent: number | undefined;
-}
-
-// This process's user+system CPU time in ms, from /proc (undefined elsewhere).
-function cpuMs(): number | undefined {
-  try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return undefined;
-  }
+  /** CPU time of all members per acknowledged PUT, ms (what a write costs the servers). */
+  memberCpuMsPerPut?: number;
 }
 
 /** One write of the load. */
@@ -66,6 +58,8 @@ export interface PutLoad {
   elapsedMs: number;
   /** CPU this process used meanwhile, in % of one core (undefined off Linux). */
   clientCpuPercent: number | undefined;
+  /** CPU time of all members per acknowledged PUT, ms (undefined off Linux or without PUTs). */
+  memberCpuMsPerPut: number | undefined;
 }
 
 /**
@@ -82,7 +76,8 @@ export async function putLoad(
   const acked: Write[] = [];
   const lastOfClient: (Write | undefined)[] = new Array(clients).fill(undefined);
   let errors = 0;
-  const cpuStart = cpuMs();
+  const cpuStart = processCpuMs("self");
+  const membersStart = cluster.membersCpuMs();
   const start = performance.now();
   const deadline = start + durationMs;
   const abort = AbortSignal.timeout(durationMs + 10_000); // a PUT stuck past the run fails
@@ -101,7 +96,8 @@ export async function putLoad(
     }
   }));
   const elapsedMs = performance.now() - start;
-  const cpuEnd = cpuMs();
+  const cpuEnd = processCpuMs("self");
+  const membersEnd = cluster.membersCpuMs();
   return {
     latencies,
     acked,
@@ -111,6 +107,9 @@ export async function putLoad(
     clientCpuPercent: cpuStart === undefined || cpuEnd === undefined
       ? undefined
       : Math.round((cpuEnd - cpuStart) / elapsedMs * 100),
+    memberCpuMsPerPut: membersStart === undefined || membersEnd === undefined || acked.length === 0
+      ? undefined
+      : (membersEnd - membersStart) / acked.length,
   };
 }
 
@@ -143,6 +142,7 @@ export async function runLevel(
     missing,
     missingKeys,
     clientCpuPercent: load.clientCpuPercent,
+    memberCpuMsPerPut: load.memberCpuMsPerPut,
   };
 }
 

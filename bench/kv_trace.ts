@@ -241,7 +241,10 @@ async function main(argv: string[]): Promise<number> {
   const o = parseTraceFlags(argv);
   const commit = await gitCommit();
   const loadBefore = loadAverage();
-  const impl = oursImpl((_id, dataDir) => ["--trace", `${dataDir}.trace.jsonl`, "--test-hooks"]);
+  const extraArgs = (_id: number, dataDir: string) => [
+    ...["--trace", `${dataDir}.trace.jsonl`, "--test-hooks"],
+  ];
+  const impl = oursImpl({ extraArgs });
   const cluster = await clusters.start(impl, { parentDir: o.dir, label: "trace" });
   const api = await target(cluster, o.via);
   await sequentialPuts(cluster, api, "warm", o.warmup);

@@ -55,7 +55,7 @@ Deno.test("kv-compare flags: defaults, both spellings, and errors that name the 
   }
 });
 
-function round(latencies: number[], elapsedMs: number, errors = 0): RoundResult {
+function round(latencies: number[], elapsedMs: number, errors = 0, cpu = 1): RoundResult {
   return {
     load: {
       latencies,
@@ -63,6 +63,7 @@ function round(latencies: number[], elapsedMs: number, errors = 0): RoundResult 
       errors,
       elapsedMs,
       clientCpuPercent: 10,
+      memberCpuMsPerPut: cpu,
     },
     sampled: latencies.length,
     missing: 0,
@@ -71,11 +72,12 @@ function round(latencies: number[], elapsedMs: number, errors = 0): RoundResult 
 
 Deno.test("kv-compare: rounds combine by total PUTs over total time and pooled latencies", () => {
   // 100 PUTs of 1..100 ms in 1 s, then 50 PUTs of 101..150 ms in 1 s.
-  const a = round(Array.from({ length: 100 }, (_, i) => i + 1), 1000, 2);
-  const b = round(Array.from({ length: 50 }, (_, i) => 150 - i), 1000, 1);
+  const a = round(Array.from({ length: 100 }, (_, i) => i + 1), 1000, 2, 0.5);
+  const b = round(Array.from({ length: 50 }, (_, i) => 150 - i), 1000, 1, 2);
   const f = combineRounds([a, b]);
   assertEquals([f.puts, f.errors, f.sampled, f.missing], [150, 3, 150, 0]);
   assertEquals(f.putsPerSec, 75);
+  assertEquals(f.memberCpuMsPerPut, 1); // (100 × 0.5 + 50 × 2) / 150
   assertEquals(f.p50Ms, 76); // the 75th of 150 sorted (0-based)
   assertEquals(f.p99Ms, 149);
   assertEquals(f.rounds.map((r) => [r.putsPerSec, r.p50Ms, r.errors]), [[100, 51, 2], [
@@ -100,7 +102,7 @@ Deno.test("kv-compare: ratios are ours/etcd and the table shows every level", ()
   assertEquals(rows.length, 4);
   assertEquals(
     rows[2],
-    "| 16 | 4 | 8 | 0.50× | 2.00 | 2.00 | 1.00× | 4.00 | 8.00 | 0.50× | 1 / 0 | 0/4 / 0/8 |",
+    "| 16 | 4 | 8 | 0.50× | 2.00 | 2.00 | 1.00× | 4.00 | 8.00 | 0.50× | 1.00 / 1.00 | 1 / 0 | 0/4 / 0/8 |",
   );
   assert(rows[3].startsWith("| 1 | 0 | 8 | 0.00× | - | 2.00 | -× |"), rows[3]);
 });
