@@ -7,7 +7,7 @@
 
 import type { Logger, ServeOptions, SnapshotOptions, TransportOptions } from "../mod.ts";
 import { consoleLogger } from "../mod.ts";
-import { checkGroup, DEFAULT_GROUP } from "../storage/mod.ts";
+import { checkGroup, DEFAULT_GROUP, type StorageFs } from "../storage/mod.ts";
 import { type IdLike, toId } from "./ids.ts";
 import type { SnapshotSource } from "./snapshot_files.ts";
 
@@ -208,6 +208,21 @@ export interface ReplicaOptions<R = unknown> {
   logger?: Logger;
   /** Serve `GET /metrics` on the peer port: the transport's metrics and the replica's. Default false. */
   metrics?: boolean;
+  /**
+   * The file system of the raft storage (the WAL and the raft snapshot
+   * files under `dataDir/raft`). Default: the real one. Fault tests pass a
+   * `FaultyFs` (lost unsynced writes, failed fsyncs, torn writes). The state
+   * machine's snapshot data files are written directly.
+   */
+  storageFs?: StorageFs;
+  /**
+   * For fault tests only, never in production: bugs planted on purpose, to
+   * show that a fault campaign catches them. `ackBeforeFsync`: a
+   * non-leader sends its Ready's messages (its append acknowledgements)
+   * before the fsync of the entries they vouch for, breaking the
+   * durability rule (votes still wait). Default: none.
+   */
+  plantedBugs?: { ackBeforeFsync?: boolean };
 }
 
 /**
@@ -248,6 +263,9 @@ export interface ReplicaConfig<R = unknown> {
   reads: "read-index" | "lease";
   logger: Logger;
   metrics: boolean;
+  storageFs: StorageFs | undefined;
+  /** Planted bug (fault tests only): a follower acknowledges before its fsync. */
+  ackBeforeFsync: boolean;
 }
 
 function count(value: number | undefined, fallback: number, name: string, min = 1): number {
@@ -318,6 +336,8 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
     reads: readMode(o.reads, o.preVote ?? true),
     logger: o.logger ?? consoleLogger("warn"),
     metrics: o.metrics ?? false,
+    storageFs: o.storageFs,
+    ackBeforeFsync: o.plantedBugs?.ackBeforeFsync ?? false,
   };
 }
 
