@@ -9,6 +9,7 @@ import { create, type Entry, EntrySchema, HardStateSchema, type Logger } from ".
 import { StorageClosedError } from "./disk_errors.ts";
 import { DiskStorage } from "./disk_storage.ts";
 import { FaultyFs, FsyncFailedError, SimulatedCrashError } from "./faulty_fs.ts";
+import { rng } from "./testdata/rng.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -21,16 +22,6 @@ const entries = (from: bigint, to: bigint, bytes = 20): Entry[] => {
   return out;
 };
 const hs = (commit: bigint) => create(HardStateSchema, { term: 1n, commit, vote: 1n });
-
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "faulty_fs_test_" });

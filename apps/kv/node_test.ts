@@ -6,7 +6,7 @@ import { assertEquals } from "@std/assert";
 import { freePorts } from "../../bench/ports.ts";
 import { silentLogger } from "../../mod.ts";
 import { KvNode } from "./node.ts";
-import { leaderOf, startCluster } from "./testdata/nodes.ts";
+import { leaderOf, memberStarter, startCluster } from "./testdata/nodes.ts";
 
 Deno.test("kv node: three members in-process: PUT on one, linearizable GET on all", async () => {
   const root = await Deno.makeTempDir();
@@ -125,19 +125,7 @@ Deno.test("kv node: a member removed while cut off learns it from the others (41
 Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutNow gets through)", async () => {
   const root = await Deno.makeTempDir();
   const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
-  // Ticks of 100 ms: an election by timeout would take at least 1 s.
-  const args = (id: number, join = false) => ({
-    id: BigInt(id),
-    cluster: join ? urls : urls.slice(0, 3),
-    join,
-    dataDir: `${root}/m${id}`,
-    snapshotCount: 10000,
-    catchUpEntries: 5,
-    requestTimeoutMs: 5000,
-    tickMs: 100,
-  });
-  const start = (id: number, join = false) =>
-    KvNode.start({ args: args(id, join), logger: silentLogger });
+  const start = memberStarter(root, urls, 100); // an election by timeout would take 1 s at least
   const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
   try {
     let leader = await leaderOf(nodes);
@@ -218,18 +206,7 @@ Deno.test("kv node: with raftexample's gob (no ids), equal PUTs at once are all 
 Deno.test("kv node: the test hooks' snapshot now, and a joint change replacing a member", async () => {
   const root = await Deno.makeTempDir();
   const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
-  const args = (id: number, join = false) => ({
-    id: BigInt(id),
-    cluster: join ? urls : urls.slice(0, 3),
-    join,
-    dataDir: `${root}/m${id}`,
-    snapshotCount: 10000,
-    catchUpEntries: 5,
-    requestTimeoutMs: 5000,
-    tickMs: 20,
-  });
-  const start = (id: number, join = false) =>
-    KvNode.start({ args: args(id, join), logger: silentLogger });
+  const start = memberStarter(root, urls, 20);
   const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
   try {
     const leader = await leaderOf(nodes);

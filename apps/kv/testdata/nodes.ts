@@ -39,3 +39,24 @@ export async function leaderOf(nodes: KvNode[]): Promise<KvNode> {
   }
   throw new Error("no leader within 5 s");
 }
+
+/**
+ * Starts member `id` (1-based) of a cluster whose initial members are the
+ * first three of `urls`; one that joins (`join`) is given all of them.
+ */
+export function memberStarter(root: string, urls: string[], tickMs: number) {
+  return (id: number, join = false) =>
+    KvNode.start({
+      args: {
+        id: BigInt(id),
+        cluster: join ? urls : urls.slice(0, 3),
+        join,
+        dataDir: `${root}/m${id}`,
+        snapshotCount: 10000,
+        catchUpEntries: 5,
+        requestTimeoutMs: 5000,
+        tickMs,
+      },
+      logger: silentLogger,
+    });
+}
