@@ -4,12 +4,19 @@
 // A follower's MsgAppResp must not acknowledge an index its storage lacks; a
 // granted vote, and a candidate's own vote request, must be in its persisted
 // hard state. Three replicas, proposals, then the leader stopped, so that
-// a second election runs.
+// a second election runs. With the planted bug ackBeforeFsync (for fault
+// tests), the same check sees followers' acks go out before their fsync.
 import { assert, assertEquals } from "@std/assert";
 import { type Message, MessageType, silentLogger, Transport } from "../mod.ts";
-import { DiskStorage } from "../storage/mod.ts";
+import { DiskStorage, FaultyFs } from "../storage/mod.ts";
 import { freePorts } from "../tests/harness.ts";
-import { NoLeaderError, OutcomeUnknownError, type Replica, startReplica } from "./mod.ts";
+import {
+  NoLeaderError,
+  OutcomeUnknownError,
+  type Replica,
+  type ReplicaOptions,
+  startReplica,
+} from "./mod.ts";
 
 function check(m: Message, disk: DiskStorage, problems: string[], seen: Record<string, number>) {
   const s = disk.storage;
@@ -42,7 +49,11 @@ async function write(r: Replica, i: number): Promise<void> {
   }
 }
 
-Deno.test("durability: acknowledgements and votes go out only after the fsync they depend on", async () => {
+/**
+ * Three replicas with `extra` options, every message they send checked;
+ * `writes` proposals, then the leader stopped and as many again.
+ */
+async function watchedCluster(writes: number, extra: Partial<ReplicaOptions> = {}) {
   const root = await Deno.makeTempDir({ prefix: "replica-durability-" });
   const disks = new Map<string, DiskStorage>();
   const open = DiskStorage.open;
@@ -66,21 +77,36 @@ Deno.test("durability: acknowledgements and votes go out only after the fsync th
     const sm = { apply() {}, snapshot: () => new Uint8Array(), restore() {} };
     for (const id of [1, 2, 3]) {
       const o = { id, peers, dataDir: `${root}/${id}`, stateMachine: sm, tickMs: 50 };
-      replicas.push(await startReplica({ ...o, logger: silentLogger }));
+      replicas.push(await startReplica({ ...o, logger: silentLogger, ...extra }));
     }
-    for (let i = 0; i < 30; i++) await write(replicas[i % 3], i);
+    for (let i = 0; i < writes; i++) await write(replicas[i % 3], i);
     const leader = await replicas[0].waitForLeader();
     await replicas[Number(leader) - 1].stop();
     const rest = replicas.filter((r) => r.id !== leader);
-    for (let i = 0; i < 30; i++) await write(rest[i % 2], i);
-    assertEquals(problems, []);
-    assert(seen.appResp > 30 && seen.voteResp >= 2 && seen.vote >= 2, JSON.stringify(seen));
+    for (let i = 0; i < writes; i++) await write(rest[i % 2], i);
+    return { problems, seen };
   } finally {
     DiskStorage.open = open;
     Transport.prototype.send = send;
     await Promise.all(replicas.map((r) => r.stop()));
     await Deno.remove(root, { recursive: true });
   }
+}
+
+Deno.test("durability: acknowledgements and votes go out only after the fsync they depend on", async () => {
+  const { problems, seen } = await watchedCluster(30);
+  assertEquals(problems, []);
+  assert(seen.appResp > 30 && seen.voteResp >= 2 && seen.vote >= 2, JSON.stringify(seen));
+});
+
+Deno.test("durability: the planted bug ackBeforeFsync sends followers' acks before their fsync", async () => {
+  const { problems } = await watchedCluster(10, {
+    plantedBugs: { ackBeforeFsync: true },
+    storageFs: new FaultyFs({ lazy: true }), // what a crash of a follower would lose then
+  });
+  const early = problems.filter((p) => p.startsWith("MsgAppResp"));
+  assert(early.length >= 10, `only ${early.length} early acks: ${problems.join("; ")}`);
+  assertEquals(problems.filter((p) => !p.startsWith("MsgAppResp")), [], "votes still wait");
 });
 
 Deno.test("durability: a one-member cluster applies only entries its own disk holds", async () => {

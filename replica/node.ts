@@ -32,7 +32,7 @@ import type { ReplicaConfig } from "./options.ts";
 import { Proposer } from "./proposer.ts";
 import { Reads } from "./reads.ts";
 import { SnapshotFiles } from "./snapshot_files.ts";
-import { Snapshots } from "./snapshots.ts";
+import { type SnapshotPoint, Snapshots } from "./snapshots.ts";
 import { serveOptionsFor } from "./serving.ts";
 import { type Tracer, traceReady, traceReceived, traceSent } from "./trace.ts";
 
@@ -170,6 +170,7 @@ export class ReplicaNode<R = unknown> implements Raft {
       every: cfg.snapshotEvery,
       catchUpEntries: cfg.snapshotCatchUpEntries,
       log: this.#log,
+      onDiskError: (e) => this.#fail(e),
     }, index);
     const opened = await cfg.stateMachine.open?.();
     if (index > 0n && (opened === undefined || opened < index)) await this.#snapshots.restore(snap);
@@ -290,6 +291,9 @@ export class ReplicaNode<R = unknown> implements Raft {
    *   its own append: its committed entries are applied after the fsync.
    * - Committed entries are durable on a quorum, so a follower applies
    *   them before its own fsync; a snapshot is restored after it is saved.
+   *
+   * The planted bug `ackBeforeFsync` (fault tests only) sends every Ready
+   * that changes no vote before its fsync, on any member.
    */
   async #handleReady(rd: Ready): Promise<void> {
     const trace = this.#trace;
@@ -301,7 +305,7 @@ export class ReplicaNode<R = unknown> implements Raft {
     if (hs !== undefined && hs.term > this.#term) this.proposer.table.termChanged(hs.term);
     if (rd.softState !== undefined) this.#leaderSeen(rd.softState.lead, hs?.term ?? this.#term);
     const sameVote = hs === undefined || (hs.term === this.#term && hs.vote === this.#vote);
-    const early = this.#role === "leader" && sameVote;
+    const early = sameVote && (this.#role === "leader" || this.cfg.ackBeforeFsync);
     const lastCommitted = rd.committedEntries.at(-1)?.index ?? 0n;
     const onDisk = lastCommitted <= this.#disk.storage.lastIndex();
     const applyEarly = rd.snapshot === undefined && (this.#role !== "leader" || onDisk);
@@ -313,12 +317,24 @@ export class ReplicaNode<R = unknown> implements Raft {
     if (rd.snapshot !== undefined) await this.#installSnapshot(rd);
     if (!early) this.#send(rd.messages);
     if (!applyEarly) await this.#applyCommitted(rd);
-    const applied = this.#applier.applied;
-    await this.#snapshots.maybeTake(applied, () => ({
-      index: applied,
+    await this.#snapshots.maybeTake(this.#applier.applied, () => this.#snapshotPoint());
+  }
+
+  /** What a snapshot taken now records beside the state machine's data. */
+  #snapshotPoint(): SnapshotPoint {
+    return {
+      index: this.#applier.applied,
       confState: this.membership.confState,
       table: this.membership.encode(),
-    }));
+    };
+  }
+
+  /**
+   * Takes a snapshot at the index applied now (unless the newest is there
+   * already); resolves with the newest snapshot's index once it is recorded.
+   */
+  takeSnapshot(): Promise<bigint> {
+    return this.#snapshots.takeNow(() => this.#snapshotPoint());
   }
 
   #leaderSeen(leader: bigint, term: bigint): void {
@@ -488,7 +504,10 @@ export class ReplicaNode<R = unknown> implements Raft {
       this.membership?.stop();
       await this.transport?.stop();
       await this.server?.shutdown();
-      await this.#disk.close();
+      // A disk that fails its last fsync must not keep the stop from being reported.
+      await this.#disk.close().catch((e) => {
+        this.#log.error("could not close the storage", { error: (e as Error).message });
+      });
       this.events.close(final);
     })();
     return this.#stopping;

@@ -7,7 +7,7 @@
 
 import type { Logger, ServeOptions, SnapshotOptions, TransportOptions } from "../mod.ts";
 import { consoleLogger } from "../mod.ts";
-import { checkGroup, DEFAULT_GROUP } from "../storage/mod.ts";
+import { checkGroup, DEFAULT_GROUP, type StorageFs } from "../storage/mod.ts";
 import { type IdLike, toId } from "./ids.ts";
 import type { SnapshotSource } from "./snapshot_files.ts";
 import type { Tracer } from "./trace.ts";
@@ -215,6 +215,21 @@ export interface ReplicaOptions<R = unknown> {
    * costs one comparison).
    */
   tracer?: Tracer;
+  /**
+   * The file system of the raft storage (the WAL and the raft snapshot
+   * files under `dataDir/raft`). Default: the real one. Fault tests pass a
+   * `FaultyFs` (lost unsynced writes, failed fsyncs, torn writes). The state
+   * machine's snapshot data files are written directly.
+   */
+  storageFs?: StorageFs;
+  /**
+   * For fault tests only, never in production: bugs planted on purpose, to
+   * show that a fault campaign catches them. `ackBeforeFsync`: a
+   * non-leader sends its Ready's messages (its append acknowledgements)
+   * before the fsync of the entries they vouch for, breaking the
+   * durability rule (votes still wait). Default: none.
+   */
+  plantedBugs?: { ackBeforeFsync?: boolean };
 }
 
 /**
@@ -256,6 +271,9 @@ export interface ReplicaConfig<R = unknown> {
   logger: Logger;
   metrics: boolean;
   tracer: Tracer | undefined;
+  storageFs: StorageFs | undefined;
+  /** Planted bug (fault tests only): a follower acknowledges before its fsync. */
+  ackBeforeFsync: boolean;
 }
 
 function count(value: number | undefined, fallback: number, name: string, min = 1): number {
@@ -327,6 +345,8 @@ export function resolveReplicaOptions<R>(o: ReplicaOptions<R>): ReplicaConfig<R>
     logger: o.logger ?? consoleLogger("warn"),
     metrics: o.metrics ?? false,
     tracer: o.tracer,
+    storageFs: o.storageFs,
+    ackBeforeFsync: o.plantedBugs?.ackBeforeFsync ?? false,
   };
 }
 

@@ -128,6 +128,16 @@ export interface Replica<R = unknown> extends AsyncDisposable {
   changeMembership(update: MembershipUpdate, options?: WaitOptions): Promise<MemberStatus[]>;
   /** Hands leadership to voter `id`; resolves once this replica sees it lead. */
   transferLeadership(id: IdLike, options?: WaitOptions): Promise<void>;
+  /**
+   * Takes a snapshot at the index applied here now, as the automatic ones
+   * every `snapshotEvery` entries (the log compacted behind it), unless the
+   * newest snapshot is there already; resolves with the newest snapshot's
+   * index once it is recorded. It waits for this replica's state machine
+   * and disk only, so it takes no time limit. Rejects if the state machine
+   * or the disk failed (a failed save stops the replica), or with
+   * `ReplicaStoppedError`.
+   */
+  takeSnapshot(): Promise<bigint>;
   /** The transport's metrics and the replica's gauges (Prometheus text format). */
   metrics(): string;
   /**
@@ -264,6 +274,10 @@ class ReplicaHandle<R> implements Replica<R> {
     }
   }
 
+  takeSnapshot(): Promise<bigint> {
+    return this.#n.takeSnapshot();
+  }
+
   metrics(): string {
     return metricsText(this.#n);
   }
@@ -309,6 +323,7 @@ export async function startReplica<R = unknown>(options: ReplicaOptions<R>): Pro
     logger: cfg.logger,
     group: cfg.group,
     onSync: cfg.tracer === undefined ? undefined : syncSteps(cfg.tracer),
+    fs: cfg.storageFs,
   });
   try {
     if (!cfg.join) await bootstrapIfNew(disk, [...cfg.peers.keys()]);

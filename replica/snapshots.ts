@@ -20,6 +20,7 @@ import {
   type Transport,
 } from "../mod.ts";
 import type { DiskStorage } from "../storage/mod.ts";
+import { ReplicaStoppedError } from "./errors.ts";
 import type { RaftLoop } from "./loop.ts";
 import type { StateMachine } from "./options.ts";
 import { compactIndexFor } from "./snapshot_policy.ts";
@@ -51,6 +52,11 @@ export interface SnapshotsDeps<R> {
   catchUpEntries: number;
   /** Logger. */
   log: Logger;
+  /**
+   * Recording a snapshot on disk failed (a failed fsync, a full disk): the
+   * replica must stop, as after any failed save.
+   */
+  onDiskError: (e: Error) => void;
 }
 
 /**
@@ -84,6 +90,10 @@ export class Snapshots<R> {
   #index: bigint;
   #taking = false;
   #writing: Promise<void> | undefined;
+  /** Settles once the snapshot being taken is recorded (rejects: it was not). */
+  #current: Promise<void> = Promise.resolve();
+  /** Rejects the waits of `takeNow` that a stop would leave hanging. */
+  readonly #waits = new Set<(e: Error) => void>();
   readonly #abort = new AbortController();
 
   /** Starts from the snapshot the replica was restored from (0n: none). */
@@ -104,28 +114,78 @@ export class Snapshots<R> {
    */
   async maybeTake(applied: bigint, point: () => SnapshotPoint): Promise<void> {
     if (this.#taking || applied - this.#index < BigInt(this.#d.every)) return;
+    await this.#take(point());
+  }
+
+  /**
+   * Takes a snapshot at the index applied now (after the one being taken,
+   * if any; not if the newest is there already) and resolves with the
+   * newest snapshot's index once it is recorded. `point` is called on the
+   * loop, between Readys. Rejects if it could not be taken or recorded, or
+   * with ReplicaStoppedError.
+   */
+  async takeNow(point: () => SnapshotPoint): Promise<bigint> {
+    await this.#current.catch(() => {}); // one begun before this call may be older than now
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.#waits.add(reject);
+    let recorded = Promise.resolve();
+    const queued = this.#d.loop.run(async () => {
+      try {
+        const at = point();
+        if (this.#taking) recorded = this.#current; // begun since: at this index or later
+        else if (at.index > this.#index) {
+          await this.#take(at);
+          recorded = this.#current;
+        }
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    });
+    if (!queued) reject(new ReplicaStoppedError("the replica is stopped, or its queue is full"));
+    try {
+      await promise;
+      await recorded;
+    } finally {
+      this.#waits.delete(reject);
+    }
+    return this.#index;
+  }
+
+  // Takes the state machine's snapshot at `at` now; its data is written in
+  // the background, then recorded by the loop (#current settles then).
+  async #take(at: SnapshotPoint): Promise<void> {
     this.#taking = true;
-    const at = point();
+    const done = Promise.withResolvers<void>();
+    done.promise.catch(() => {}); // maybeTake's are awaited by no one
+    this.#current = done.promise;
+    this.#waits.add(done.reject);
+    const settled = (e?: Error) => {
+      this.#waits.delete(done.reject);
+      if (e === undefined) return done.resolve();
+      this.#taking = false;
+      done.reject(e);
+    };
     let source;
     try {
       source = await this.#d.stateMachine.snapshot();
     } catch (e) {
-      this.#taking = false;
       this.#d.log.error("the state machine could not take a snapshot", {
         index: at.index,
         error: (e as Error).message,
       });
-      return;
+      return settled(e as Error);
     }
     this.#writing = this.#d.files.write(at.index, source, this.#abort.signal).then(
       () => {
-        if (!this.#d.loop.run(() => this.#record(at))) this.#taking = false;
+        const recorded = this.#d.loop.run(() => this.#record(at).then(() => settled(), settled));
+        if (!recorded) settled(new ReplicaStoppedError("the replica is stopped"));
       },
       (e) => {
-        this.#taking = false;
         if (!this.#abort.signal.aborted) {
           this.#d.log.error("could not write a snapshot", { index: at.index, error: e.message });
         }
+        settled(e);
       },
     );
   }
@@ -133,28 +193,41 @@ export class Snapshots<R> {
   /**
    * Records the written snapshot (raft snapshot file, WAL marker), compacts
    * the log behind it and drops old data files; run by the loop, so that no
-   * Ready is being handled meanwhile.
+   * Ready is being handled meanwhile. A failure to save it stops the replica.
    */
   async #record(at: SnapshotPoint): Promise<void> {
     try {
-      const { disk, files } = this.#d;
+      const disk = this.#d.disk;
       const storage = disk.storage;
       const current = storage.snapshot().metadata?.index ?? 0n;
-      if (at.index <= current) return await files.purge(KEEP_FILES, current); // a newer one came
+      if (at.index <= current) return await this.#purge(current); // a newer one came
       const snap = storage.createSnapshot(at.index, at.confState, at.table);
       const compactTo = compactIndexFor(at.index, this.#d.catchUpEntries, storage.firstIndex());
-      await disk.saveSnapshot(snap, compactTo ?? 0n);
+      try {
+        await disk.saveSnapshot(snap, compactTo ?? 0n);
+      } catch (e) {
+        this.#d.onDiskError(e as Error);
+        throw e;
+      }
       this.#index = at.index;
-      await files.purge(KEEP_FILES, at.index);
+      await this.#purge(at.index);
       this.#d.log.info("took a snapshot", { index: at.index, compactedTo: compactTo });
     } catch (e) {
       this.#d.log.error("could not record a snapshot", {
         index: at.index,
         error: (e as Error).message,
       });
+      throw e;
     } finally {
       this.#taking = false;
     }
+  }
+
+  // Old data files that stay behind only cost room: logged, not fatal.
+  async #purge(index: bigint): Promise<void> {
+    await this.#d.files.purge(KEEP_FILES, index).catch((e) => {
+      this.#d.log.warn("could not delete old snapshot files", { error: e.message });
+    });
   }
 
   /** Replaces the state machine's state with the snapshot's data (throws what `restore` threw). */
@@ -167,9 +240,7 @@ export class Snapshots<R> {
       file.close();
     }
     if (index > this.#index) this.#index = index;
-    await this.#d.files.purge(KEEP_FILES, index).catch((e) => {
-      this.#d.log.warn("could not delete old snapshot files", { error: e.message });
-    });
+    await this.#purge(index);
   }
 
   /** Sends a MsgSnap with its data streamed behind it; a missing file fails the send. */
@@ -217,9 +288,12 @@ export class Snapshots<R> {
     }
   }
 
-  /** Stops a snapshot being written. */
+  /** Stops a snapshot being written; waits for one end with ReplicaStoppedError. */
   async stop(): Promise<void> {
     this.#abort.abort();
     await this.#writing;
+    const stopped = new ReplicaStoppedError("the replica is stopped");
+    for (const reject of [...this.#waits]) reject(stopped);
+    this.#waits.clear();
   }
 }

@@ -22,6 +22,7 @@ import {
   type Snapshot,
 } from "../raftpb/mod.ts";
 import { SnapshotMissingError } from "./disk_errors.ts";
+import type { StorageFs } from "./fs.ts";
 import { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 import { MemoryStorage } from "../raft/memory_storage.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
@@ -79,6 +80,11 @@ export interface DiskStorageOptions {
   group?: bigint;
   /** Called around each fdatasync of the WAL (the WAL's `onSync`: before and after, with the last index written). Default: none. */
   onSync?: SyncObserver;
+  /**
+   * The file system the WAL and the snapshot files are written through
+   * (default `denoFs`, the real one; a `FaultyFs` in fault tests).
+   */
+  fs?: StorageFs;
 }
 
 const indexOf = (s: Snapshot | undefined) => s?.metadata?.index ?? 0n;
@@ -132,11 +138,12 @@ export class DiskStorage {
       group,
       exclusive: true,
       onSync: opts.onSync,
+      fs: opts.fs,
     });
     let snap: Snapshot | undefined;
     let snapshotter: Snapshotter;
     try {
-      snapshotter = await Snapshotter.open(`${dir}/snap`, logger, group);
+      snapshotter = await Snapshotter.open(`${dir}/snap`, logger, group, opts.fs);
       snap = await chooseSnapshot(dir, contents, snapshotter);
     } catch (e) {
       await wal.close();

@@ -46,3 +46,11 @@ export {
   WalCorruptError,
   WalFormatError,
 } from "./disk_errors.ts";
+export { denoFs, type StorageFile, type StorageFs } from "./fs.ts";
+export {
+  FaultyFs,
+  type FaultyFsOptions,
+  type FaultyFsStats,
+  FsyncFailedError,
+  SimulatedCrashError,
+} from "./faulty_fs.ts";

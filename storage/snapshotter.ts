@@ -17,7 +17,7 @@
 import { fromBinary, toBinary } from "npm:@bufbuild/protobuf@2.17.0";
 import { consoleLogger, type Logger, type Snapshot, SnapshotSchema } from "../raftpb/mod.ts";
 import { crc32c } from "./crc32c.ts";
-import { syncDir } from "./wal_segment.ts";
+import { denoFs, type StorageFs, syncDir, writeAll } from "./fs.ts";
 import { checkGroup, DEFAULT_GROUP } from "./wal_group.ts";
 
 const MAGIC = new TextEncoder().encode("RHSNAP01");
@@ -96,23 +96,27 @@ export class Snapshotter {
     readonly logger: Logger,
     /** The raft group whose snapshots these are. */
     readonly group: bigint,
+    /** The file system written through. */
+    readonly fs: StorageFs,
   ) {}
 
   /**
    * Opens (or creates) group `group`'s directory under the snapshot
-   * directory `root`, removing leftovers of interrupted saves.
+   * directory `root`, removing leftovers of interrupted saves; its files
+   * are read and written through `fs` (default: the real file system).
    */
   static async open(
     root: string,
     logger: Logger = consoleLogger("warn"),
     group: bigint = DEFAULT_GROUP,
+    fs: StorageFs = denoFs,
   ): Promise<Snapshotter> {
     const dir = snapshotDirOf(root, group);
-    await Deno.mkdir(dir, { recursive: true });
-    for await (const e of Deno.readDir(dir)) {
-      if (e.name.endsWith(".snap.tmp")) await Deno.remove(`${dir}/${e.name}`);
+    await fs.mkdir(dir, { recursive: true });
+    for await (const e of fs.readDir(dir)) {
+      if (e.name.endsWith(".snap.tmp")) await fs.remove(`${dir}/${e.name}`);
     }
-    return new Snapshotter(dir, logger, group);
+    return new Snapshotter(dir, logger, group, fs);
   }
 
   /** Writes `snap` durably; resolves with its path once it is fsynced and renamed. */
@@ -125,24 +129,23 @@ export class Snapshotter {
     head.set(MAGIC);
     new DataView(head.buffer).setUint32(MAGIC.length, await checksumYielding(body), true);
     const path = `${this.dir}/${snapFileName(term, index)}`;
-    const f = await Deno.open(`${path}.tmp`, { write: true, create: true, truncate: true });
+    const f = await this.fs.open(`${path}.tmp`, { write: true, create: true, truncate: true });
     try {
-      for (const part of [head, body]) {
-        for (let off = 0; off < part.length;) off += await f.write(part.subarray(off));
-      }
+      await writeAll(f, head);
+      await writeAll(f, body);
       await f.sync();
     } finally {
       f.close();
     }
-    await Deno.rename(`${path}.tmp`, path);
-    await syncDir(this.dir);
+    await this.fs.rename(`${path}.tmp`, path);
+    await syncDir(this.fs, this.dir);
     return path;
   }
 
   /** The snapshot files, newest (highest index) first. */
   async list(): Promise<SnapshotFile[]> {
     const out: SnapshotFile[] = [];
-    for await (const e of Deno.readDir(this.dir)) {
+    for await (const e of this.fs.readDir(this.dir)) {
       const m = NAME.exec(e.name);
       if (!m) continue;
       out.push({
@@ -174,7 +177,7 @@ export class Snapshotter {
   /** Deletes all but the newest `keep` snapshot files; returns how many were deleted. */
   async purge(keep: number): Promise<number> {
     const old = (await this.list()).slice(Math.max(keep, 0));
-    for (const f of old) await Deno.remove(f.path);
+    for (const f of old) await this.fs.remove(f.path);
     return old.length;
   }
 
@@ -183,12 +186,12 @@ export class Snapshotter {
       file: f.path,
       why,
     });
-    await Deno.rename(f.path, `${f.path}.broken`);
+    await this.fs.rename(f.path, `${f.path}.broken`);
   }
 
   /** Reads and verifies one file; undefined (and set aside) when it is damaged. */
   async read(f: SnapshotFile): Promise<Snapshot | undefined> {
-    const buf = await Deno.readFile(f.path);
+    const buf = await this.fs.readFile(f.path);
     const why = verify(buf);
     if (why !== undefined) {
       await this.#setAside(f, why);

@@ -36,7 +36,8 @@ import {
   WalFormatError,
 } from "./disk_errors.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
-import { SegmentWriter, writeAll } from "./wal_writer.ts";
+import { SegmentWriter } from "./wal_writer.ts";
+import { denoFs, type StorageFs, syncDir, writeAll } from "./fs.ts";
 import { GroupsReplay, type WalContents, type WalReplay } from "./wal_replay.ts";
 import { checkGroup, DEFAULT_GROUP, groupEncoder, isGrouped } from "./wal_group.ts";
 import {
@@ -49,7 +50,6 @@ import {
   segmentFileName,
   type SegmentName,
   type SnapshotMarker,
-  syncDir,
 } from "./wal_segment.ts";
 
 export type { WalContents } from "./wal_replay.ts";
@@ -88,6 +88,11 @@ export interface WalOptions {
    * goes; it must be cheap). Default: none.
    */
   onSync?: SyncObserver;
+  /**
+   * The file system written through (default {@link denoFs}, the real one;
+   * a `FaultyFs` in fault tests).
+   */
+  fs?: StorageFs;
 }
 
 /**
@@ -155,6 +160,7 @@ export interface WalOpenResult {
 export class Wal {
   /** The raft group whose records this WAL writes and replays. */
   readonly group: bigint;
+  readonly #fs: StorageFs;
   #encode: (type: RecordType, body: Uint8Array) => Uint8Array;
   #version: number;
   // Other groups' records were found: segments may hold their only copy.
@@ -179,8 +185,10 @@ export class Wal {
     replay: WalReplay,
     group: bigint,
     shared: boolean,
+    fs: StorageFs,
   ) {
     this.group = group;
+    this.#fs = fs;
     this.#encode = groupEncoder(group);
     this.#version = versionFor(group);
     this.#shared = shared;
@@ -196,18 +204,19 @@ export class Wal {
   static async open(dir: string, opts: WalOptions = {}): Promise<WalOpenResult> {
     const logger = opts.logger ?? consoleLogger("warn");
     const group = checkGroup(opts.group ?? DEFAULT_GROUP, "WalOptions.group");
-    await Deno.mkdir(dir, { recursive: true });
-    let segments = await listSegments(dir);
+    const fs = opts.fs ?? denoFs;
+    await fs.mkdir(dir, { recursive: true });
+    let segments = await listSegments(fs, dir);
     if (segments.length === 0) {
       const first = { seq: 0n, startIndex: 1n, file: segmentFileName(0n, 1n) };
-      await writeSegmentHead(dir, first, [], versionFor(group));
+      await writeSegmentHead(fs, dir, first, [], versionFor(group));
       segments = [first];
     }
     const replay = new GroupsReplay();
     let repaired: WalOpenResult["repaired"];
     let last: SegmentReplay = { size: 0, version: 0 };
     for (const [i, seg] of segments.entries()) {
-      last = await replaySegment(dir, seg, i === segments.length - 1, replay);
+      last = await replaySegment(fs, dir, seg, i === segments.length - 1, replay);
       if (last.repaired) {
         repaired = last.repaired;
         logger.warn("WAL: cut a torn tail at the last good record", { ...repaired });
@@ -222,13 +231,13 @@ export class Wal {
     if (lastSize === 0) { // the whole segment was torn: write its head again
       const head = headRecords(groupEncoder(group), own.hardState, own.markers.at(-1));
       last.version = versionFor(group);
-      await writeSegmentHead(dir, lastSeg, head, last.version);
-      lastSize = (await Deno.stat(`${dir}/${lastSeg.file}`)).size; // written without a zero tail
+      await writeSegmentHead(fs, dir, lastSeg, head, last.version);
+      lastSize = (await fs.stat(`${dir}/${lastSeg.file}`)).size; // written without a zero tail
     }
     const segmentBytes = opts.segmentBytes ?? 64 << 20;
     const prealloc = Math.min(opts.preallocateBytes ?? 4 << 20, segmentBytes);
-    const file = await SegmentWriter.open(`${dir}/${lastSeg.file}`, lastSize, prealloc);
-    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, own, group, shared);
+    const file = await SegmentWriter.open(fs, `${dir}/${lastSeg.file}`, lastSize, prealloc);
+    const wal = new Wal(dir, segmentBytes, segments, file, prealloc, own, group, shared, fs);
     wal.#onSync = opts.onSync;
     // Format 1 may not hold grouped records: they go to a new segment of format 2.
     if (last.version < wal.#version) await wal.#cut();
@@ -291,23 +300,28 @@ export class Wal {
       let n = 0;
       if (this.#shared) return n;
       while (this.#segments.length > 1 && this.#segments[1].startIndex <= index + 1n) {
-        await Deno.remove(`${this.dir}/${this.#segments[0].file}`);
+        await this.#fs.remove(`${this.dir}/${this.#segments[0].file}`);
         this.#segments.shift();
         n++;
       }
-      if (n > 0) await syncDir(this.dir);
+      if (n > 0) await syncDir(this.#fs, this.dir);
       return n;
     });
   }
 
-  /** Flushes to stable storage and closes the file. */
+  /**
+   * Flushes to stable storage and closes the file; after a failed write
+   * only closes it (a failed fsync is never retried: what it covered may
+   * be lost, and a later one succeeding would not bring it back).
+   */
   close(): Promise<void> {
     const run = this.#tail.then(async () => {
       if (this.#closed) throw new StorageClosedError("close");
       this.#closed = true;
       const f = this.#file;
       this.#file = undefined;
-      await f?.close(); // undefined after a failed cut: nothing left open
+      if (this.#failed) f?.abandon();
+      else await f?.close(); // undefined after a failed cut: nothing left open
     });
     this.#tail = run.then(() => {}, () => {});
     return run;
@@ -365,9 +379,10 @@ export class Wal {
       file: segmentFileName(prev.seq + 1n, this.#lastIndex + 1n),
     };
     const head = headRecords(this.#encode, this.#hardState, this.#marker);
-    const size = await writeSegmentHead(this.dir, next, head, this.#version);
+    const size = await writeSegmentHead(this.#fs, this.dir, next, head, this.#version);
     this.#segments.push(next);
-    this.#file = await SegmentWriter.open(`${this.dir}/${next.file}`, size, this.#preallocate);
+    const path = `${this.dir}/${next.file}`;
+    this.#file = await SegmentWriter.open(this.#fs, path, size, this.#preallocate);
   }
 }
 
@@ -394,6 +409,7 @@ function versionFor(group: bigint): number {
 
 // Writes a complete new segment under a temporary name, fsyncs, renames.
 async function writeSegmentHead(
+  fs: StorageFs,
   dir: string,
   seg: SegmentName,
   rest: Uint8Array[],
@@ -402,15 +418,15 @@ async function writeSegmentHead(
   const tmp = `${dir}/${seg.file}.tmp`;
   const meta = encodeRecord(RecordType.Metadata, encodeMetadata(seg.seq, seg.startIndex, version));
   const bytes = concat([meta, ...rest]);
-  const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  const f = await fs.open(tmp, { write: true, create: true, truncate: true });
   try {
     await writeAll(f, bytes);
     await f.syncData();
   } finally {
     f.close();
   }
-  await Deno.rename(tmp, `${dir}/${seg.file}`);
-  await syncDir(dir);
+  await fs.rename(tmp, `${dir}/${seg.file}`);
+  await syncDir(fs, dir);
   return bytes.length;
 }
 
@@ -422,20 +438,21 @@ interface SegmentReplay {
 }
 
 async function replaySegment(
+  fs: StorageFs,
   dir: string,
   seg: SegmentName,
   isLast: boolean,
   replay: GroupsReplay,
 ): Promise<SegmentReplay> {
   const path = `${dir}/${seg.file}`;
-  const buf = await Deno.readFile(path);
+  const buf = await fs.readFile(path);
   const scan = scanSegment(buf);
   let repaired: SegmentReplay["repaired"];
   if (scan.badReason !== undefined && !scan.zeroTail) {
     if (!isLast || (scan.intactAfter && !scan.unwrittenSectors)) {
       throw new WalCorruptError(path, scan.goodEnd, scan.badReason);
     }
-    await Deno.truncate(path, scan.goodEnd);
+    await fs.truncate(path, scan.goodEnd);
     repaired = {
       file: path,
       offset: scan.goodEnd,

@@ -5,18 +5,9 @@
 import { assert, assertEquals } from "@std/assert";
 import { create, type Entry, EntrySchema, HardStateSchema, type Logger } from "../raftpb/mod.ts";
 import { Wal } from "./wal.ts";
+import { rng } from "./testdata/rng.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n) => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) % n;
-  };
-}
 
 interface Model {
   log: Entry[]; // index i at log[i - 1]

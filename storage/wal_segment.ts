@@ -9,6 +9,7 @@
  */
 
 import { WalFormatError } from "./disk_errors.ts";
+import type { StorageFs } from "./fs.ts";
 
 /** A segment as named on disk. */
 export interface SegmentName {
@@ -57,11 +58,11 @@ export function segmentFileName(seq: bigint, startIndex: bigint): string {
 }
 
 /** Lists the segments of `dir` in sequence order, removing leftovers of interrupted cuts. */
-export async function listSegments(dir: string): Promise<SegmentName[]> {
+export async function listSegments(fs: StorageFs, dir: string): Promise<SegmentName[]> {
   const out: SegmentName[] = [];
-  for await (const e of Deno.readDir(dir)) {
+  for await (const e of fs.readDir(dir)) {
     if (e.name.endsWith(".wal.tmp")) {
-      await Deno.remove(`${dir}/${e.name}`); // a cut that crashed before its rename
+      await fs.remove(`${dir}/${e.name}`); // a cut that crashed before its rename
       continue;
     }
     const m = NAME.exec(e.name);
@@ -122,18 +123,4 @@ export function decodeMarker(data: Uint8Array): SnapshotMarker {
   const m: SnapshotMarker = { index: v.getBigUint64(0, true), term: v.getBigUint64(8, true) };
   if (data[16] === 1) m.received = true;
   return m;
-}
-
-/** Makes a rename or a new file in `dir` durable (fsync of the directory where supported). */
-export async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Some platforms cannot open or fsync a directory; the rename is still atomic there.
-  }
 }

@@ -8,19 +8,29 @@
  * @module
  */
 
+import { type StorageFile, type StorageFs, writeAll } from "./fs.ts";
+
 /** The current segment, open for appending at its logical end. */
 export class SegmentWriter {
   private constructor(
-    private readonly file: Deno.FsFile,
+    private readonly file: StorageFile,
     readonly path: string,
     private size: number,
     private allocated: number,
     private readonly chunk: number,
   ) {}
 
-  /** Opens `path` to append at byte `size`; `chunk` bytes are zero-filled ahead (0: never). */
-  static async open(path: string, size: number, chunk: number): Promise<SegmentWriter> {
-    const file = await Deno.open(path, { read: true, write: true });
+  /**
+   * Opens `path` (through `fs`) to append at byte `size`; `chunk` bytes are
+   * zero-filled ahead (0: never).
+   */
+  static async open(
+    fs: StorageFs,
+    path: string,
+    size: number,
+    chunk: number,
+  ): Promise<SegmentWriter> {
+    const file = await fs.open(path, { read: true, write: true });
     const allocated = (await file.stat()).size;
     await file.seek(size, Deno.SeekMode.Start);
     return new SegmentWriter(file, path, size, allocated, chunk);
@@ -69,6 +79,14 @@ export class SegmentWriter {
     }
   }
 
+  /**
+   * Closes without a sync: after a failed write or fsync, whose data the
+   * kernel may have dropped, no later fsync may pretend it is durable.
+   */
+  abandon(): void {
+    this.file.close();
+  }
+
   // Zero-fills [allocated, to) and returns to the logical end.
   async #extend(to: number): Promise<void> {
     await this.file.seek(this.allocated, Deno.SeekMode.Start);
@@ -80,9 +98,4 @@ export class SegmentWriter {
     }
     await this.file.seek(this.size, Deno.SeekMode.Start);
   }
-}
-
-/** Writes all of `bytes` at the file's position. */
-export async function writeAll(f: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
 }

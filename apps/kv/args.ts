@@ -1,10 +1,24 @@
 /**
  * The command line of one KV member: raftexample's flags (`--id`,
  * `--cluster`, `--port`, `--join`), plus ours for the data directory,
- * snapshots, timeouts and test hooks.
+ * snapshots, timeouts, and for fault tests: test hooks, a lazy disk and
+ * planted bugs.
  *
  * @module
  */
+
+/**
+ * The bugs a member can be started with on purpose (`--plant-bug`, with
+ * `--test-hooks` only), to show that a fault campaign catches them:
+ * `ack-before-commit` (a PUT is answered once proposed, before commit),
+ * `stale-read` (a linearizable GET is served from local state, without the
+ * ReadIndex round), `ack-before-fsync` (a follower acknowledges entries
+ * before their fsync: the replica's planted bug `ackBeforeFsync`).
+ */
+export const PLANTED_BUGS = ["ack-before-commit", "stale-read", "ack-before-fsync"] as const;
+
+/** One of {@link PLANTED_BUGS}. */
+export type PlantedBug = typeof PLANTED_BUGS[number];
 
 /** What one member is told on its command line. */
 export interface KvArgs {
@@ -28,8 +42,21 @@ export interface KvArgs {
   requestTimeoutMs: number;
   /** Raft tick period, ms (raftexample: 100). */
   tickMs: number;
-  /** Serve the `/_test/...` endpoints (partitions, status) for fault tests. */
+  /** Serve the `/_test/...` endpoints (partitions, status, disk faults) for fault tests. */
   testHooks: boolean;
+  /**
+   * The raft storage holds written bytes in memory until their fsync (as
+   * LazyFS): a SIGKILL then loses exactly what was not fsynced.
+   */
+  lazyDisk: boolean;
+  /**
+   * Put the fault layer under the raft storage so that the disk hooks can
+   * arm faults (needs `testHooks`); without it the storage runs on the real
+   * file system, as in production.
+   */
+  diskFaults: boolean;
+  /** A bug planted on purpose, for fault tests (needs `testHooks`). */
+  plantBug: PlantedBug | undefined;
   /**
    * Share a cluster with Go raftexample: proposals as its gob stream, raft
    * without PreVote and CheckQuorum (as raftexample), snapshots always inside
@@ -73,11 +100,23 @@ export const USAGE = `usage: deno task kv [flags]
   --catch-up-entries N    entries kept after a snapshot for slow followers (default 10000)
   --request-timeout-ms N  a request not done by then gets 503 (default 5000)
   --tick-ms N             raft tick period (default 100)
-  --test-hooks            serve /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID, /_test/status
   --raftexample-compat    share a cluster with Go raftexample (gob proposals, its raft settings)
-  --trace FILE            record each write's steps; written to FILE (JSON lines) on exit`;
+  --trace FILE            record each write's steps; written to FILE (JSON lines) on exit
+ for fault tests only:
+  --test-hooks            serve POST /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID,
+                          /_test/disk/fail-fsync (the next fsync fails: the member stops, exit 1),
+                          /_test/disk/tear (the next WAL sync writes half its batch, then SIGKILL)
+                          (these two with --disk-faults),
+                          /_test/snapshot (204 once a snapshot at the applied index is saved),
+                          /_test/joint (JSON {"add":[{"id":"6","url":"http://h:p"}],"remove":["2"]}:
+                          one joint-consensus change, 204 once applied here), GET /_test/status
+  --disk-faults           with --test-hooks: the storage on a fault layer the disk hooks arm
+  --lazy-disk             hold WAL and snapshot writes in memory until their fsync (as LazyFS):
+                          a SIGKILL loses exactly what was not fsynced
+  --plant-bug NAME        with --test-hooks: run with a bug, to show a campaign finds it:
+                          ack-before-commit, stale-read or ack-before-fsync`;
 
-const BOOLEAN = new Set(["join", "test-hooks", "raftexample-compat"]);
+const BOOLEAN = new Set(["join", "test-hooks", "raftexample-compat", "lazy-disk", "disk-faults"]);
 const VALUED = new Set([
   "id",
   "cluster",
@@ -89,6 +128,7 @@ const VALUED = new Set([
   "request-timeout-ms",
   "tick-ms",
   "trace",
+  "plant-bug",
 ]);
 
 /** Splits `-flag`, `--flag`, `--flag=value` and `--flag value` as Go's flag package does. */
@@ -161,6 +201,7 @@ export function parseArgs(argv: string[]): KvArgs {
   }
   const port = integer(flags, "port", 9121, 0);
   if (port > 65535) throw new ArgsError(`--port must be at most 65535, got ${port}`);
+  const testHooks = flags.get("test-hooks") === "true";
   return {
     id: BigInt(id),
     cluster,
@@ -172,8 +213,30 @@ export function parseArgs(argv: string[]): KvArgs {
     catchUpEntries: integer(flags, "catch-up-entries", 10000, 0),
     requestTimeoutMs: integer(flags, "request-timeout-ms", 5000, 1),
     tickMs: integer(flags, "tick-ms", 100, 1),
-    testHooks: flags.get("test-hooks") === "true",
+    testHooks,
     raftexampleCompat: flags.get("raftexample-compat") === "true",
     ...(flags.has("trace") ? { trace: flags.get("trace") } : {}),
+    lazyDisk: flags.get("lazy-disk") === "true",
+    diskFaults: diskFaults(flags.get("disk-faults") === "true", testHooks),
+    plantBug: plantedBug(flags.get("plant-bug"), testHooks),
   };
+}
+
+function diskFaults(on: boolean, testHooks: boolean): boolean {
+  if (on && !testHooks) {
+    throw new ArgsError("--disk-faults is for fault tests only: it needs --test-hooks");
+  }
+  return on;
+}
+
+function plantedBug(name: string | undefined, testHooks: boolean): PlantedBug | undefined {
+  if (name === undefined) return undefined;
+  if (!testHooks) {
+    throw new ArgsError(`--plant-bug is for fault tests only: it needs --test-hooks`);
+  }
+  const bug = PLANTED_BUGS.find((b) => b === name);
+  if (bug === undefined) {
+    throw new ArgsError(`--plant-bug must be one of ${PLANTED_BUGS.join(", ")}, got "${name}"`);
+  }
+  return bug;
 }

@@ -1,5 +1,5 @@
-import { assertEquals, assertThrows } from "@std/assert";
-import { ArgsError, parseArgs } from "./args.ts";
+import { assert, assertEquals, assertThrows } from "@std/assert";
+import { ArgsError, parseArgs, PLANTED_BUGS, USAGE } from "./args.ts";
 
 const CLUSTER = "http://127.0.0.1:12379,http://127.0.0.1:22379,http://127.0.0.1:32379";
 
@@ -51,11 +51,31 @@ Deno.test("args: bad command lines say which flag is wrong", () => {
     [["--port"], /--port needs a value/],
     [["--join=yes"], /--join takes no value/],
     [["stray"], /unexpected argument "stray"/],
+    [["--plant-bug", "stale-read"], /--plant-bug is for fault tests only: it needs --test-hooks/],
+    [["--test-hooks", "--plant-bug", "nope"], /--plant-bug must be one of ack-before-commit/],
+    [["--test-hooks", "--plant-bug"], /--plant-bug needs a value/],
+    [["--lazy-disk=maybe"], /--lazy-disk takes no value/],
   ];
   for (const [argv, message] of bad) {
     const e = assertThrows(() => parseArgs(argv), ArgsError);
     if (!message.test(e.message)) {
       throw new Error(`${argv.join(" ")}: "${e.message}" !~ ${message}`);
     }
+  }
+});
+
+Deno.test("args: fault-test flags: --lazy-disk, and --plant-bug only with --test-hooks", () => {
+  const d = parseArgs([]);
+  assertEquals([d.lazyDisk, d.plantBug, d.testHooks], [false, undefined, false]);
+  assertEquals(parseArgs(["--lazy-disk"]).lazyDisk, true);
+  assertEquals(d.diskFaults, false);
+  assertEquals(parseArgs(["--test-hooks", "--disk-faults"]).diskFaults, true);
+  assertThrows(() => parseArgs(["--disk-faults"]), ArgsError, "it needs --test-hooks");
+  for (const bug of PLANTED_BUGS) {
+    assertEquals(parseArgs(["--test-hooks", `--plant-bug=${bug}`]).plantBug, bug);
+  }
+  assertEquals(PLANTED_BUGS, ["ack-before-commit", "stale-read", "ack-before-fsync"]);
+  for (const flag of ["--lazy-disk", "--plant-bug", "/_test/disk/fail-fsync", "/_test/joint"]) {
+    assert(USAGE.includes(flag), `USAGE documents ${flag}`);
   }
 });

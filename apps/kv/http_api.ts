@@ -4,7 +4,7 @@
  * `DELETE /ID` removes one. Unlike raftexample, each answer comes after the
  * operation is done: a write once committed and applied here, a read once
  * linearizable (ReadIndex; `?stale` reads locally), a membership change
- * once applied.
+ * once applied. With test hooks, `/_test/...` too (see test_hooks.ts).
  *
  * @module
  */
@@ -17,6 +17,9 @@ import {
 } from "../../replica/mod.ts";
 import { RequestTimeoutError } from "./errors.ts";
 import type { KvTrace } from "./trace.ts";
+import { type KvTestHooks, testHook } from "./test_hooks.ts";
+
+export type { KvTestHooks } from "./test_hooks.ts";
 
 /**
  * What the API needs from a member. Each call gets the request's `signal`,
@@ -31,18 +34,6 @@ export interface KvService {
   addMember(id: bigint, url: string, signal?: AbortSignal): Promise<void>;
   /** Removes member `id`; resolves once the change is applied here. */
   removeMember(id: bigint, signal?: AbortSignal): Promise<void>;
-}
-
-/** The `/_test/...` endpoints, for fault tests only (`--test-hooks`). */
-export interface KvTestHooks {
-  /** Drops all raft traffic with peer `id` (the transport's `cutPeer`). */
-  cut(id: bigint): void;
-  /** Undoes {@link KvTestHooks.cut}. */
-  mend(id: bigint): void;
-  /** The member's raft status, as JSON-ready data. */
-  status(): unknown;
-  /** Asks the leader (through this member) to hand leadership to member `id`. */
-  transfer?(id: bigint): void;
 }
 
 /** Options of {@link createKvHandler}. */
@@ -144,21 +135,6 @@ async function membership(
   return text(204, "");
 }
 
-function testHook(path: string, method: string, hooks: KvTestHooks): Response {
-  if (path === "/_test/status" && method === "GET") {
-    const body = JSON.stringify(hooks.status(), (_k, v) => typeof v === "bigint" ? `${v}` : v);
-    return new Response(body, { headers: { "content-type": "application/json" } });
-  }
-  const m = /^\/_test\/(cut|mend|transfer)\/(\d+)$/.exec(path);
-  if (m === null || method !== "POST") return text(404, "unknown test hook\n");
-  const id = BigInt(m[2]);
-  if (m[1] === "cut") hooks.cut(id);
-  else if (m[1] === "mend") hooks.mend(id);
-  else if (hooks.transfer !== undefined) hooks.transfer(id);
-  else return text(404, "unknown test hook\n");
-  return text(204, "");
-}
-
 /** A request still waiting after this long starts to watch its client, ms. */
 const WATCH_AFTER_MS = 50;
 
@@ -233,7 +209,7 @@ export function createKvHandler(
     const signal = watch.track(req);
     try {
       if (options.hooks !== undefined && key.startsWith("/_test/")) {
-        return testHook(key, req.method, options.hooks);
+        return await testHook(req, key, options.hooks, signal);
       }
       switch (req.method) {
         case "PUT": {

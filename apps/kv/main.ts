@@ -3,16 +3,42 @@
  * member of the replicated key-value service, with raftexample's command
  * line and HTTP API. The raft peer server listens on URL N; the key-value
  * API on `--port`. Ctrl-C (or SIGTERM) stops it cleanly; a member removed
- * from the cluster stops and exits 0.
+ * from the cluster stops and exits 0; one that cannot go on (a failed fsync)
+ * exits 1. For fault tests: `--test-hooks`, `--lazy-disk`, `--plant-bug`.
  *
  * @module
  */
 
 import { consoleLogger } from "../../mod.ts";
-import { ArgsError, parseArgs, USAGE } from "./args.ts";
-import { createKvHandler } from "./http_api.ts";
+import { FaultyFs } from "../../storage/mod.ts";
+import { ArgsError, type KvArgs, parseArgs, USAGE } from "./args.ts";
+import { createKvHandler, type KvTestHooks } from "./http_api.ts";
 import { KvNode } from "./node.ts";
 import { TraceRecorder } from "./trace.ts";
+
+/**
+ * The fault layer under the raft storage, for fault tests only: with
+ * `--lazy-disk` (writes held until fsync), and with `--disk-faults` (so that
+ * the disk hooks can arm faults; otherwise it writes through at once). A
+ * torn WAL sync ends the process here, at the edge, with SIGKILL.
+ */
+function faultyDisk(args: KvArgs): FaultyFs | undefined {
+  if (!args.diskFaults && !args.lazyDisk) return undefined;
+  return new FaultyFs({ lazy: args.lazyDisk, crash: () => Deno.kill(Deno.pid, "SIGKILL") });
+}
+
+function testHooks(node: KvNode, disk: FaultyFs | undefined): KvTestHooks {
+  return {
+    cut: (id) => node.cutPeer(id),
+    mend: (id) => node.mendPeer(id),
+    status: () => node.status(),
+    transfer: (id) => node.transferLeader(id),
+    failFsync: disk && (() => disk.failNextFsync()),
+    tear: disk && (() => disk.tearNextWalSync()),
+    snapshot: () => node.takeSnapshot(),
+    joint: (update, signal) => node.changeMembership(update, signal),
+  };
+}
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -27,10 +53,18 @@ async function main(argv: string[]): Promise<number> {
   const exited = new Promise<number>((resolve) => exit = resolve);
   const trace = args.trace === undefined ? undefined : new TraceRecorder(args.id);
   let node: KvNode;
+  const disk = faultyDisk(args);
+  if (args.plantBug !== undefined) {
+    console.error(
+      `member ${args.id} runs with the planted bug ${args.plantBug} (fault tests only)`,
+    );
+  }
   try {
     node = await KvNode.start({
       args,
       trace,
+      storageFs: disk,
+      plantBug: args.plantBug,
       logger: consoleLogger("warn"),
       onRemoved: () => {
         console.log(`member ${args.id} was removed from the cluster; shutting down`);
@@ -47,14 +81,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`the raft peer address ${url} is taken; stop what uses it or change --cluster`);
     return 1;
   }
-  const hooks = args.testHooks
-    ? {
-      cut: (id: bigint) => node.cutPeer(id),
-      mend: (id: bigint) => node.mendPeer(id),
-      status: () => node.status(),
-      transfer: (id: bigint) => node.transferLeader(id),
-    }
-    : undefined;
+  const hooks = args.testHooks ? testHooks(node, disk) : undefined;
   let api: Deno.HttpServer<Deno.NetAddr>;
   try {
     api = Deno.serve(

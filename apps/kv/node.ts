@@ -3,20 +3,23 @@
  * the KV store as its state machine, and what only the KV adds: its
  * proposal codec (the log holds the codec's bytes as raw entries, keyed by
  * the codec's wait key), its request deadline, its test hooks and status,
- * and the migration of data directories of the KV before the replica.
+ * the bugs it can be started with for fault tests, and the migration of
+ * data directories of the KV before the replica.
  *
  * @module
  */
 
 import { consoleLogger, type Logger, type PeerServerAddr } from "../../mod.ts";
 import {
+  type MembershipUpdate,
   NoLeaderError,
   OutcomeUnknownError,
   type Replica,
   type ReplicaOptions,
   startReplica,
 } from "../../replica/mod.ts";
-import type { KvArgs } from "./args.ts";
+import type { StorageFs } from "../../storage/mod.ts";
+import type { KvArgs, PlantedBug } from "./args.ts";
 import { jsonCodec, type ProposalCodec } from "./codec.ts";
 import { RequestTimeoutError } from "./errors.ts";
 import { gobCodec } from "./gob.ts";
@@ -31,9 +34,21 @@ export const CLUSTER_ID = 0x1000n;
 /** What a member needs: its command line, and optionally a codec and logger. */
 export interface KvNodeOptions {
   /** The parsed command line (see `parseArgs`). */
-  args: Omit<KvArgs, "port" | "host" | "testHooks" | "raftexampleCompat" | "trace"> & {
-    raftexampleCompat?: boolean;
-  };
+  args:
+    & Omit<
+      KvArgs,
+      | "port"
+      | "host"
+      | "testHooks"
+      | "raftexampleCompat"
+      | "trace"
+      | "lazyDisk"
+      | "diskFaults"
+      | "plantBug"
+    >
+    & {
+      raftexampleCompat?: boolean;
+    };
   /** Proposal encoding; default {@link jsonCodec} ({@link gobCodec} with raftexampleCompat). */
   codec?: ProposalCodec;
   /** Logger of the member and its transport; default: the console from `warn`. */
@@ -46,6 +61,10 @@ export interface KvNodeOptions {
   preVote?: boolean;
   /** Where each write's steps are reported (`--trace`); default none. */
   trace?: KvTrace;
+  /** The raft storage's file system (a `FaultyFs` for disk faults); default the real one. */
+  storageFs?: StorageFs;
+  /** A bug planted on purpose, for fault tests only (see `PLANTED_BUGS`). */
+  plantBug?: PlantedBug;
 }
 
 /** How long a request waits before it asks raft again after a drop for want of a leader, ms. */
@@ -83,6 +102,7 @@ export class KvNode implements KvService {
   readonly #hasIds: boolean;
   readonly #restoresAtStart: number;
   readonly #trace: KvTrace | undefined;
+  readonly #bug: PlantedBug | undefined;
 
   private constructor(
     replica: Replica<void>,
@@ -90,12 +110,14 @@ export class KvNode implements KvService {
     codec: ProposalCodec,
     timeoutMs: number,
     trace: KvTrace | undefined,
+    bug: PlantedBug | undefined,
   ) {
     this.id = replica.id;
     this.replica = replica;
     this.#store = store;
     this.#codec = codec;
     this.#timeoutMs = timeoutMs;
+    this.#bug = bug;
     const probe = codec.decode(codec.encode({ key: "", value: "", id: "x" }));
     this.#hasIds = probe.id === "x"; // gob carries none: its entries are known by content
     this.#restoresAtStart = store.restores;
@@ -112,7 +134,7 @@ export class KvNode implements KvService {
     const store = new KvStore(codec, log);
     const replica = await startReplica(replicaOptions(o, store, codec, log));
     watchStop(replica, o);
-    return new KvNode(replica, store, codec, a.requestTimeoutMs, o.trace);
+    return new KvNode(replica, store, codec, a.requestTimeoutMs, o.trace, o.plantBug);
   }
 
   /** Writes `key`; resolves once the entry is committed and applied on this member. */
@@ -121,6 +143,10 @@ export class KvNode implements KvService {
     const command = this.#codec.encode({ key, value, id });
     const trace = this.#trace;
     if (trace !== undefined) trace.request("propose", key, this.#codec.waitKey(command));
+    if (this.#bug === "ack-before-commit") { // planted: answered before it commits, if ever
+      this.replica.propose(command).catch(() => {});
+      return Promise.resolve();
+    }
     return this.#withDeadline(
       `PUT ${key}`,
       signal,
@@ -130,7 +156,7 @@ export class KvNode implements KvService {
 
   /** Reads `key`: through ReadIndex (linearizable), or from the applied state if `stale`. */
   async get(key: string, stale: boolean, signal?: AbortSignal): Promise<string | undefined> {
-    if (!stale) {
+    if (!stale && this.#bug !== "stale-read") { // planted: no ReadIndex round
       await this.#withDeadline(
         `GET ${key}`,
         signal,
@@ -189,6 +215,24 @@ export class KvNode implements KvService {
     }
   }
 
+  /**
+   * Makes one membership change of several steps through joint consensus
+   * (`replica.changeMembership`); resolves once applied here (test hook).
+   */
+  changeMembership(update: MembershipUpdate, signal?: AbortSignal): Promise<void> {
+    return this.#withDeadline(
+      "a joint membership change",
+      signal,
+      async (s, ms) =>
+        void await this.replica.changeMembership(update, { signal: s, timeoutMs: ms }),
+    );
+  }
+
+  /** Takes a snapshot at the index applied now; resolves once it is saved (test hook). */
+  async takeSnapshot(): Promise<void> {
+    await this.replica.takeSnapshot();
+  }
+
   /** Drops all raft traffic with peer `id` (the transport's `cutPeer`; test hook). */
   cutPeer(id: bigint): void {
     this.replica.transport.cutPeer(id);
@@ -240,7 +284,16 @@ export class KvNode implements KvService {
 
 const isTimeout = (e: unknown) => e instanceof DOMException && e.name === "TimeoutError";
 
-function replicaOptions(
+/**
+ * The replica's options for a member (exported for its tests).
+ *
+ * @example
+ * ```ts ignore
+ * const options = replicaOptions({ args, plantBug: "ack-before-fsync" }, store, jsonCodec, log);
+ * console.log(options.plantedBugs); // { ackBeforeFsync: true }
+ * ```
+ */
+export function replicaOptions(
   o: KvNodeOptions,
   store: KvStore,
   codec: ProposalCodec,
@@ -265,6 +318,8 @@ function replicaOptions(
     preVote: o.preVote ?? !compat,
     logger,
     tracer: o.trace?.replica,
+    storageFs: o.storageFs,
+    plantedBugs: o.plantBug === "ack-before-fsync" ? { ackBeforeFsync: true } : undefined,
   };
 }
 

@@ -5,41 +5,8 @@
 import { assertEquals } from "@std/assert";
 import { freePorts } from "../../bench/ports.ts";
 import { silentLogger } from "../../mod.ts";
-import { KvNode, type KvNodeOptions } from "./node.ts";
-
-async function startCluster(
-  root: string,
-  n: number,
-  snapshotCount = 10000,
-  extra: Partial<KvNodeOptions> = {},
-  raftexampleCompat = false,
-) {
-  const ports = freePorts(n);
-  const cluster = ports.map((p) => `http://127.0.0.1:${p}`);
-  const args = (id: number) => ({
-    id: BigInt(id),
-    cluster,
-    join: false,
-    dataDir: `${root}/m${id}`,
-    snapshotCount,
-    catchUpEntries: 5,
-    requestTimeoutMs: 5000,
-    tickMs: 20,
-    raftexampleCompat,
-  });
-  const start = (id: number) => KvNode.start({ args: args(id), logger: silentLogger, ...extra });
-  const nodes = await Promise.all(Array.from({ length: n }, (_, i) => start(i + 1)));
-  return { nodes, start };
-}
-
-async function leaderOf(nodes: KvNode[]): Promise<KvNode> {
-  for (let i = 0; i < 200; i++) {
-    const l = nodes.find((n) => n.status().state === "leader");
-    if (l !== undefined) return l;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("no leader within 5 s");
-}
+import { KvNode } from "./node.ts";
+import { leaderOf, memberStarter, startCluster } from "./testdata/nodes.ts";
 
 Deno.test("kv node: three members in-process: PUT on one, linearizable GET on all", async () => {
   const root = await Deno.makeTempDir();
@@ -158,19 +125,7 @@ Deno.test("kv node: a member removed while cut off learns it from the others (41
 Deno.test("kv node: a leader that removes itself hands over at once (MsgTimeoutNow gets through)", async () => {
   const root = await Deno.makeTempDir();
   const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
-  // Ticks of 100 ms: an election by timeout would take at least 1 s.
-  const args = (id: number, join = false) => ({
-    id: BigInt(id),
-    cluster: join ? urls : urls.slice(0, 3),
-    join,
-    dataDir: `${root}/m${id}`,
-    snapshotCount: 10000,
-    catchUpEntries: 5,
-    requestTimeoutMs: 5000,
-    tickMs: 100,
-  });
-  const start = (id: number, join = false) =>
-    KvNode.start({ args: args(id, join), logger: silentLogger });
+  const start = memberStarter(root, urls, 100); // an election by timeout would take 1 s at least
   const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
   try {
     let leader = await leaderOf(nodes);
@@ -242,6 +197,28 @@ Deno.test("kv node: with raftexample's gob (no ids), equal PUTs at once are all 
     const took = performance.now() - t0;
     assertEquals(took < 2000, true, `answered in ${took.toFixed(0)} ms, not at a deadline`);
     assertEquals(await follower.get("/same", false), "w");
+  } finally {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("kv node: the test hooks' snapshot now, and a joint change replacing a member", async () => {
+  const root = await Deno.makeTempDir();
+  const urls = freePorts(4).map((p) => `http://127.0.0.1:${p}`);
+  const start = memberStarter(root, urls, 20);
+  const nodes = await Promise.all([1, 2, 3].map((id) => start(id)));
+  try {
+    const leader = await leaderOf(nodes);
+    for (let i = 0; i < 5; i++) await leader.put(`/s${i}`, `${i}`);
+    assertEquals(leader.status().snapshotIndex, 0n);
+    await leader.takeSnapshot();
+    assertEquals(leader.status().snapshotIndex, leader.status().applied);
+    const asker = nodes.find((n) => n !== leader && n.id !== 3n)!;
+    await asker.changeMembership({ add: [{ id: 4n, urls: urls[3] }], remove: [3n] });
+    assertEquals(asker.status().voters, [1n, 2n, 4n]);
+    nodes.push(await start(4, true));
+    assertEquals(await nodes[3].get("/s4", false), "4"); // the new voter caught up
   } finally {
     await Promise.all(nodes.map((n) => n.stop()));
     await Deno.remove(root, { recursive: true });
