@@ -146,6 +146,7 @@ export class FaultyFs implements StorageFs {
   readonly #maxHeld: number;
   readonly #open = new Set<FaultyFile>();
   #failFsync = false;
+  #fsyncDelayMs = 0;
   #tear: number | undefined;
   #crashed = false;
   readonly #stats = { syncs: 0, droppedBytes: 0, failedFsyncs: 0, tears: 0 };
@@ -180,6 +181,18 @@ export class FaultyFs implements StorageFs {
    */
   failNextFsync(): void {
     this.#failFsync = true;
+  }
+
+  /**
+   * Every fsync from now on waits `ms` first (a slow disk; 0: no more
+   * waiting). What a sync covers stays unsynced meanwhile, so that, with
+   * {@link FaultyFsOptions.lazy}, a kill in that time loses it.
+   */
+  slowFsync(ms: number): void {
+    if (!Number.isSafeInteger(ms) || ms < 0 || ms > 60_000) {
+      throw new RangeError(`ms must be an integer from 0 to 60000, got ${ms}`);
+    }
+    this.#fsyncDelayMs = ms;
   }
 
   /**
@@ -254,6 +267,7 @@ export class FaultyFs implements StorageFs {
   // What the files ask of their file system.
   readonly #hooks: FileHooks = {
     holding: () => this.#lazy || this.#tear !== undefined,
+    fsyncDelayMs: () => this.#fsyncDelayMs,
     crashed: () => this.#crashed,
     maxHeld: () => this.#maxHeld,
     takeFsyncFault: () => {
@@ -278,6 +292,7 @@ export class FaultyFs implements StorageFs {
 
 interface FileHooks {
   holding(): boolean;
+  fsyncDelayMs(): number;
   crashed(): boolean;
   maxHeld(): number;
   takeFsyncFault(): boolean;
@@ -410,6 +425,8 @@ class FaultyFile implements StorageFile {
   }
 
   async #sync(fsync: () => Promise<void>): Promise<void> {
+    const delay = this.#fs.fsyncDelayMs();
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     this.#check("fsync");
     if (this.#fs.takeFsyncFault()) {
       this.#fs.dropped(this.#heldBytes);

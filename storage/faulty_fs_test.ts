@@ -4,7 +4,7 @@
 // only what was synced before it on disk, and a torn WAL sync is cut as a
 // torn tail on reopening. Seeded rounds crash and tear at many points, with
 // tiny segments so that cuts and snapshots happen in between.
-import { assert, assertEquals, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { create, type Entry, EntrySchema, HardStateSchema, type Logger } from "../raftpb/mod.ts";
 import { StorageClosedError } from "./disk_errors.ts";
 import { DiskStorage } from "./disk_storage.ts";
@@ -218,5 +218,24 @@ Deno.test("faulty fs: held bytes follow truncation, are bounded, and a close dro
     assertEquals([fs.stats.droppedBytes, (await Deno.readFile(`${dir}/x`))[0]], [1, 1]);
     await assertRejects(() => fs.open(`${dir}/y`, { append: true, create: true }), RangeError);
     assertEquals(fs.stats.syncs, 1);
+  });
+});
+
+Deno.test("faulty fs: a slow disk holds each fsync back; a lazy crash meanwhile loses its bytes", async () => {
+  await withDir(async (dir) => {
+    const fs = new FaultyFs({ lazy: true });
+    assertThrows(() => fs.slowFsync(-1), RangeError);
+    const d = await open(dir, fs);
+    await d.save({ hardState: hs(3n), entries: entries(1n, 3n), mustSync: true });
+    fs.slowFsync(60);
+    const t0 = performance.now();
+    await d.save({ hardState: hs(4n), entries: entries(4n, 4n), mustSync: true });
+    assert(performance.now() - t0 >= 55, "the fsync waited for the slow disk");
+    const pending = d.save({ hardState: hs(5n), entries: entries(5n, 5n), mustSync: true });
+    await new Promise((r) => setTimeout(r, 10));
+    fs.crash(); // within the slow fsync: entry 5 was written, not yet synced
+    await assertRejects(() => pending, SimulatedCrashError);
+    await d.close().catch(() => {});
+    assertEquals((await recovered(dir)).last, 4n);
   });
 });

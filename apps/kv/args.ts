@@ -106,7 +106,8 @@ export const USAGE = `usage: deno task kv [flags]
   --test-hooks            serve POST /_test/cut/ID, /_test/mend/ID, /_test/transfer/ID,
                           /_test/disk/fail-fsync (the next fsync fails: the member stops, exit 1),
                           /_test/disk/tear (the next WAL sync writes half its batch, then SIGKILL)
-                          (these two with --disk-faults),
+                          /_test/disk/slow/MS (every fsync waits MS first; 0 ends it)
+                          (these three with --disk-faults),
                           /_test/snapshot (204 once a snapshot at the applied index is saved),
                           /_test/joint (JSON {"add":[{"id":"6","url":"http://h:p"}],"remove":["2"]}:
                           one joint-consensus change, 204 once applied here), GET /_test/status

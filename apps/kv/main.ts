@@ -35,6 +35,7 @@ function testHooks(node: KvNode, disk: FaultyFs | undefined): KvTestHooks {
     transfer: (id) => node.transferLeader(id),
     failFsync: disk && (() => disk.failNextFsync()),
     tear: disk && (() => disk.tearNextWalSync()),
+    slowFsync: disk && ((ms) => disk.slowFsync(ms)),
     snapshot: () => node.takeSnapshot(),
     joint: (update, signal) => node.changeMembership(update, signal),
   };

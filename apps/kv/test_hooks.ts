@@ -36,6 +36,8 @@ export interface KvTestHooks {
   failFsync?(): void;
   /** The next WAL sync is torn, and the process killed. */
   tear?(): void;
+  /** Every fsync of the raft storage waits `ms` first (a slow disk; 0 ends it). */
+  slowFsync?(ms: number): void;
   /** Takes a snapshot at the applied index; resolves once it is saved. */
   snapshot?(): Promise<void>;
   /** One membership change through joint consensus; resolves once applied here. */
@@ -120,7 +122,13 @@ export async function testHook(
   if (method !== "POST") return text(404, "unknown test hook\n");
   if (path === "/_test/disk/fail-fsync" && hooks.failFsync) hooks.failFsync();
   else if (path === "/_test/disk/tear" && hooks.tear) hooks.tear();
-  else if (path === "/_test/snapshot" && hooks.snapshot) await hooks.snapshot();
+  else if (path.startsWith("/_test/disk/slow/") && hooks.slowFsync) {
+    const ms = /^\/_test\/disk\/slow\/(\d{1,5})$/.exec(path)?.[1];
+    if (ms === undefined || Number(ms) > 60_000) {
+      return text(400, "/_test/disk/slow/MS takes a delay from 0 to 60000 ms\n");
+    }
+    hooks.slowFsync(Number(ms));
+  } else if (path === "/_test/snapshot" && hooks.snapshot) await hooks.snapshot();
   else if (path === "/_test/joint" && hooks.joint) return await joint(req, hooks.joint, signal);
   else {
     const m = /^\/_test\/(cut|mend|transfer)\/(\d+)$/.exec(path);

@@ -26,6 +26,7 @@ function hooks(seen: string[], fail?: Error): KvTestHooks {
     status: () => ({}),
     failFsync: () => void seen.push("fail-fsync"),
     tear: () => void seen.push("tear"),
+    slowFsync: (ms) => void seen.push(`slow ${ms}`),
     snapshot: async () => {
       await new Promise((r) => setTimeout(r, 20)); // answered only once it is done
       if (fail) throw fail;
@@ -50,10 +51,19 @@ Deno.test("test hooks: disk faults, snapshot and joint change reach their hook; 
   const h = createKvHandler(service, { hooks: hooks(seen) });
   assertEquals(await answer(h, post("/_test/disk/fail-fsync")), [204, ""]);
   assertEquals(await answer(h, post("/_test/disk/tear")), [204, ""]);
+  assertEquals(await answer(h, post("/_test/disk/slow/40")), [204, ""]);
+  assertEquals((await answer(h, post("/_test/disk/slow/70000")))[0], 400);
+  assertEquals((await answer(h, post("/_test/disk/slow/x")))[0], 400);
   assertEquals(await answer(h, post("/_test/snapshot")), [204, ""]);
   const body = '{"add":[{"id":"6","url":"http://127.0.0.1:9006"}],"remove":["2", 3]}';
   assertEquals(await answer(h, post("/_test/joint", body)), [204, ""]);
-  assertEquals(seen, ["fail-fsync", "tear", "snapshot", "joint +6@http://127.0.0.1:9006 -2 -3"]);
+  assertEquals(seen, [
+    "fail-fsync",
+    "tear",
+    "slow 40",
+    "snapshot",
+    "joint +6@http://127.0.0.1:9006 -2 -3",
+  ]);
   const get = await answer(h, new Request("http://kv/_test/snapshot"));
   assertEquals(get[0], 404);
 });
