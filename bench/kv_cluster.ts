@@ -26,6 +26,12 @@ export interface KvImpl {
   acksAfterCommit: boolean;
   /** The HTTP API; default {@link raftexampleApi} with `localReadSuffix`. */
   api?: KvApi;
+  /**
+   * Makes member 1 the leader of the running cluster `c` (so that a lone
+   * client, which writes through member 1, meets the same path on every
+   * implementation); absent where the implementation cannot move its leader.
+   */
+  leadOnFirst?(c: KvCluster): Promise<void>;
 }
 
 /** How a load client writes and reads one key of an implementation's HTTP API. */

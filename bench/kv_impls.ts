@@ -34,13 +34,59 @@ export function oursImpl(o: OursOptions = {}): KvImpl {
         "-A",
         o.main ?? OURS_MAIN,
         ...["--id", `${id}`, "--cluster", cluster.join(","), "--port", `${port}`],
-        ...["--data-dir", dataDir],
+        ...["--data-dir", dataDir, "--test-hooks"],
         ...extraArgs(id, dataDir),
       ],
     }),
     localReadSuffix: "?stale",
     acksAfterCommit: true,
+    leadOnFirst: (c) => transferToFirst(c.apis[0]),
   };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function leaderOf(api: string): Promise<string | undefined> {
+  const res = await fetch(`${api}/_test/status`, { signal: AbortSignal.timeout(2000) });
+  const status = await res.json() as { lead?: string };
+  return status.lead;
+}
+
+/** Our KV (run with --test-hooks): a leadership transfer to member 1, waited on (10 s). */
+async function transferToFirst(api: string): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    if (await leaderOf(api) === "1") return;
+    const res = await fetch(`${api}/_test/transfer/1`, { method: "POST" });
+    await res.body?.cancel();
+    await sleep(300);
+  }
+  throw new Error("member 1 did not become the leader within 10 s");
+}
+
+/** etcd: `etcdctl move-leader` to member 1, found by its client URL (10 s). */
+async function etcdMoveToFirst(etcdctl: string, apis: string[]): Promise<void> {
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(etcdctl, {
+      args: [`--endpoints=${apis.join(",")}`, ...args],
+      env: { ETCDCTL_API: "3" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+    return new TextDecoder().decode(out.stdout);
+  };
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    // simple format: endpoint, ID (hex), version, db size, is leader, is learner, ...
+    const rows = (await run("endpoint", "status")).trim().split("\n").map((l) => l.split(", "));
+    const first = rows.find((r) => r[0] === apis[0]);
+    if (first === undefined) throw new Error(`etcdctl endpoint status has no line for ${apis[0]}`);
+    if (first[4] === "true") return;
+    await run("move-leader", first[1]).catch(() => {});
+    await sleep(300);
+  }
+  throw new Error("member 1 did not become the leader within 10 s");
 }
 
 /** etcd 3.4's contrib/raftexample, built at `bin`. */
@@ -83,6 +129,7 @@ export function etcdImpl(bin: string): KvImpl {
     localReadSuffix: "",
     acksAfterCommit: true,
     api: etcdV2Api,
+    leadOnFirst: (c) => etcdMoveToFirst("etcdctl", c.apis),
   };
 }
 

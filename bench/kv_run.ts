@@ -71,8 +71,17 @@ export class Clusters {
     } catch (e) {
       throw new Error(`${(e as Error).message}\nmember 1 log:\n${await cluster.logTail(1)}`);
     }
+    if (impl.leadOnFirst !== undefined) {
+      try {
+        await impl.leadOnFirst(cluster);
+      } catch (e) {
+        console.error(`${label}: member 1 could not be made the leader: ${(e as Error).message}`);
+      }
+    }
     console.error(
-      `${label}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)`,
+      `${label}: leader elected, writes replicate (${Math.round(performance.now() - t0)} ms)${
+        impl.leadOnFirst === undefined ? "" : "; member 1 leads"
+      }`,
     );
     return cluster;
   }

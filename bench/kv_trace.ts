@@ -242,7 +242,7 @@ async function main(argv: string[]): Promise<number> {
   const commit = await gitCommit();
   const loadBefore = loadAverage();
   const extraArgs = (_id: number, dataDir: string) => [
-    ...["--trace", `${dataDir}.trace.jsonl`, "--test-hooks"],
+    ...["--trace", `${dataDir}.trace.jsonl`],
   ];
   const impl = oursImpl({ extraArgs });
   const cluster = await clusters.start(impl, { parentDir: o.dir, label: "trace" });
