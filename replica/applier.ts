@@ -92,18 +92,15 @@ export class Applier<R> {
   async #command(e: Entry): Promise<void> {
     const d = this.#d;
     let result: R;
-    let key: string | undefined;
     try {
-      const decoded = d.proposer.decode(e);
-      key = decoded.key;
-      const out = d.stateMachine.apply(decoded.command, e.index);
+      const out = d.stateMachine.apply(d.proposer.command(e), e.index);
       result = isThenable(out) ? await out : out as R;
     } catch (err) {
       throw new StateMachineError(e.index, err);
     }
     this.#smApplied = e.index;
-    d.proposer.table.applied(e.index, key, result);
-    if (d.tracer !== undefined) d.tracer("apply", e.index, key);
+    if (d.tracer !== undefined) d.tracer("apply", e.index, d.proposer.table.keyAt(e.index));
+    d.proposer.table.applied(e.index, result);
   }
 
   /** The core first; then the request is answered, before a removal can stop this member. */

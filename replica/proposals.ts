@@ -83,7 +83,7 @@ export type KeyOf = (data: Uint8Array) => string | undefined;
  * const batch = t.takeQueued();
  * t.sent(batch, 1n);
  * t.appended([{ index: 5n, data: new Uint8Array([7]) } as never], () => "7");
- * t.applied(5n, "7", 42);
+ * t.applied(5n, 42);
  * console.log(await p); // 42
  * ```
  */
@@ -119,7 +119,9 @@ export class Proposals<R = unknown> {
         release: () => {},
       };
       const onAbort = () => this.#abandon(p, signal!.reason, "the signal aborted");
-      signal?.addEventListener("abort", onAbort, { once: true });
+      // No options object: converting one costs more than the rest of add (profiled);
+      // the listener goes at release, so `once` is not needed.
+      signal?.addEventListener("abort", onAbort);
       const ms = options.timeoutMs ?? Infinity;
       const cancel = Number.isFinite(ms)
         ? this.#deadlines.add(ms, () => {
@@ -199,15 +201,22 @@ export class Proposals<R = unknown> {
     }
   }
 
+  /** The key of the proposal seen at `index`, if one is. */
+  keyAt(index: bigint): string | undefined {
+    return this.#seen.get(index)?.key;
+  }
+
   /**
-   * The entry at `index` (of `key`) was applied with `result`: it answers
-   * the proposal seen at `index` and the others of its key sent before it
-   * was appended (see the module); true if it answered any.
+   * The entry at `index` was applied with `result`: it answers the proposal
+   * seen at `index` and the others of its key sent before it was appended
+   * (see the module); true if it answered any. The entry is the one they
+   * were matched with at append: one appended over it since then took
+   * them out of the table ({@link appended}), and so did a snapshot.
    */
-  applied(index: bigint, key: string | undefined, result: R): boolean {
+  applied(index: bigint, result: R): boolean {
     let answered = false;
     const p = this.#seen.get(index);
-    if (p !== undefined && p.key === key) {
+    if (p !== undefined) {
       this.#settle(p).resolve(result);
       answered = true;
     }
@@ -215,7 +224,7 @@ export class Proposals<R = unknown> {
     if (others === undefined) return answered;
     this.#alsoAnswered.delete(index);
     for (const q of others) {
-      if (!this.#live(q) || q.key !== key) continue;
+      if (!this.#live(q)) continue;
       this.#settle(q).resolve(result);
       answered = true;
     }

@@ -36,23 +36,6 @@ export interface ProposerDeps {
 }
 
 /**
- * A committed entry as the state machine gets it, and the key its proposer knows it by.
- *
- * @example
- * ```ts
- * import type { DecodedEntry } from "./proposer.ts";
- * const d: DecodedEntry = { command: new Uint8Array([1]), key: undefined }; // another replica's
- * console.log(d.key); // undefined
- * ```
- */
-export interface DecodedEntry {
-  /** The command for `apply`. */
-  command: Uint8Array;
-  /** The key of the proposal that made it, if this replica made it. */
-  key: string | undefined;
-}
-
-/**
  * Proposes commands and keeps their waits.
  *
  * @example
@@ -110,15 +93,13 @@ export class Proposer<R = unknown> {
     return done;
   }
 
-  /** The command and key of a committed normal entry (throws on a malformed envelope). */
-  decode(e: Entry): DecodedEntry {
-    if (this.#d.raw !== undefined) {
-      // No proposal waits (a follower, mostly): no key is needed, and match may cost.
-      const key = this.table.size > 0 ? this.#d.raw.match(e.data) : undefined;
-      return { command: e.data, key };
-    }
-    const env = decodeEnvelope(e.data);
-    return { command: env.command, key: env.origin === this.#d.id ? `${env.seq}` : undefined };
+  /**
+   * The command of a committed normal entry, for `apply` (throws on a
+   * malformed envelope). Which proposal it answers was settled when it was
+   * appended (see {@link Proposals.applied}).
+   */
+  command(e: Entry): Uint8Array {
+    return this.#d.raw !== undefined ? e.data : decodeEnvelope(e.data).command;
   }
 
   /** Fails every proposal (the replica stops). */
