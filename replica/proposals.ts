@@ -94,6 +94,8 @@ export class Proposals<R = unknown> {
   /** Per index: the other proposals of its entry's key that were sent when it was appended. */
   readonly #alsoAnswered = new Map<bigint, Pending<R>[]>();
   #count = 0;
+  /** The highest index a proposal was seen at (the bound of #seen and #alsoAnswered). */
+  #lastSeen = 0n;
   #closed: Error | undefined;
   readonly #deadlines = new Deadlines();
 
@@ -173,19 +175,8 @@ export class Proposals<R = unknown> {
   appended(entries: readonly Entry[], keyOf: KeyOf): void {
     if (entries.length === 0 || this.#count === 0) return;
     const first = entries[0].index;
-    const last = entries[entries.length - 1].index;
-    for (const [index, p] of this.#seen) {
-      if (index < first) continue;
-      const now = index <= last ? entries[Number(index - first)] : undefined;
-      if (now === undefined || keyOf(now.data) !== p.key) {
-        this.#settle(p).reject(
-          new OutcomeUnknownError(`its entry at ${index} was replaced by a new leader's log`),
-        );
-      }
-    }
-    for (const index of this.#alsoAnswered.keys()) {
-      if (index >= first) this.#alsoAnswered.delete(index);
-    }
+    // Mostly the log only grows: then nothing seen or answered stands at `first` or after it.
+    if (first <= this.#lastSeen) this.#replaced(entries, keyOf);
     if (this.#unseen.size === 0) return;
     for (const e of entries) {
       if (e.data.length === 0) continue;
@@ -198,6 +189,25 @@ export class Proposals<R = unknown> {
       p.state = "seen";
       p.index = e.index;
       this.#seen.set(e.index, p);
+      this.#lastSeen = e.index;
+    }
+  }
+
+  /** Entries from `entries[0].index` on were written over: what was seen there can no longer commit. */
+  #replaced(entries: readonly Entry[], keyOf: KeyOf): void {
+    const first = entries[0].index;
+    const last = entries[entries.length - 1].index;
+    for (const [index, p] of this.#seen) {
+      if (index < first) continue;
+      const now = index <= last ? entries[Number(index - first)] : undefined;
+      if (now === undefined || keyOf(now.data) !== p.key) {
+        this.#settle(p).reject(
+          new OutcomeUnknownError(`its entry at ${index} was replaced by a new leader's log`),
+        );
+      }
+    }
+    for (const index of this.#alsoAnswered.keys()) {
+      if (index >= first) this.#alsoAnswered.delete(index);
     }
   }
 
