@@ -1157,6 +1157,7 @@ function addLatencies(res: Result, lat: number[]): void {
   res.p50_us = percentile(lat, 50);
   res.p90_us = percentile(lat, 90);
   res.p99_us = percentile(lat, 99);
+  res.p999_us = percentile(lat, 99.9);
   res.max_us = lat[lat.length - 1];
   res.min_us = lat[0];
   res.mean_us = lat.reduce((a, b) => a + b, 0) / lat.length;
