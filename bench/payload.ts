@@ -68,6 +68,27 @@ export function payload(size: number): Uint8Array<ArrayBuffer> {
 }
 
 /**
+ * The same bytes as {@link payload}, built `slice` bytes at a time with a
+ * turn of the event loop between slices: a member builds a snapshot's
+ * payload (a second or more for 1 GiB) after its streams are up, and its
+ * link heartbeats must keep going meanwhile, or its peer declares the link
+ * dead. `slice` must be a multiple of 4.
+ */
+export async function payloadYielding(
+  size: number,
+  slice = 8 << 20,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (slice <= 0 || slice % 4 !== 0) throw new RangeError(`slice ${slice}: want a multiple of 4`);
+  const out = new Uint8Array(size);
+  const stream = new PayloadStream();
+  for (let off = 0; off < size; off += slice) {
+    stream.fill(out.subarray(off, Math.min(size, off + slice)));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return out;
+}
+
+/**
  * Compares a file with the payload stream, reading it in 1 MiB pieces.
  * Returns the offset of the first differing byte, or -1 if it matches.
  */

@@ -37,7 +37,7 @@ import {
 } from "../mod.ts";
 import { newMessage } from "../src/codec/protobuf.ts";
 import { listenNode, type PeerServer } from "../src/edge/node_server.ts";
-import { payload, verifyPayloadFile } from "./payload.ts";
+import { payload, payloadYielding, verifyPayloadFile } from "./payload.ts";
 
 const STARTED = performance.now();
 const IMPL = "deno";
@@ -77,6 +77,8 @@ export interface Config {
   msg: "fast" | "create";
   /** What serves the peer port: serve()'s engines (node:http, or Deno.serve). */
   engine: "node" | "deno";
+  /** `stream.linkHeartbeatIntervalMs` (the read timeout is twice it); 0: the default. */
+  linkHbMs: number;
 }
 
 class FlagError extends Error {}
@@ -102,13 +104,14 @@ const VALUE_FLAGS = new Set([
   "snapchunk",
   "msg",
   "engine",
+  "linkhb",
 ]);
 
 const USAGE = `usage: deno task peer --mode sink|send|ping|snap|freeport --id HEX --cluster HEX
   --listen 127.0.0.1:PORT --peer HEXID=URL (repeatable) [--to HEX] [--n N] [--size BYTES]
   [--k K] [--w W] [--warmup N] [--timeout S] [--settle MS] [--wait streams|active|none]
   [--snapdir DIR] [--verify=false] [--wirestats=false] [--snapchunk BYTES] [--rss]
-  [--msg fast|create] [--engine node|deno (default node, or $RAFTHTTP_PEER_ENGINE)]
+  [--msg fast|create] [--engine node|deno (default node, or $RAFTHTTP_PEER_ENGINE)] [--linkhb MS]
   [--log debug|info|warn|error|off] [--json]`;
 
 function parseHex(name: string, s: string | undefined): bigint {
@@ -247,6 +250,7 @@ function generalFlags(values: Map<string, string>, bools: Map<string, boolean>):
     snapChunk: parseIntFlag("snapchunk", values.get("snapchunk"), 1 << 20),
     rss: bools.get("rss") ?? false,
     msg: values.get("msg") === "create" ? "create" : "fast",
+    linkHbMs: parseIntFlag("linkhb", values.get("linkhb"), 0),
     // The env var lets bench/compare.ts runs pick the engine without a flag of its own.
     engine: (values.get("engine") ?? Deno.env.get("RAFTHTTP_PEER_ENGINE") ?? "node") as
       | "node"
@@ -804,6 +808,7 @@ function newTransport(cfg: Config, node: Node): Transport {
     urls: [`http://${cfg.listen}`],
     raft: node,
     snapshot: { sink: new FileSnapshotSink(cfg.snapDir) },
+    ...(cfg.linkHbMs > 0 ? { stream: { linkHeartbeatIntervalMs: cfg.linkHbMs } } : {}),
     // RAFTHTTP_SNAPSHOT_RESUME=0: etcd's plain snapshot protocol (to measure the extension's cost).
     extensions: Deno.env.get("RAFTHTTP_SNAPSHOT_RESUME") === "0"
       ? []
@@ -1152,6 +1157,7 @@ function addLatencies(res: Result, lat: number[]): void {
   res.p50_us = percentile(lat, 50);
   res.p90_us = percentile(lat, 90);
   res.p99_us = percentile(lat, 99);
+  res.p999_us = percentile(lat, 99.9);
   res.max_us = lat[lat.length - 1];
   res.min_us = lat[0];
   res.mean_us = lat.reduce((a, b) => a + b, 0) / lat.length;
@@ -1177,7 +1183,9 @@ async function sendSnapshot(
       metadata: { index: SNAP_INDEX, term: SNAP_TERM, confState: { voters: [cfg.id, cfg.to] } },
     },
   });
-  const body = chunked(payload(cfg.size), cfg.snapChunk);
+  // Built in slices: one synchronous run of a second or more silenced our
+  // streams past the peer's read timeout (it declared the link dead).
+  const body = chunked(await payloadYielding(cfg.size), cfg.snapChunk);
   const snap = new SnapshotMessage(m, body, cfg.size);
   const memStart = cfg.rss ? memory() : undefined;
   let rssPeak = memStart?.rss ?? 0;

@@ -4,9 +4,9 @@
 // other side too. The etcdpeer binary is .tools/etcdpeer/etcdpeer (built
 // here if missing and Go with Debian's etcd sources is installed), or
 // $ETCDPEER_BIN; without one those tests are skipped.
-import { assert, assertEquals, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { parseFlags } from "../../bench/peer.ts";
-import { payload, PayloadStream, verifyPayloadFile } from "../../bench/payload.ts";
+import { payload, PayloadStream, payloadYielding, verifyPayloadFile } from "../../bench/payload.ts";
 import { ensureEtcdpeer, EtcdpeerUnavailable } from "../../bench/etcdpeer/build.ts";
 
 import { freePorts } from "../../bench/ports.ts";
@@ -197,6 +197,23 @@ Deno.test("peer.ts: a sink that gets a snapshot of another size than -size fails
   assertEquals(r.sink.snapshots[0].size_ok, false);
 });
 
+Deno.test("peer.ts: a snap sender keeps its streams alive while it builds a large payload", async () => {
+  // 512 MiB take ~0.5 s to build, more on a busy machine; link heartbeats
+  // every 150 ms make the peer's read timeout 300 ms. Built in one
+  // synchronous run, the payload silenced the sender's streams past it: the
+  // sink declared the link dead (2 drops) though the snapshot arrived whole.
+  const size = 512 * 1024 * 1024;
+  const hb = ["-linkhb", "150"];
+  const r = await pair("deno", "deno", ["-size", `${size}`, ...hb], [
+    ...["-mode", "snap", "-size", `${size}`],
+    ...hb,
+  ]);
+  const { sender, sink } = r;
+  assertEquals([r.senderExit, r.sinkExit, sender.status], [0, 0, "finish"]);
+  assertEquals(sink.snapshots[0].verified, true);
+  assertEquals([sender.drops, sink.drops, sink.unreachable], [0, 0, 0]);
+});
+
 Deno.test("peer.ts: flags as etcdpeer takes them", () => {
   const c = parseFlags([
     "-mode",
@@ -244,6 +261,9 @@ Deno.test("payload: the xorshift32 stream as the protocol defines it", async () 
     at += n;
   }
   assertEquals(parts, whole);
+  // built in slices with yields between them: the same bytes
+  assertEquals(await payloadYielding(1001, 8), whole);
+  await assertRejects(() => payloadYielding(16, 6), RangeError);
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/ok`, payload((1 << 20) + 7));
