@@ -1,0 +1,109 @@
+// Faults on member processes: SIGKILL and restart, a power cut of a
+// majority, SIGSTOP/SIGCONT, and the disk faults a member's test hooks arm
+// (a failed fsync stops it; a torn log sync kills it), restarted later.
+
+import type { Member } from "./cluster.ts";
+import { type FaultContext, type FaultFn, freeMembers, pickMember } from "./fault_context.ts";
+
+function restart(ctx: FaultContext, ms: Member[]): void {
+  for (const m of ms) {
+    if (ctx.cluster.at(m.slot) !== m) continue; // replaced meanwhile
+    ctx.cluster.start(m);
+    ctx.started(m);
+  }
+}
+
+/** SIGKILL one member; restarted from its data directory at the heal. */
+export const kill: FaultFn = async (ctx, plan, rng) => {
+  const m = pickMember(ctx, plan, rng);
+  if (m === undefined) return { skipped: "no free running member" };
+  const wasLeader = m.id === ctx.leaderId();
+  ctx.busy.add(m.slot);
+  await ctx.cluster.kill(m);
+  return {
+    slots: [m.slot],
+    detail: `SIGKILL member ${m.id}${wasLeader ? " (leader)" : ""}`,
+    heal: () => {
+      restart(ctx, [m]);
+      ctx.busy.delete(m.slot);
+      return Promise.resolve();
+    },
+  };
+};
+
+/** SIGKILL a majority, or every member, at once (a power cut); all restarted at the heal. */
+export const crash: FaultFn = async (ctx, _plan, rng) => {
+  const n = ctx.cluster.activeSlots().length;
+  const majority = Math.floor(n / 2) + 1;
+  const free = freeMembers(ctx);
+  if (free.length < majority) return { skipped: `fewer than ${majority} free members` };
+  const victims = rng.shuffle(free).slice(0, rng.chance(0.5) ? free.length : majority);
+  for (const m of victims) ctx.busy.add(m.slot);
+  await Promise.all(victims.map((m) => ctx.cluster.kill(m)));
+  return {
+    slots: victims.map((m) => m.slot),
+    detail: `SIGKILL members ${victims.map((m) => m.id).join(",")} at once`,
+    heal: () => {
+      restart(ctx, victims);
+      for (const m of victims) ctx.busy.delete(m.slot);
+      return Promise.resolve();
+    },
+  };
+};
+
+/** SIGSTOP one member (the leader, when the plan says so); SIGCONT at the heal. */
+export const pause: FaultFn = (ctx, plan, rng) => {
+  const m = pickMember(ctx, plan, rng);
+  if (m === undefined) return Promise.resolve({ skipped: "no free running member" });
+  const wasLeader = m.id === ctx.leaderId();
+  ctx.busy.add(m.slot);
+  m.proc!.signal("SIGSTOP");
+  return Promise.resolve({
+    slots: [m.slot],
+    detail: `SIGSTOP member ${m.id}${wasLeader ? " (leader)" : ""}`,
+    heal: () => {
+      m.proc!.signal("SIGCONT");
+      ctx.busy.delete(m.slot);
+      return Promise.resolve();
+    },
+  });
+};
+
+function diskFault(kind: "fail-fsync" | "tear"): FaultFn {
+  return async (ctx, plan, rng) => {
+    const disk = ctx.cluster.target.hooks.disk;
+    if (disk === undefined) return { skipped: "the target has no disk hooks" };
+    const m = pickMember(ctx, plan, rng);
+    if (m === undefined) return { skipped: "no free running member" };
+    ctx.busy.add(m.slot);
+    m.proc!.expectExit = true; // it will stop itself
+    let armed = false;
+    try {
+      armed = await disk(m, kind);
+    } finally {
+      if (!armed) {
+        m.proc!.expectExit = false;
+        ctx.busy.delete(m.slot);
+      }
+    }
+    if (!armed) return { skipped: `member ${m.id} did not take /_test/disk/${kind}` };
+    const stopped = await m.proc!.exitWithin(10_000);
+    if (!stopped) await ctx.cluster.kill(m);
+    return {
+      slots: [m.slot],
+      detail: `${kind} on member ${m.id}: ${
+        stopped ? "it stopped itself" : "no sync in 10 s, killed"
+      }`,
+      heal: () => {
+        restart(ctx, [m]);
+        ctx.busy.delete(m.slot);
+        return Promise.resolve();
+      },
+    };
+  };
+}
+
+/** The next fsync of a member fails: it must stop itself; restarted at the heal. */
+export const fsync: FaultFn = diskFault("fail-fsync");
+/** The next log sync of a member writes part of its batch and the process dies. */
+export const tear: FaultFn = diskFault("tear");
