@@ -10,6 +10,7 @@
 
 import { checkKvByKey, formatResult, type Operation } from "../kv/linearizability.ts";
 import type { FaultRecord } from "./timeline.ts";
+import { witness } from "./witness.ts";
 
 /** One key whose history is not linearizable. */
 export interface IllegalKey {
@@ -62,11 +63,11 @@ export function checkRun(
   for (const [key, r] of checkKvByKey(history, { timeoutMs: KEY_BUDGET_MS })) {
     v.keys++;
     if (r.result === "illegal") {
-      v.illegal.push({
-        key,
-        own: ackedOwn.has(key) || key.startsWith("/own-"),
-        explanation: formatResult(r, 30),
-      });
+      const why = witness(r.operations);
+      const explanation = why === undefined
+        ? formatResult(r, 30)
+        : `illegal on key "${key}": ${why}`;
+      v.illegal.push({ key, own: ackedOwn.has(key), explanation });
     } else if (r.result === "unknown") v.undecided.push({ key, reason: r.reason });
   }
   for (const [key, value] of ackedOwn) {

@@ -61,7 +61,9 @@ export const partition: FaultFn = async (ctx, plan, rng) => {
     ctx.partitions.downLinks.add(s.down);
     await link(ctx.lan!, s.down, false);
   } else await ctx.partitions.cut(s.pairs);
-  const slots = s.down !== undefined ? [s.down] : [...new Set(s.pairs.flat())].sort();
+  const slots = s.down !== undefined
+    ? [s.down]
+    : [...new Set(s.pairs.flat())].sort((a, b) => a - b);
   return {
     slots,
     detail: s.down !== undefined

@@ -87,10 +87,9 @@ export class Nemesis {
       );
       if ("skipped" in r) return void (rec.detail = r.skipped);
       Object.assign(rec, { outcome: "applied", slots: r.slots, detail: r.detail });
-      if (r.heal !== undefined) {
-        await this.sleep(plan.durationMs - (this.timeline.now() - rec.start));
-        rec.healNote = (await r.heal()) ?? undefined;
-      }
+      if (r.heal === undefined) return void (rec.end = rec.start);
+      await this.sleep(plan.durationMs - (this.timeline.now() - rec.start));
+      rec.healNote = (await r.heal()) ?? undefined;
     } catch (e) {
       if (e instanceof UnsupportedHookError) {
         this.supports.delete(plan.kind);
@@ -99,7 +98,7 @@ export class Nemesis {
       rec.outcome = "failed";
       rec.detail = `${rec.detail ? rec.detail + "; " : ""}${(e as Error).message}`;
     } finally {
-      rec.end = this.timeline.now();
+      rec.end ??= this.timeline.now();
     }
   }
 }
