@@ -16,7 +16,9 @@ export const USAGE = `usage: deno task nemesis [flags]
   --member-flags "..."  extra flags for each of our members (e.g. "--lazy-disk")
   --net auto|netns|loopback  members in network namespaces (root) or on 127.0.0.1 (default auto)
   --clients N           concurrent clients (default 4)
-  --rate N              operations per second per client (default 25)`;
+  --rate N              operations per second per client (default 25)
+  --stale-reads         our clients read with GET ?stale (the member's own state): a
+                        known-unsafe read, to see the campaign catch stale reads`;
 
 /** Parsed options. */
 export interface CliOptions {
@@ -28,6 +30,7 @@ export interface CliOptions {
   faults?: string;
   out?: string;
   memberFlags?: string;
+  staleReads?: boolean;
   net: "auto" | "netns" | "loopback";
   clients: number;
   rate: number;
@@ -82,6 +85,11 @@ export function parseCli(argv: string[]): CliOptions {
         o.kinds = parseKinds(value ?? "");
         o.faults = value;
         break;
+      case "stale-reads":
+        if (inline !== undefined) throw new Error("--stale-reads takes no value");
+        o.staleReads = true;
+        i--; // the next argument was not its value
+        break;
       case "out":
         o.out = value;
         break;
@@ -129,5 +137,6 @@ export function formatCli(o: CliOptions): string[] {
   if (o.faults !== undefined) out.push("--faults", o.faults);
   if (o.out !== undefined) out.push("--out", o.out);
   if (o.memberFlags !== undefined) out.push("--member-flags", o.memberFlags);
+  if (o.staleReads) out.push("--stale-reads");
   return out;
 }

@@ -27,12 +27,14 @@ Deno.test("cli: defaults, every flag, and the command line written back", () => 
     "loopback",
     "--out",
     "x",
+    "--stale-reads",
   ]);
   assertEquals(o.targets, ["ours", "raftexample", "etcd"]);
   assertEquals([o.seed, o.seconds, o.members, o.kinds, o.memberFlags], [9, 120, 3, [
     "kill",
     "pause",
   ], "--plant-bug stale-read"]);
+  assertEquals(o.staleReads, true);
   assertEquals(parseCli(formatCli(o)), o);
 });
 

@@ -56,6 +56,7 @@ export interface Reproduce {
   faults?: string;
   memberFlags?: string;
   net?: string;
+  staleReads?: boolean;
 }
 
 function byKind(faults: FaultRecord[]): Summary["faults"] {
@@ -74,6 +75,7 @@ export function reproduceCommand(r: RunResult, x: Reproduce): string {
   if (x.faults) parts.push(`--faults ${x.faults}`);
   if (x.memberFlags) parts.push(`--member-flags "${x.memberFlags}"`);
   if (x.net) parts.push(`--net ${x.net}`);
+  if (x.staleReads) parts.push("--stale-reads");
   return parts.join(" ");
 }
 

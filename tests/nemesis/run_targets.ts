@@ -29,7 +29,8 @@ async function makeTarget(
   lan: LanView | undefined,
 ): Promise<Target | string> {
   if (name === "ours") {
-    return oursTarget({ memberFlags: o.memberFlags?.split(/\s+/).filter((f) => f !== "") });
+    const memberFlags = o.memberFlags?.split(/\s+/).filter((f) => f !== "");
+    return oursTarget({ memberFlags, staleReads: o.staleReads });
   }
   if (name === "etcd") {
     return await runs("etcd", ["--version"])
@@ -97,6 +98,7 @@ export async function runTargets(o: CliOptions, lan: LanView | undefined): Promi
           faults: o.faults,
           memberFlags: o.memberFlags,
           net: o.net,
+          staleReads: o.staleReads,
         });
         summaries.push(s);
         console.log(line(s));

@@ -30,6 +30,8 @@ export interface OursOptions {
   memberFlags?: string[];
   /** Members' --request-timeout-ms (default 3000). */
   requestTimeoutMs?: number;
+  /** Read with `GET ?stale` (local, not linearizable): to show the campaign catches it. */
+  staleReads?: boolean;
   /** Members' --snapshot-count (default 500: snapshots happen during a short run). */
   snapshotCount?: number;
 }
@@ -93,7 +95,10 @@ function hooks(): TargetHooks {
 export function oursTarget(o: OursOptions = {}): Target {
   return {
     name: "ours",
-    readKind: "GET (ReadIndex, linearizable)",
+    readKind: o.staleReads
+      ? "GET ?stale (local state, not linearizable)"
+      : "GET (ReadIndex, linearizable)",
+    knownUnsafe: o.staleReads ? "reads with ?stale, on purpose" : undefined,
     hooks: hooks(),
     supports(netns: boolean): ReadonlySet<FaultKind> {
       const k: FaultKind[] = ["kill", "crash", "pause", "partition", "transfer", "member"];
@@ -129,7 +134,7 @@ export function oursTarget(o: OursOptions = {}): Target {
       return r?.status === 204 ? "ok" : "unknown";
     },
     async get(m, key, timeoutMs) {
-      const r = await send(`${m.apiUrl}${key}`, {}, timeoutMs);
+      const r = await send(`${m.apiUrl}${key}${o.staleReads ? "?stale" : ""}`, {}, timeoutMs);
       if (r?.status === 200) return r.body;
       return r?.status === 404 ? null : undefined;
     },
