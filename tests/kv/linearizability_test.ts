@@ -1,32 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { checkKv, checkKvByKey, formatResult, type Operation } from "./linearizability.ts";
 import { History } from "./history.ts";
-
-const put = (
-  client: number,
-  key: string,
-  value: string,
-  call: number,
-  ret?: number,
-): Operation => ({
-  client,
-  input: { op: "put", key, value },
-  call,
-  return: ret,
-});
-const get = (
-  client: number,
-  key: string,
-  output: string | undefined,
-  call: number,
-  ret?: number,
-) => ({
-  client,
-  input: { op: "get", key } as const,
-  call,
-  return: ret,
-  output,
-});
+import { get, put } from "./op_builders.ts";
 
 const verdict = (h: Operation[]) => checkKv(h).result;
 

@@ -1,34 +1,9 @@
 import { assert, assertEquals } from "@std/assert";
 import type { Operation } from "../kv/linearizability.ts";
+import { get, put } from "../kv/op_builders.ts";
 import { checkRun, recoveries, recoveryStats } from "./check.ts";
 import { witness } from "./witness.ts";
 import type { FaultRecord } from "./timeline.ts";
-
-const put = (
-  client: number,
-  key: string,
-  value: string,
-  call: number,
-  ret?: number,
-): Operation => ({
-  client,
-  input: { op: "put", key, value },
-  call,
-  return: ret,
-});
-const get = (
-  client: number,
-  key: string,
-  output: string | undefined,
-  call: number,
-  ret: number,
-): Operation => ({
-  client,
-  input: { op: "get", key },
-  call,
-  return: ret,
-  output,
-});
 
 // A clean history: two writers, readers that see the latest, an unknown put, and final reads.
 const clean: Operation[] = [

@@ -45,7 +45,7 @@ function sides(ctx: FaultContext, plan: FaultPlan, rng: Rng): Sides {
       return { pairs: across(a, c), label: `${list(a)} | ${list(c)}, slot ${b} bridges` };
     }
     default: {
-      const k = rng.int(1, Math.max(1, Math.floor((n - 1) / 2)));
+      const k = rng.between(1, Math.max(1, Math.floor((n - 1) / 2)));
       const [minority, majority] = [slots.slice(0, k), slots.slice(k)];
       return { pairs: across(minority, majority), label: `${list(minority)} | ${list(majority)}` };
     }

@@ -129,7 +129,7 @@ export function makeSchedule(o: ScheduleOptions): FaultPlan[] {
     const kind = firstPass.shift() ?? weighted(rng, kinds);
     const p = KIND_PROFILE[kind];
     if (t + p.ms[0] > end) break;
-    const durationMs = Math.min(rng.int(p.ms[0], p.ms[1]), end - t);
+    const durationMs = Math.min(rng.between(p.ms[0], p.ms[1]), end - t);
     const plan: FaultPlan = {
       n: plans.length + 1,
       kind,
@@ -141,7 +141,7 @@ export function makeSchedule(o: ScheduleOptions): FaultPlan[] {
     if (kind === "partition") plan.shape = rng.pick(SHAPES);
     plans.push(plan);
     if (durationMs > 0) active.push(t + durationMs);
-    t += rng.int(gapLo, gapHi);
+    t += rng.between(gapLo, gapHi);
   }
   return plans;
 }

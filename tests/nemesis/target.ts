@@ -81,6 +81,13 @@ export async function send(
   }
 }
 
+/** What a target without hooks supports: process faults, and network faults in namespaces. */
+export function processAndNetworkFaults(netns: boolean): ReadonlySet<FaultKind> {
+  const k: FaultKind[] = ["kill", "crash", "pause"];
+  if (netns) k.push("partition", "slow");
+  return new Set(k);
+}
+
 /** The member most of `views` name as leader (a strict majority of those that answered). */
 export function votedLeader(views: (number | undefined)[]): number | undefined {
   const counts = new Map<number, number>();

@@ -2,8 +2,14 @@
 // through its v2 keys API (--enable-v2): PUT /v2/keys/K with value=...,
 // GET /v2/keys/K?quorum=true (a read through raft: linearizable).
 
-import type { FaultKind } from "./schedule.ts";
-import { type MemberInfo, type PutOutcome, send, type Target, votedLeader } from "./target.ts";
+import {
+  type MemberInfo,
+  processAndNetworkFaults,
+  type PutOutcome,
+  send,
+  type Target,
+  votedLeader,
+} from "./target.ts";
 
 const PREFIX = "/v2/keys/nemesis";
 
@@ -21,11 +27,7 @@ export function etcdTarget(bin: string): Target {
     name: "etcd",
     readKind: "GET ?quorum=true (linearizable)",
     hooks: {},
-    supports(netns: boolean): ReadonlySet<FaultKind> {
-      const k: FaultKind[] = ["kill", "crash", "pause"];
-      if (netns) k.push("partition", "slow");
-      return new Set(k);
-    },
+    supports: processAndNetworkFaults,
     launch(m: MemberInfo, all: MemberInfo[]) {
       const initial = all.map((x) => `m${x.id}=${x.peerUrl}`).join(",");
       const args = [

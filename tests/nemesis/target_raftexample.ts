@@ -4,8 +4,13 @@
 // expected to find lost writes and stale reads: they are reported as found.
 // It has no status endpoint: the leader is read from its raft log lines.
 
-import type { FaultKind } from "./schedule.ts";
-import { type MemberInfo, type PutOutcome, send, type Target } from "./target.ts";
+import {
+  type MemberInfo,
+  processAndNetworkFaults,
+  type PutOutcome,
+  send,
+  type Target,
+} from "./target.ts";
 
 const BECAME_LEADER = /\b([0-9a-f]+) became leader at term (\d+)/;
 
@@ -26,11 +31,7 @@ export function raftexampleTarget(bin: string): Target {
     readKind: "GET (local store, not linearizable)",
     knownUnsafe: "acknowledges a PUT before commit; serves GET from its local store",
     hooks: {},
-    supports(netns: boolean): ReadonlySet<FaultKind> {
-      const k: FaultKind[] = ["kill", "crash", "pause"];
-      if (netns) k.push("partition", "slow");
-      return new Set(k);
-    },
+    supports: processAndNetworkFaults,
     launch(m: MemberInfo, all: MemberInfo[]) {
       const cluster = all.map((x) => x.peerUrl).join(",");
       const port = new URL(m.apiUrl).port;
