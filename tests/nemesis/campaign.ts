@@ -65,20 +65,31 @@ export interface RunResult {
 
 const SENTINEL = "/_nemesis-sentinel";
 
-/** A write acknowledged by some live member, then read back on every live member. */
+/**
+ * A write acknowledged by some live member, then read back on every live
+ * member; written again (a new value) when it is not readable everywhere
+ * within 5 s (an acknowledgement before commit, as raftexample's, can be lost).
+ */
 async function converge(c: Cluster, ms: number): Promise<boolean> {
-  const value = `s${Date.now()}`;
   const end = performance.now() + ms;
-  const written = await poll(ms, async () => {
+  for (let attempt = 1; performance.now() < end; attempt++) {
+    const value = `s${attempt}`;
+    let written = false;
     for (const m of c.live()) {
-      if (await c.target.put(m, SENTINEL, value, 3000) === "ok") return true;
+      written = await c.target.put(m, SENTINEL, value, 3000) === "ok";
+      if (written) break;
     }
-  });
-  if (!written) return false;
-  return await poll(end - performance.now(), async () => {
-    const reads = await Promise.all(c.live().map((m) => c.target.get(m, SENTINEL, 3000)));
-    return reads.every((r) => r === value) ? true : undefined;
-  }) ?? false;
+    if (!written) {
+      await new Promise((r) => setTimeout(r, 300));
+      continue;
+    }
+    const everywhere = await poll(Math.min(5000, end - performance.now()), async () => {
+      const reads = await Promise.all(c.live().map((m) => c.target.get(m, SENTINEL, 3000)));
+      return reads.every((r) => r === value) ? true : undefined;
+    });
+    if (everywhere) return true;
+  }
+  return false;
 }
 
 /** Starts the first `n` slots' members; throws with their output when no write gets through. */
