@@ -9,6 +9,8 @@ import type { FaultPlan } from "./schedule.ts";
 
 interface Sides {
   pairs: [number, number][];
+  /** Who can still talk to whom: the parts (a bridging member is in two). */
+  groups: number[][];
   label: string;
   /** The slot whose link goes down (shape "link" on the LAN). */
   down?: number;
@@ -37,17 +39,20 @@ function sides(ctx: FaultContext, plan: FaultPlan, rng: Rng): Sides {
       const byLink = plan.shape === "link" && ctx.lan !== undefined;
       const down = byLink && !ctx.partitions.downLinks.has(one) ? one : undefined;
       const what = one === lead ? "leader" : "member";
-      return { pairs: across([one], rest), label: `${what} slot ${one} | ${list(rest)}`, down };
+      const label = `${what} slot ${one} | ${list(rest)}`;
+      return { pairs: across([one], rest), groups: [[one], rest], label, down };
     }
     case "bridge": {
       const k = Math.floor((n - 1) / 2);
       const [a, b, c] = [slots.slice(0, k), slots[k], slots.slice(k + 1)];
-      return { pairs: across(a, c), label: `${list(a)} | ${list(c)}, slot ${b} bridges` };
+      const label = `${list(a)} | ${list(c)}, slot ${b} bridges`;
+      return { pairs: across(a, c), groups: [[...a, b], [b, ...c]], label };
     }
     default: {
       const k = rng.between(1, Math.max(1, Math.floor((n - 1) / 2)));
       const [minority, majority] = [slots.slice(0, k), slots.slice(k)];
-      return { pairs: across(minority, majority), label: `${list(minority)} | ${list(majority)}` };
+      const label = `${list(minority)} | ${list(majority)}`;
+      return { pairs: across(minority, majority), groups: [minority, majority], label };
     }
   }
 }
@@ -56,6 +61,7 @@ function sides(ctx: FaultContext, plan: FaultPlan, rng: Rng): Sides {
 export const partition: FaultFn = async (ctx, plan, rng) => {
   if (ctx.cluster.activeSlots().length < 2) return { skipped: "fewer than two members" };
   const s = sides(ctx, plan, rng);
+  ctx.partitions.sides.set(plan.n, s.groups);
   const how = ctx.partitions.byHooks ? "hooks" : "routes";
   if (s.down !== undefined) {
     ctx.partitions.downLinks.add(s.down);
@@ -70,6 +76,7 @@ export const partition: FaultFn = async (ctx, plan, rng) => {
       ? `link of slot ${s.down} down at the bridge`
       : `${plan.shape} partition ${s.label} (${how})`,
     heal: async () => {
+      ctx.partitions.sides.delete(plan.n);
       if (s.down === undefined) return await ctx.partitions.mend(s.pairs);
       await link(ctx.lan!, s.down, true);
       ctx.partitions.downLinks.delete(s.down);

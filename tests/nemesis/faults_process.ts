@@ -3,6 +3,7 @@
 // (a failed fsync stops it; a torn log sync kills it), restarted later.
 
 import type { Member } from "./cluster.ts";
+import type { Rng } from "./rng.ts";
 import { type FaultContext, type FaultFn, freeMembers, pickMember } from "./fault_context.ts";
 
 function restart(ctx: FaultContext, ms: Member[]): void {
@@ -31,22 +32,46 @@ export const kill: FaultFn = async (ctx, plan, rng) => {
   };
 };
 
-/** SIGKILL a majority, or every member, at once (a power cut); all restarted at the heal. */
-export const crash: FaultFn = async (ctx, _plan, rng) => {
-  const n = ctx.cluster.activeSlots().length;
-  const majority = Math.floor(n / 2) + 1;
+/**
+ * Who a power cut hits: when a partition is in force, the side that holds
+ * the leader (the members that acknowledged its latest entries); else every
+ * member, or a majority with the leader in it.
+ */
+function crashVictims(ctx: FaultContext, rng: Rng, majority: number): Member[] {
   const free = freeMembers(ctx);
-  if (free.length < majority) return { skipped: `fewer than ${majority} free members` };
-  const victims = rng.shuffle(free).slice(0, rng.chance(0.5) ? free.length : majority);
+  const lead = free.find((m) => m.id === ctx.leaderId());
+  const side = lead && [...ctx.partitions.sides.values()].flat().find((g) => g.includes(lead.slot));
+  if (side !== undefined && side.length >= majority) {
+    return free.filter((m) => side.includes(m.slot));
+  }
+  if (rng.chance(0.5)) return rng.shuffle(free);
+  const others = rng.shuffle(free.filter((m) => m !== lead));
+  return lead ? [lead, ...others.slice(0, majority - 1)] : others.slice(0, majority);
+}
+
+/**
+ * SIGKILL a majority or every member at once (a power cut, see
+ * crashVictims); at the heal they restart, the old leader a second after
+ * the others (so that they may elect one without it).
+ */
+export const crash: FaultFn = async (ctx, _plan, rng) => {
+  const majority = Math.floor(ctx.cluster.activeSlots().length / 2) + 1;
+  const victims = crashVictims(ctx, rng, majority);
+  if (victims.length < majority) return { skipped: `fewer than ${majority} free members` };
+  const lead = victims.find((m) => m.id === ctx.leaderId());
   for (const m of victims) ctx.busy.add(m.slot);
   await Promise.all(victims.map((m) => ctx.cluster.kill(m)));
   return {
     slots: victims.map((m) => m.slot),
-    detail: `SIGKILL members ${victims.map((m) => m.id).join(",")} at once`,
-    heal: () => {
-      restart(ctx, victims);
+    detail: `SIGKILL members ${victims.map((m) => m.id).join(",")} at once` +
+      (lead ? ` (leader ${lead.id} restarts last)` : ""),
+    heal: async () => {
+      restart(ctx, victims.filter((m) => m !== lead));
+      if (lead !== undefined) {
+        await new Promise((r) => setTimeout(r, 1000));
+        restart(ctx, [lead]);
+      }
       for (const m of victims) ctx.busy.delete(m.slot);
-      return Promise.resolve();
     },
   };
 };

@@ -35,6 +35,8 @@ const key = (a: number, b: number) => a < b ? `${a}-${b}` : `${b}-${a}`;
 /** The cut pairs in force, each counted by the partitions that want it. */
 export class Partitions {
   readonly #count = new Map<string, number>();
+  /** The sides of each partition in force, by its fault number. */
+  readonly sides = new Map<number, number[][]>();
   /** Slots whose link is down at the bridge (one partition at a time owns each). */
   readonly downLinks = new Set<number>();
 
