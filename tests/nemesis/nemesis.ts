@@ -10,6 +10,7 @@
 
 import type { FaultContext, FaultFn } from "./fault_context.ts";
 import { crash, fsync, kill, pause, tear } from "./faults_process.ts";
+import { amnesia } from "./faults_amnesia.ts";
 import { partition, slow } from "./faults_net.ts";
 import { joint, member, snapshot, transfer } from "./faults_member.ts";
 import { Rng } from "./rng.ts";
@@ -20,6 +21,7 @@ import type { FaultRecord, Timeline } from "./timeline.ts";
 const FAULTS: Record<FaultKind, FaultFn> = {
   kill,
   crash,
+  amnesia,
   pause,
   partition,
   slow,

@@ -14,6 +14,7 @@ import { Rng } from "./rng.ts";
 export const FAULT_KINDS = [
   "kill", // SIGKILL one member, restart it from its data directory later
   "crash", // SIGKILL a majority (or all) at once, restart them later: a power cut
+  "amnesia", // cut a minority off, power-cut the leader's side, restart it with the leader last
   "pause", // SIGSTOP one member (often the leader), SIGCONT later
   "partition", // cut the network into parts (see PartitionShape), heal later
   "slow", // a token-bucket (tc tbf) link on one member, removed later
@@ -73,6 +74,7 @@ export interface ScheduleOptions {
 const KIND_PROFILE: Record<FaultKind, { weight: number; ms: [number, number]; leader: number }> = {
   kill: { weight: 3, ms: [1000, 6000], leader: 0.5 },
   crash: { weight: 1, ms: [1000, 4000], leader: 0 },
+  amnesia: { weight: 1, ms: [1000, 3000], leader: 0 },
   pause: { weight: 3, ms: [1000, 5000], leader: 0.5 },
   partition: { weight: 3, ms: [2000, 8000], leader: 0 },
   slow: { weight: 1, ms: [3000, 10000], leader: 0.5 },

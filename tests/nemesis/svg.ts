@@ -36,6 +36,7 @@ const BINS = 300;
 export const KIND_COLOR: Record<string, string> = {
   kill: "#d62728",
   crash: "#8c1c13",
+  amnesia: "#5a0000",
   pause: "#9467bd",
   partition: "#1f77b4",
   slow: "#17becf",

@@ -84,7 +84,7 @@ export async function send(
 /** What a target without hooks supports: process faults, and network faults in namespaces. */
 export function processAndNetworkFaults(netns: boolean): ReadonlySet<FaultKind> {
   const k: FaultKind[] = ["kill", "crash", "pause"];
-  if (netns) k.push("partition", "slow");
+  if (netns) k.push("partition", "amnesia", "slow");
   return new Set(k);
 }
 

@@ -101,7 +101,15 @@ export function oursTarget(o: OursOptions = {}): Target {
     knownUnsafe: o.staleReads ? "reads with ?stale, on purpose" : undefined,
     hooks: hooks(),
     supports(netns: boolean): ReadonlySet<FaultKind> {
-      const k: FaultKind[] = ["kill", "crash", "pause", "partition", "transfer", "member"];
+      const k: FaultKind[] = [
+        "kill",
+        "crash",
+        "amnesia",
+        "pause",
+        "partition",
+        "transfer",
+        "member",
+      ];
       if (netns) k.push("slow");
       if (advertised("/_test/snapshot")) k.push("snapshot");
       if (advertised("/_test/joint")) k.push("joint");
