@@ -26,11 +26,11 @@ export const amnesia: FaultFn = async (ctx, plan, rng) => {
   const behind = rng.shuffle(free.filter((m) => m !== lead)).slice(0, k).map((m) => m.slot);
   const side = active.filter((s) => !behind.includes(s));
   const pairs = across(behind, side);
+  const victims = free.filter((m) => side.includes(m.slot));
+  for (const m of victims) ctx.busy.add(m.slot); // before the wait: no other fault takes them
   await ctx.partitions.cut(pairs);
   ctx.partitions.sides.set(plan.n, [behind, side]);
   await new Promise((r) => setTimeout(r, LAG_MS));
-  const victims = free.filter((m) => side.includes(m.slot));
-  for (const m of victims) ctx.busy.add(m.slot);
   await Promise.all(victims.map((m) => ctx.cluster.kill(m)));
   ctx.partitions.sides.delete(plan.n);
   await ctx.partitions.mend(pairs);
