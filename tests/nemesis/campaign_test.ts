@@ -61,7 +61,7 @@ Deno.test("nemesis: a seeded campaign against ours ends with no anomaly, faults 
     assert(s.operations.putOk > 500 && s.operations.getOk > 500, detail);
     assert(s.operations.ownAcked > 100, detail);
     const applied = Object.entries(s.faults).filter(([, f]) => f.applied > 0).map(([k]) => k);
-    for (const k of ["kill", "crash", "pause", "partition", "transfer", "member"]) {
+    for (const k of ["kill", "crash", "amnesia", "pause", "partition", "transfer", "member"]) {
       assert(applied.includes(k), `no ${k} fault applied: ${applied}\n${detail}`);
     }
     if (net === "netns") assert(applied.includes("slow"), `no slow link: ${applied}\n${detail}`);
