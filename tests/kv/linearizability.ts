@@ -61,13 +61,7 @@ interface Event {
 export function checkKv(history: readonly Operation[], budget: CheckBudget = {}): CheckResult {
   const deadline = performance.now() + (budget.timeoutMs ?? 10_000);
   const maxSteps = budget.maxSteps ?? 5_000_000;
-  const byKey = new Map<string, Operation[]>();
-  for (const op of history) {
-    if (op.input.op === "get" && op.return === undefined) continue; // an unanswered read
-    const list = byKey.get(op.input.key) ?? [];
-    list.push(op);
-    byKey.set(op.input.key, list);
-  }
+  const byKey = groupByKey(history);
   for (const [key, ops] of byKey) {
     // Distinct written values (the usual test history): the linear zones test decides.
     const fast = budget.zones === false ? undefined : zonesVerdict(ops);
@@ -87,6 +81,43 @@ export function checkKv(history: readonly Operation[], budget: CheckBudget = {})
     }
   }
   return { result: "ok", keys: byKey.size, operations: history.length };
+}
+
+// The operations of each key; unanswered reads constrain nothing and are left out.
+function groupByKey(history: readonly Operation[]): Map<string, Operation[]> {
+  const byKey = new Map<string, Operation[]>();
+  for (const op of history) {
+    if (op.input.op === "get" && op.return === undefined) continue;
+    const list = byKey.get(op.input.key) ?? [];
+    list.push(op);
+    byKey.set(op.input.key, list);
+  }
+  return byKey;
+}
+
+/**
+ * Checks each key on its own (with `budget` for each) and gives every key's
+ * verdict: {@link checkKv} stops at the first illegal key, a campaign report
+ * counts them all.
+ *
+ * @example
+ * ```ts
+ * import { checkKvByKey } from "./linearizability.ts";
+ * const verdicts = checkKvByKey([
+ *   { client: 1, input: { op: "put", key: "a", value: "1" }, call: 0, return: 1 },
+ *   { client: 1, input: { op: "get", key: "a" }, call: 2, return: 3, output: undefined },
+ *   { client: 1, input: { op: "get", key: "b" }, call: 2, return: 3, output: undefined },
+ * ]);
+ * console.log(verdicts.get("a")?.result, verdicts.get("b")?.result); // illegal ok
+ * ```
+ */
+export function checkKvByKey(
+  history: readonly Operation[],
+  budget: CheckBudget = {},
+): Map<string, CheckResult> {
+  const out = new Map<string, CheckResult>();
+  for (const [key, ops] of groupByKey(history)) out.set(key, checkKv(ops, budget));
+  return out;
 }
 
 // An unanswered put may take effect at any time after its call, which makes

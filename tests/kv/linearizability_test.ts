@@ -1,32 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
-import { checkKv, formatResult, type Operation } from "./linearizability.ts";
+import { checkKv, checkKvByKey, formatResult, type Operation } from "./linearizability.ts";
 import { History } from "./history.ts";
-
-const put = (
-  client: number,
-  key: string,
-  value: string,
-  call: number,
-  ret?: number,
-): Operation => ({
-  client,
-  input: { op: "put", key, value },
-  call,
-  return: ret,
-});
-const get = (
-  client: number,
-  key: string,
-  output: string | undefined,
-  call: number,
-  ret?: number,
-) => ({
-  client,
-  input: { op: "get", key } as const,
-  call,
-  return: ret,
-  output,
-});
+import { get, put } from "./op_builders.ts";
 
 const verdict = (h: Operation[]) => checkKv(h).result;
 
@@ -207,4 +182,21 @@ Deno.test("linearizability: formatResult explains each verdict", () => {
   assert(text.includes("no answer"), text);
   assertEquals(formatResult(checkKv([put(1, "a", "1", 0, 1)])), "ok: 1 operations on 1 keys");
   assert(formatResult({ result: "unknown", reason: "r" }).startsWith("unknown"));
+});
+
+Deno.test("linearizability: checkKvByKey gives every key's verdict, not only the first bad one", () => {
+  const h = [
+    put(1, "a", "1", 0, 1),
+    get(2, "a", undefined, 2, 3), // misses the acknowledged write
+    put(1, "b", "2", 0, 1),
+    get(2, "b", "2", 2, 3),
+    put(1, "c", "3", 0, 1),
+    get(2, "c", "4", 2, 3), // a value never written
+  ];
+  const v = checkKvByKey(h);
+  assertEquals([...v].map(([k, r]) => [k, r.result]), [["a", "illegal"], ["b", "ok"], [
+    "c",
+    "illegal",
+  ]]);
+  assertEquals(checkKv(h).result, "illegal");
 });
