@@ -28,7 +28,7 @@ import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
  * ```
  */
 export interface WaitOptions {
-  /** Aborting it ends the wait (the request may still take effect once sent). */
+  /** Aborting it ends the wait (within 10 ms; the request may still take effect once sent). */
   signal?: AbortSignal;
   /** Time limit, ms; the replica's `requestTimeoutMs` when omitted. */
   timeoutMs?: number;
@@ -120,20 +120,13 @@ export class Proposals<R = unknown> {
         reject,
         release: () => {},
       };
-      const onAbort = () => this.#abandon(p, signal!.reason, "the signal aborted");
-      // No options object: converting one costs more than the rest of add (profiled);
-      // the listener goes at release, so `once` is not needed.
-      signal?.addEventListener("abort", onAbort);
       const ms = options.timeoutMs ?? Infinity;
-      const cancel = Number.isFinite(ms)
-        ? this.#deadlines.add(ms, () => {
-          this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`);
-        })
-        : undefined;
-      p.release = () => {
-        cancel?.();
-        signal?.removeEventListener("abort", onAbort);
-      };
+      p.release = this.#deadlines.add(
+        ms,
+        () => this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`),
+        signal,
+        () => this.#abandon(p, signal!.reason, "the signal aborted"),
+      );
       this.#queued.push(p);
       this.#count++;
     });

@@ -90,16 +90,13 @@ export class Reads {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = { resolve, reject, release: () => {}, batch: undefined, index: 0n };
-      const onAbort = () => this.#abandon(w, signal!.reason);
-      signal?.addEventListener("abort", onAbort, { once: true });
       const ms = options.timeoutMs ?? Infinity;
-      const cancel = Number.isFinite(ms)
-        ? this.#deadlines.add(ms, () => this.#abandon(w, readTimeout(ms)))
-        : undefined;
-      w.release = () => {
-        cancel?.();
-        signal?.removeEventListener("abort", onAbort);
-      };
+      w.release = this.#deadlines.add(
+        ms,
+        () => this.#abandon(w, readTimeout(ms)),
+        signal,
+        () => this.#abandon(w, signal!.reason),
+      );
       w.batch = this.#open ?? this.#newBatch();
       w.batch.waiters.add(w);
     });
