@@ -115,7 +115,14 @@ function restoreAll(c: Cluster): void {
   }
 }
 
-/** Reads every shared key and every own key once, through live members (failed reads retried). */
+/**
+ * Reads every shared key and every own key on every live member (each read
+ * retried up to 3 times there), all into the history: members whose state
+ * machines diverged (one applied an entry the cluster's log lost) then
+ * read differently, which the checker sees. A key's found value is the
+ * one every member read, else one that differs from the acknowledged
+ * value (undefined: no member answered).
+ */
 async function finalReads(
   w: Workload,
   keys: string[],
@@ -124,13 +131,20 @@ async function finalReads(
   const queue = [...keys, ...w.ackedOwn.keys()];
   const worker = async () => {
     for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
-      let r: string | null | undefined;
-      for (let attempt = 0; attempt < 3 && r === undefined; attempt++) {
-        const live = w.cluster.live();
-        if (live.length === 0) break;
-        r = await w.get(0, live[attempt % live.length].slot, key, key.startsWith("/own-"));
+      const own = key.startsWith("/own-");
+      const reads: (string | null)[] = [];
+      for (const m of w.cluster.live()) {
+        let r: string | null | undefined;
+        for (let attempt = 0; attempt < 3 && r === undefined; attempt++) {
+          r = await w.get(0, m.slot, key, own);
+        }
+        if (r !== undefined) reads.push(r);
       }
-      found.set(key, r);
+      const acked = w.ackedOwn.get(key);
+      found.set(
+        key,
+        reads.length === 0 ? undefined : reads.find((r) => r !== (acked ?? reads[0])) ?? reads[0],
+      );
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));

@@ -12,7 +12,7 @@ import { across } from "./partition.ts";
 /** How long the minority is cut off before the power cut, ms. */
 const LAG_MS = 1500;
 /** How long after the others the old leader restarts, ms. */
-const LEADER_LATE_MS = 2000;
+const LEADER_LATE_MS = 5000;
 
 /** See the module comment. */
 export const amnesia: FaultFn = async (ctx, plan, rng) => {

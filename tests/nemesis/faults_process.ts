@@ -6,6 +6,14 @@ import type { Member } from "./cluster.ts";
 import type { Rng } from "./rng.ts";
 import { type FaultContext, type FaultFn, freeMembers, pickMember } from "./fault_context.ts";
 
+/**
+ * How long after the others the old leader restarts: longer than an
+ * election of ours (10 ticks of 100 ms, up to twice that, and PreVote), so
+ * that the others may elect a leader without what only it holds, which is
+ * where an acknowledgement that was not durable on a quorum shows.
+ */
+const LEADER_LATE_MS = 5000;
+
 function restart(ctx: FaultContext, ms: Member[]): void {
   for (const m of ms) {
     if (ctx.cluster.at(m.slot) !== m) continue; // replaced meanwhile
@@ -51,8 +59,8 @@ function crashVictims(ctx: FaultContext, rng: Rng, majority: number): Member[] {
 
 /**
  * SIGKILL a majority or every member at once (a power cut, see
- * crashVictims); at the heal they restart, the old leader a second after
- * the others (so that they may elect one without it).
+ * crashVictims); at the heal they restart, the old leader a while after
+ * the others (LEADER_LATE_MS: so that they may elect one without it).
  */
 export const crash: FaultFn = async (ctx, _plan, rng) => {
   const majority = Math.floor(ctx.cluster.activeSlots().length / 2) + 1;
@@ -68,7 +76,7 @@ export const crash: FaultFn = async (ctx, _plan, rng) => {
     heal: async () => {
       restart(ctx, victims.filter((m) => m !== lead));
       if (lead !== undefined) {
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise((r) => setTimeout(r, LEADER_LATE_MS));
         restart(ctx, [lead]);
       }
       for (const m of victims) ctx.busy.delete(m.slot);
@@ -134,7 +142,7 @@ export const fsync: FaultFn = diskFault("fail-fsync");
 export const tear: FaultFn = diskFault("tear");
 
 /**
- * A slow disk on every free follower: each fsync waits 20-80 ms (drawn
+ * A slow disk on every free follower: each fsync waits 50-250 ms (drawn
  * once) until the heal. With a lazy disk, what a follower acknowledged
  * stays that long in memory only if it acknowledges before its fsync (the
  * planted ack-before-fsync), so that a power cut meanwhile loses it.
@@ -144,7 +152,7 @@ export const slowdisk: FaultFn = async (ctx, _plan, rng) => {
   if (slow === undefined) return { skipped: "the target has no slow-disk hook" };
   const followers = freeMembers(ctx).filter((m) => m.id !== ctx.leaderId());
   if (followers.length === 0) return { skipped: "no free running follower" };
-  const ms = 20 + Math.floor(rng.next() * 61);
+  const ms = 50 + Math.floor(rng.next() * 201);
   const took = (await Promise.all(followers.map((m) => slow(m, ms)))).every(Boolean);
   if (!took) return { skipped: "a member did not take /_test/disk/slow" };
   return {

@@ -24,7 +24,7 @@ export const FAULT_KINDS = [
   "snapshot", // force a snapshot on a member now
   "fsync", // the member's next fsync fails: it stops itself; restarted later
   "tear", // the member's next log sync writes part of its batch and the process dies
-  "slowdisk", // every fsync of the followers waits tens of ms (what acks wait on grows)
+  "slowdisk", // every fsync of the followers waits 50-250 ms (what acks wait on grows)
 ] as const;
 
 /** One kind of fault. */
