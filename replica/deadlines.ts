@@ -14,11 +14,25 @@
 /** How often the time limits are checked, ms. */
 export const SWEEP_MS = 10;
 
-interface Item {
-  at: number;
-  fire: () => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+/**
+ * A wait the sweep watches: its time limit and signal, and what ends it.
+ *
+ * @example
+ * ```ts
+ * import type { Timed } from "./deadlines.ts";
+ * const t: Timed = { at: performance.now() + 50, signal: undefined, expire() {}, abort() {} };
+ * console.log(t.signal); // undefined
+ * ```
+ */
+export interface Timed {
+  /** When its time is up (`performance.now()` time; Infinity: never). */
+  readonly at: number;
+  /** Its abort signal, if it has one. */
+  readonly signal: AbortSignal | undefined;
+  /** Its time is up. */
+  expire(): void;
+  /** Its signal aborted. */
+  abort(): void;
 }
 
 const noop = () => {};
@@ -37,7 +51,7 @@ const noop = () => {};
  * ```
  */
 export class Deadlines {
-  readonly #items = new Set<Item>();
+  readonly #items = new Set<Timed>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Waits being timed. */
@@ -52,10 +66,28 @@ export class Deadlines {
    */
   add(ms: number, fire: () => void, signal?: AbortSignal, onAbort?: () => void): () => void {
     if (ms === Infinity && signal === undefined) return noop;
-    const item = { at: performance.now() + ms, fire, signal, onAbort };
+    const item: Timed = {
+      at: performance.now() + ms,
+      signal,
+      expire: fire,
+      abort: onAbort ?? noop,
+    };
+    this.track(item);
+    return () => this.#items.delete(item);
+  }
+
+  /**
+   * Watches `item` (no closure per wait: the hot path's waits are their own
+   * items) until {@link untrack} or until it is ended.
+   */
+  track(item: Timed): void {
     this.#items.add(item);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS);
-    return () => this.#items.delete(item);
+  }
+
+  /** Stops watching `item`. */
+  untrack(item: Timed): void {
+    this.#items.delete(item);
   }
 
   /** Fires what is due; the interval stops at a sweep that finds nothing waiting (not at
@@ -71,8 +103,8 @@ export class Deadlines {
       const aborted = item.signal?.aborted === true;
       if (!aborted && item.at > now) continue;
       this.#items.delete(item);
-      if (aborted) (item.onAbort ?? noop)();
-      else item.fire();
+      if (aborted) item.abort();
+      else item.expire();
     }
   }
 }

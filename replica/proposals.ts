@@ -14,7 +14,7 @@
  */
 
 import type { Entry } from "../raftpb/mod.ts";
-import { Deadlines } from "./deadlines.ts";
+import { Deadlines, type Timed } from "./deadlines.ts";
 import { OutcomeUnknownError, type ReplicaStoppedError } from "./errors.ts";
 
 /**
@@ -51,13 +51,41 @@ export interface PendingProposal {
   readonly data: Uint8Array;
 }
 
-interface Pending<R> extends PendingProposal {
-  state: "queued" | "sent" | "seen";
-  term: bigint;
-  index: bigint;
-  resolve(value: R): void;
-  reject(error: unknown): void;
-  release(): void;
+/** What a proposal's time limit and signal end: its table's abandon. */
+interface Owner<R> {
+  abandon(p: Pending<R>, reason: unknown, why: string): void;
+}
+
+/**
+ * One proposal: its own item in the table's sweep of time limits and
+ * signals (one object per proposal and no closures: allocation on this
+ * path showed as garbage collection time at thousands of writes a second).
+ */
+class Pending<R> implements PendingProposal, Timed {
+  state: "queued" | "sent" | "seen" = "queued";
+  term = 0n;
+  index = 0n;
+  /** Still in the table (not answered, failed or abandoned). */
+  live = true;
+
+  constructor(
+    readonly key: string,
+    readonly data: Uint8Array,
+    readonly resolve: (value: R) => void,
+    readonly reject: (error: unknown) => void,
+    readonly ms: number,
+    readonly at: number,
+    readonly signal: AbortSignal | undefined,
+    readonly owner: Owner<R>,
+  ) {}
+
+  expire(): void {
+    this.owner.abandon(this, timeoutError(this.ms), `no answer within ${this.ms} ms`);
+  }
+
+  abort(): void {
+    this.owner.abandon(this, this.signal!.reason, "the signal aborted");
+  }
 }
 
 /**
@@ -98,6 +126,7 @@ export class Proposals<R = unknown> {
   #lastSeen = 0n;
   #closed: Error | undefined;
   readonly #deadlines = new Deadlines();
+  readonly #owner: Owner<R> = { abandon: (p, reason, why) => this.#abandon(p, reason, why) };
 
   /** Proposals in the table. */
   get size(): number {
@@ -109,24 +138,11 @@ export class Proposals<R = unknown> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed);
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const ms = options.timeoutMs ?? Infinity;
     return new Promise<R>((resolve, reject) => {
-      const p: Pending<R> = {
-        key,
-        data,
-        state: "queued",
-        term: 0n,
-        index: 0n,
-        resolve,
-        reject,
-        release: () => {},
-      };
-      const ms = options.timeoutMs ?? Infinity;
-      p.release = this.#deadlines.add(
-        ms,
-        () => this.#abandon(p, timeoutError(ms), `no answer within ${ms} ms`),
-        signal,
-        () => this.#abandon(p, signal!.reason, "the signal aborted"),
-      );
+      const at = performance.now() + ms;
+      const p = new Pending<R>(key, data, resolve, reject, ms, at, signal, this.#owner);
+      if (ms !== Infinity || signal !== undefined) this.#deadlines.track(p);
       this.#queued.push(p);
       this.#count++;
     });
@@ -143,7 +159,7 @@ export class Proposals<R = unknown> {
   sent(batch: PendingProposal[], term: bigint): void {
     for (const x of batch) {
       const p = x as Pending<R>;
-      if (p.state !== "queued" || !this.#live(p)) continue;
+      if (p.state !== "queued" || !p.live) continue;
       p.state = "sent";
       p.term = term;
       const list = this.#unseen.get(p.key);
@@ -156,7 +172,7 @@ export class Proposals<R = unknown> {
   dropped(batch: PendingProposal[], error: Error): void {
     for (const x of batch) {
       const p = x as Pending<R>;
-      if (p.state === "queued" && this.#live(p)) this.#settle(p).reject(error);
+      if (p.state === "queued" && p.live) this.#settle(p).reject(error);
     }
   }
 
@@ -227,7 +243,7 @@ export class Proposals<R = unknown> {
     if (others === undefined) return answered;
     this.#alsoAnswered.delete(index);
     for (const q of others) {
-      if (!this.#live(q)) continue;
+      if (!q.live) continue;
       this.#settle(q).resolve(result);
       answered = true;
     }
@@ -241,7 +257,7 @@ export class Proposals<R = unknown> {
    */
   termChanged(term: bigint): void {
     for (const list of [...this.#unseen.values()]) {
-      for (const p of list) {
+      for (const p of [...list]) {
         if (p.term >= term) continue;
         this.#settle(p).reject(
           new OutcomeUnknownError(`the leader changed (term ${term}) before it reached this log`),
@@ -254,7 +270,7 @@ export class Proposals<R = unknown> {
   snapshotInstalled(index: bigint): void {
     const why = `a snapshot at ${index} replaced this replica's log`;
     for (const list of [...this.#unseen.values()]) {
-      for (const p of list) this.#settle(p).reject(new OutcomeUnknownError(why));
+      for (const p of [...list]) this.#settle(p).reject(new OutcomeUnknownError(why));
     }
     for (const p of [...this.#seen.values()]) this.#settle(p).reject(new OutcomeUnknownError(why));
     this.#alsoAnswered.clear();
@@ -270,41 +286,36 @@ export class Proposals<R = unknown> {
     this.#alsoAnswered.clear();
     this.#count = 0;
     for (const p of all) {
-      p.release();
-      p.release = released;
+      p.live = false;
+      this.#deadlines.untrack(p);
       p.reject(error);
     }
   }
 
-  #live(p: Pending<R>): boolean {
-    return p.release !== released;
-  }
-
   /** Ends a wait on a signal or time limit: not sent, the signal's reason; else unknown. */
   #abandon(p: Pending<R>, reason: unknown, why: string): void {
-    if (!this.#live(p)) return;
+    if (!p.live) return;
     const sent = p.state !== "queued";
     this.#settle(p).reject(sent ? new OutcomeUnknownError(why, { cause: reason }) : reason);
   }
 
   /** Takes `p` out of the table (once); returns it to be resolved or rejected. */
   #settle(p: Pending<R>): Pending<R> {
-    p.release();
-    p.release = released;
+    p.live = false;
+    this.#deadlines.untrack(p);
     this.#count--;
     if (p.state === "queued") this.#queued = this.#queued.filter((q) => q !== p);
     else if (p.state === "seen") this.#seen.delete(p.index);
     else {
+      // In place (callers that iterate a list while settling iterate a copy).
       const list = this.#unseen.get(p.key) ?? [];
-      const rest = list.filter((q) => q !== p);
-      if (rest.length === 0) this.#unseen.delete(p.key);
-      else this.#unseen.set(p.key, rest);
+      const i = list.indexOf(p);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#unseen.delete(p.key);
     }
     return p;
   }
 }
-
-const released = () => {};
 
 function timeoutError(ms: number): DOMException {
   return new DOMException(`no answer within ${ms} ms`, "TimeoutError");
