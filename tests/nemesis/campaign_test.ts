@@ -39,7 +39,8 @@ Deno.test("nemesis: a seeded campaign against ours ends with no anomaly, faults 
       "--seconds",
       `${SECONDS}`,
     ];
-    args.push("--members", "5", "--net", net, "--out", out);
+    // A lazy disk: what a member wrote but did not fsync is lost when it is killed.
+    args.push("--members", "5", "--net", net, "--out", out, "--member-flags", "--lazy-disk");
     const r = await new Deno.Command(Deno.execPath(), {
       args,
       stdin: "null",
