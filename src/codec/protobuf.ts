@@ -441,21 +441,17 @@ export function encodeMessage(m: Message): Uint8Array<ArrayBuffer> {
 
 // ---------------------------------------------------------------- reading
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Reads protobuf fields from `buf[pos, end)`. `base` is added to offsets in
  * error messages so they point into the enclosing stream.
  */
 class Reader {
-  buf: Uint8Array;
-  pos: number;
-  end: number;
-  base: number;
-  constructor(buf: Uint8Array, pos: number, end: number, base: number) {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
-    this.base = base;
-  }
+  buf: Uint8Array = NO_BYTES;
+  pos = 0;
+  end = 0;
+  base = 0;
 
   /** Points the reader at `buf[pos, end)` (one reader serves every decode). */
   reset(buf: Uint8Array, pos: number, end: number, base: number): this {
@@ -644,14 +640,12 @@ class Reader {
   }
 }
 
-const NO_BYTES = new Uint8Array(0);
-
 /**
  * The one reader every decode uses: decoding is synchronous and never nested
  * (a decoder emits only whole messages), so a reader per message or entry
  * was garbage only.
  */
-const scratchReader = new Reader(NO_BYTES, 0, 0, 0);
+const scratchReader = new Reader();
 
 // Real member ids need all 64 bits; a message carries the same two (to and
 // from) over and over, so remember the last few conversions.
@@ -953,7 +947,7 @@ export function decodeMessageAt(
   base = 0,
 ): Message {
   const m = readMessage(scratchReader.reset(buf, start, end, base));
-  scratchReader.buf = NO_BYTES; // the chunk is not kept alive by the scratchReader reader
+  scratchReader.buf = NO_BYTES; // the scratch reader does not keep the chunk alive
   return m;
 }
 
