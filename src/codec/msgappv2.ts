@@ -32,6 +32,11 @@ const LINK_HEARTBEAT = 0;
 const APP_ENTRIES = 1;
 const FULL_MSGAPP = 2;
 
+/** The big-endian 32-bit unsigned integer at `b[p, p + 4)`. */
+function u32be(b: Uint8Array, p: number): number {
+  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
+}
+
 /** True for the link heartbeat: MsgHeartbeat with from and to both 0. */
 export function isLinkHeartbeat(m: Message): boolean {
   return m.type === MessageType.MsgHeartbeat && m.from === 0n && m.to === 0n;
@@ -101,6 +106,9 @@ export class MsgAppV2FrameDecoder {
   #remote: bigint;
   #term = 0n;
   #index = 0n;
+  #commit = 0n;
+  #commitHi = 0;
+  #commitLo = 0;
   // Resumable scan of a compact frame whose entries have not all arrived:
   // offset of the next entry header, and entries left to scan.
   #scanAt = 0;
@@ -205,6 +213,21 @@ export class MsgAppV2FrameDecoder {
     return -1;
   }
 
+  /**
+   * The commit index at `buf[p, p + 8)`. It repeats from frame to frame
+   * while nothing commits, so the last one is kept rather than a new bigint.
+   */
+  #commitAt(buf: Uint8Array, p: number): bigint {
+    const hi = u32be(buf, p);
+    const lo = u32be(buf, p + 4);
+    if (hi !== this.#commitHi || lo !== this.#commitLo) {
+      this.#commitHi = hi;
+      this.#commitLo = lo;
+      this.#commit = (BigInt(hi) << 32n) | BigInt(lo);
+    }
+    return this.#commit;
+  }
+
   /** Decodes the whole frame at `buf[at, at + total)`. */
   #decode(buf: Uint8Array, at: number, total: number, base: number): Message {
     const end = at + total;
@@ -216,12 +239,12 @@ export class MsgAppV2FrameDecoder {
       this.#index = entries.length > 0 ? entries[entries.length - 1].index : m.index;
       return m;
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const n = view.getUint32(at + 1) * 0x100000000 + view.getUint32(at + 5);
+    // Read by hand: a DataView per frame was garbage for every message.
+    const n = u32be(buf, at + 1) * 0x100000000 + u32be(buf, at + 5);
     const entries: Entry[] = [];
     let p = at + 9;
     for (let i = 0; i < n; i++) {
-      const size = view.getUint32(p) * 0x100000000 + view.getUint32(p + 4);
+      const size = u32be(buf, p) * 0x100000000 + u32be(buf, p + 4);
       p += 8;
       entries.push(decodeEntryAt(buf, p, p + size, base));
       p += size;
@@ -234,11 +257,11 @@ export class MsgAppV2FrameDecoder {
       this.#term,
       this.#index,
       entries,
-      view.getBigUint64(p),
+      this.#commitAt(buf, p),
     );
     m.reject = false;
     m.rejectHint = 0n;
-    this.#index += BigInt(n);
+    this.#index += n === 1 ? 1n : BigInt(n);
     return m;
   }
 }

@@ -441,20 +441,26 @@ export function encodeMessage(m: Message): Uint8Array<ArrayBuffer> {
 
 // ---------------------------------------------------------------- reading
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Reads protobuf fields from `buf[pos, end)`. `base` is added to offsets in
  * error messages so they point into the enclosing stream.
  */
 class Reader {
-  buf: Uint8Array;
-  pos: number;
-  end: number;
-  base: number;
-  constructor(buf: Uint8Array, pos: number, end: number, base: number) {
+  buf: Uint8Array = NO_BYTES;
+  pos = 0;
+  end = 0;
+  base = 0;
+
+  /** Points the reader at `buf[pos, end)` (one reader serves every decode). */
+  reset(buf: Uint8Array, pos: number, end: number, base: number): this {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
     this.base = base;
+    this.over = false;
+    return this;
   }
 
   fail(what: string, at = this.pos): never {
@@ -633,6 +639,13 @@ class Reader {
     }
   }
 }
+
+/**
+ * The one reader every decode uses: decoding is synchronous and never nested
+ * (a decoder emits only whole messages), so a reader per message or entry
+ * was garbage only.
+ */
+const scratchReader = new Reader();
 
 // Real member ids need all 64 bits; a message carries the same two (to and
 // from) over and over, so remember the last few conversions.
@@ -933,7 +946,9 @@ export function decodeMessageAt(
   end: number,
   base = 0,
 ): Message {
-  return readMessage(new Reader(buf, start, end, base));
+  const m = readMessage(scratchReader.reset(buf, start, end, base));
+  scratchReader.buf = NO_BYTES; // the scratch reader does not keep the chunk alive
+  return m;
 }
 
 /** Decodes `buf[start, end)` as one Entry. */
@@ -943,7 +958,9 @@ export function decodeEntryAt(
   end: number,
   base = 0,
 ): Entry {
-  return readEntry(new Reader(buf, start, end, base), end);
+  const e = readEntry(scratchReader.reset(buf, start, end, base), end);
+  scratchReader.buf = NO_BYTES;
+  return e;
 }
 
 /**
@@ -959,5 +976,7 @@ export function decodeEntryAt(
  * ```
  */
 export function decodeMessage(bytes: Uint8Array): Message {
-  return readMessage(new Reader(bytes, 0, bytes.length, 0));
+  const m = readMessage(scratchReader.reset(bytes, 0, bytes.length, 0));
+  scratchReader.buf = NO_BYTES;
+  return m;
 }
