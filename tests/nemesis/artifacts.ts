@@ -25,7 +25,8 @@ export function timelineData(r: RunResult): TimelineData {
       ? [{ slot: r.meta[i]?.slot ?? 0, t: o.return, key: o.input.key }]
       : []
   );
-  const endMs = Math.max(r.runMs, ...r.history.map((o) => o.return ?? o.call));
+  // A loop, not Math.max(...all): a 60-minute history (~315,000 operations) overflows the stack.
+  const endMs = r.history.reduce((m, o) => Math.max(m, o.return ?? o.call), r.runMs);
   return {
     title: `${r.target}, seed ${r.seed}: ${r.history.length} operations, ` +
       `${r.timeline.faults.filter((f) => f.outcome === "applied").length} faults, ` +

@@ -151,3 +151,12 @@ Deno.test("svg: lanes per slot, ops by outcome, fault bands, leader, exit and lo
   const closed = (svg.match(/<\/(rect|text|polygon|circle|title|line)>|\/>/g) ?? []).length;
   assertEquals(opened, closed);
 });
+
+Deno.test("svg: a 60-minute history (400,000 operations) is drawn without running out of stack", () => {
+  const r = fakeRun(false);
+  const op = r.history[1];
+  const history = Array.from({ length: 400_000 }, (_, i) => ({ ...op, call: i, return: i + 5 }));
+  const d = timelineData({ ...r, history, meta: history.map(() => ({ slot: 1, own: false })) });
+  assertEquals(d.endMs, 400_004);
+  assert(timelineSvg(d).startsWith("<svg"));
+});
