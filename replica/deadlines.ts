@@ -1,12 +1,12 @@
 /**
  * Time limits and abort signals of many waits on one timer. A timer per
  * request costs more than the request's own work at thousands of writes a
- * second (measured on the KV: about 5 % of its PUT rate), and so does an
- * abort listener per request (adding and removing one on an AbortSignal:
- * about 4 % of the KV's CPU per PUT at 64 clients, profiled), so the waits
- * of a table share one interval that runs while something waits (and one
- * sweep more): it ends each wait within {@link SWEEP_MS} after its time, or
- * after its signal aborted.
+ * second (measured on the KV: about 5 % of its PUT rate), and an abort
+ * listener per request costs too (adding and removing one on an
+ * AbortSignal: 1-2 % of the KV's CPU per PUT at 64 clients, profiled), so
+ * the waits of a table share one interval that runs while something waits
+ * (and one sweep more): it ends each wait within {@link SWEEP_MS} after its
+ * time, or after its signal aborted.
  *
  * @module
  */
