@@ -18,6 +18,7 @@ import { DiskStorage } from "./disk_storage.ts";
 import { snapFileName, snapshotDirOf, Snapshotter } from "./snapshotter.ts";
 import { RecordType, scanSegment } from "./wal_record.ts";
 import { readTree } from "./testdata/legacy_scenario.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const text = (s: string) => new TextEncoder().encode(s);
@@ -45,14 +46,7 @@ function view(s: MemoryStorage) {
   };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "disk_storage_group_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("disk_storage_group_test_", fn);
 
 // Every WAL segment of `dir`: format 2, and no record but grouped ones of group 7.
 async function assertOnlyGroup7(dir: string): Promise<number> {

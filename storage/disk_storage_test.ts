@@ -11,6 +11,7 @@ import {
 import { SnapshotMissingError } from "./disk_errors.ts";
 import { DiskStorage } from "./disk_storage.ts";
 import type { MemoryStorage } from "../raft/memory_storage.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -40,14 +41,7 @@ function view(s: MemoryStorage) {
   };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "disk_storage_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("disk_storage_test_", fn);
 
 async function reopened(dir: string, opts = {}) {
   return await DiskStorage.open(dir, { logger: quiet, ...opts });

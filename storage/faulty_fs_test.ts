@@ -10,6 +10,7 @@ import { StorageClosedError } from "./disk_errors.ts";
 import { DiskStorage } from "./disk_storage.ts";
 import { FaultyFs, FsyncFailedError, SimulatedCrashError } from "./faulty_fs.ts";
 import { rng } from "./testdata/rng.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -23,14 +24,7 @@ const entries = (from: bigint, to: bigint, bytes = 20): Entry[] => {
 };
 const hs = (commit: bigint) => create(HardStateSchema, { term: 1n, commit, vote: 1n });
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "faulty_fs_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("faulty_fs_test_", fn);
 
 const open = (dir: string, fs?: FaultyFs) =>
   DiskStorage.open(dir, { logger: quiet, segmentBytes: 2048, fs });

@@ -8,19 +8,13 @@ import { DiskStorage } from "./disk_storage.ts";
 import { RecordType, scanSegment } from "./wal_record.ts";
 import { LEGACY_FILES, LEGACY_REPLAY } from "./testdata/legacy_dir.ts";
 import { readTree, replaySummary, writeScenario } from "./testdata/legacy_scenario.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "legacy_compat_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("legacy_compat_test_", fn);
 
 async function unpackLegacy(dir: string): Promise<void> {
   for (const [rel, bytes] of Object.entries(LEGACY_FILES)) {

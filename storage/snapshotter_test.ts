@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { create, type Logger, SnapshotSchema } from "../raftpb/mod.ts";
 import { snapFileName, Snapshotter } from "./snapshotter.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -12,14 +13,7 @@ function snap(index: bigint, term: bigint, size = 100) {
   });
 }
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "snap_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("snap_test_", fn);
 
 Deno.test("snapshotter: saves term-index named files and loads the newest intact", async () => {
   await withDir(async (dir) => {

@@ -18,6 +18,7 @@ import {
 } from "./wal_group.ts";
 import { encodeRecord, RecordType, scanSegment } from "./wal_record.ts";
 import { encodeMarker, encodeMetadata, segmentFileName } from "./wal_segment.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const entry = (index: bigint, term = 1n, text = `v${index}`): Entry =>
@@ -26,14 +27,7 @@ const hs = (term: bigint, commit: bigint) => create(HardStateSchema, { term, com
 const summary = (es: Entry[]) => es.map((e) => `${e.index}@${e.term}`);
 const bytes = (...parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "wal_group_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("wal_group_test_", fn);
 
 Deno.test("wal group: varints have protobuf's layout; group ids are 1 to 2^64 - 1", () => {
   const cases: [bigint, number[]][] = [

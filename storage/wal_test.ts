@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { create, type Entry, EntrySchema, HardStateSchema, type Logger } from "../raftpb/mod.ts";
 import { StorageClosedError, WalCorruptError, WalFormatError } from "./disk_errors.ts";
 import { Wal } from "./wal.ts";
+import { withTempDir } from "./testdata/temp_dir.ts";
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -19,14 +20,7 @@ const hs = (term: bigint, commit: bigint, vote = 0n) =>
 
 const summary = (es: Entry[]) => es.map((e) => `${e.index}@${e.term}`);
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "wal_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) => withTempDir("wal_test_", fn);
 
 async function onlySegment(dir: string): Promise<string> {
   const names = [];
