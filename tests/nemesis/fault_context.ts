@@ -66,3 +66,33 @@ export async function poll<T>(ms: number, check: () => Promise<T | undefined>) {
   }
   return undefined;
 }
+
+/**
+ * How long after the others the old leader restarts: longer than an
+ * election of ours (10 ticks of 100 ms, up to twice that, and PreVote), so
+ * that the others may elect a leader without what only it holds, which is
+ * where an acknowledgement that was not durable on a quorum shows.
+ */
+export const LEADER_LATE_MS = 5000;
+
+/** Starts killed members again (not one replaced meanwhile) and frees their slots. */
+export function restart(ctx: FaultContext, ms: readonly Member[]): void {
+  for (const m of ms) {
+    ctx.busy.delete(m.slot);
+    if (ctx.cluster.at(m.slot) !== m) continue; // replaced meanwhile
+    ctx.cluster.start(m);
+    ctx.started(m);
+  }
+}
+
+/** The heal of a power cut: `victims` restart, the old leader {@link LEADER_LATE_MS} later. */
+export async function restartLeaderLast(
+  ctx: FaultContext,
+  victims: readonly Member[],
+  lead: Member | undefined,
+): Promise<void> {
+  restart(ctx, victims.filter((m) => m !== lead));
+  if (lead === undefined) return;
+  await new Promise((r) => setTimeout(r, LEADER_LATE_MS));
+  restart(ctx, [lead]);
+}

@@ -6,13 +6,11 @@
 // what was not fsynced is lost at a SIGKILL) makes acknowledged writes
 // disappear here; a correct one does not.
 
-import { type FaultFn, freeMembers } from "./fault_context.ts";
+import { type FaultFn, freeMembers, restartLeaderLast } from "./fault_context.ts";
 import { across } from "./partition.ts";
 
 /** How long the minority is cut off before the power cut, ms. */
 const LAG_MS = 1500;
-/** How long after the others the old leader restarts, ms. */
-const LEADER_LATE_MS = 5000;
 
 /** See the module comment. */
 export const amnesia: FaultFn = async (ctx, plan, rng) => {
@@ -34,21 +32,10 @@ export const amnesia: FaultFn = async (ctx, plan, rng) => {
   await Promise.all(victims.map((m) => ctx.cluster.kill(m)));
   ctx.partitions.sides.delete(plan.n);
   await ctx.partitions.mend(pairs);
-  const restart = (ms: typeof victims) =>
-    ms.forEach((m) => {
-      if (ctx.cluster.at(m.slot) !== m) return;
-      ctx.cluster.start(m);
-      ctx.started(m);
-      ctx.busy.delete(m.slot);
-    });
   return {
     slots: victims.map((m) => m.slot),
     detail: `slots ${behind.join(",")} cut off ${LAG_MS} ms, then SIGKILL members ` +
       `${victims.map((m) => m.id).join(",")} at once (leader ${lead.id} restarts last)`,
-    heal: async () => {
-      restart(victims.filter((m) => m !== lead));
-      await new Promise((r) => setTimeout(r, LEADER_LATE_MS));
-      restart([lead]);
-    },
+    heal: () => restartLeaderLast(ctx, victims, lead),
   };
 };

@@ -4,23 +4,14 @@
 
 import type { Member } from "./cluster.ts";
 import type { Rng } from "./rng.ts";
-import { type FaultContext, type FaultFn, freeMembers, pickMember } from "./fault_context.ts";
-
-/**
- * How long after the others the old leader restarts: longer than an
- * election of ours (10 ticks of 100 ms, up to twice that, and PreVote), so
- * that the others may elect a leader without what only it holds, which is
- * where an acknowledgement that was not durable on a quorum shows.
- */
-const LEADER_LATE_MS = 5000;
-
-function restart(ctx: FaultContext, ms: Member[]): void {
-  for (const m of ms) {
-    if (ctx.cluster.at(m.slot) !== m) continue; // replaced meanwhile
-    ctx.cluster.start(m);
-    ctx.started(m);
-  }
-}
+import {
+  type FaultContext,
+  type FaultFn,
+  freeMembers,
+  pickMember,
+  restart,
+  restartLeaderLast,
+} from "./fault_context.ts";
 
 /** SIGKILL one member; restarted from its data directory at the heal. */
 export const kill: FaultFn = async (ctx, plan, rng) => {
@@ -34,7 +25,6 @@ export const kill: FaultFn = async (ctx, plan, rng) => {
     detail: `SIGKILL member ${m.id}${wasLeader ? " (leader)" : ""}`,
     heal: () => {
       restart(ctx, [m]);
-      ctx.busy.delete(m.slot);
       return Promise.resolve();
     },
   };
@@ -60,7 +50,7 @@ function crashVictims(ctx: FaultContext, rng: Rng, majority: number): Member[] {
 /**
  * SIGKILL a majority or every member at once (a power cut, see
  * crashVictims); at the heal they restart, the old leader a while after
- * the others (LEADER_LATE_MS: so that they may elect one without it).
+ * the others (so that they may elect one without it).
  */
 export const crash: FaultFn = async (ctx, _plan, rng) => {
   const majority = Math.floor(ctx.cluster.activeSlots().length / 2) + 1;
@@ -73,14 +63,7 @@ export const crash: FaultFn = async (ctx, _plan, rng) => {
     slots: victims.map((m) => m.slot),
     detail: `SIGKILL members ${victims.map((m) => m.id).join(",")} at once` +
       (lead ? ` (leader ${lead.id} restarts last)` : ""),
-    heal: async () => {
-      restart(ctx, victims.filter((m) => m !== lead));
-      if (lead !== undefined) {
-        await new Promise((r) => setTimeout(r, LEADER_LATE_MS));
-        restart(ctx, [lead]);
-      }
-      for (const m of victims) ctx.busy.delete(m.slot);
-    },
+    heal: () => restartLeaderLast(ctx, victims, lead),
   };
 };
 
@@ -129,7 +112,6 @@ function diskFault(kind: "fail-fsync" | "tear"): FaultFn {
       }`,
       heal: () => {
         restart(ctx, [m]);
-        ctx.busy.delete(m.slot);
         return Promise.resolve();
       },
     };
