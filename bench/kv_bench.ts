@@ -30,7 +30,7 @@
  */
 
 import type { KvCluster, KvImpl } from "./kv_cluster.ts";
-import { type LevelResult, runLevel } from "./kv_load.ts";
+import { type LevelResult, quantile, runLevel } from "./kv_load.ts";
 import { OURS_MAIN, oursImpl, raftexampleImpl } from "./kv_impls.ts";
 import { Clusters, gitCommit, loadAverage, runMain } from "./kv_run.ts";
 import { ensureRaftexample } from "./raftexample.ts";
@@ -217,14 +217,8 @@ export function formatTable(results: LevelResult[], unavailable: Map<string, str
   return rounds === "" ? lines.join("\n") : `${lines.join("\n")}\n\n${rounds}`;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? NaN
-    : s.length % 2 === 1
-    ? s[s.length >> 1]
-    : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+// The rounds' median (the upper one of an even count), with kv_load's quantile.
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /**
  * With several rounds: each implementation's medians per level and, with a
